@@ -1,0 +1,90 @@
+# The front door: `make help` lists the targets. Every tool is pinned and
+# installed here on first use (Go plugins into .tools/, npm packages into
+# sdk/ts/node_modules from its lockfile), so a fresh machine needs only Go,
+# Node and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+TOOLS := $(CURDIR)/.tools
+BIN := $(TOOLS)/bin
+TS := sdk/ts
+BUF := $(TS)/node_modules/.bin/buf
+PROTOC_GEN_GO_VERSION := v1.36.11
+PROTOC_GEN_CONNECT_GO_VERSION := v1.19.1
+GOLANGCI_LINT_VERSION := v2.6.2
+export CGO_ENABLED ?= 0
+
+.PHONY: help
+help: ## Describe useful make targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## .*$$' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-16s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Run silt serve with the embedded defaults (127.0.0.1:4437, ./silt-data)
+	$(GO) run ./cmd/silt serve
+
+.PHONY: build
+build: ## Build bin/silt (static, CGO_ENABLED=0)
+	$(GO) build -o bin/silt ./cmd/silt
+
+.PHONY: test
+test: tools checkgenerate lint test-go test-ts test-readme ## Run every check and test (what CI runs)
+
+.PHONY: test-go
+test-go: ## Run the Go tests with the race detector
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: test-short
+test-short: ## Run the Go tests in -short mode
+	$(GO) test -short -count=1 ./...
+
+.PHONY: test-ts
+test-ts: $(TS)/node_modules/.installed build ## Run the TypeScript client tests against a real server
+	cd $(TS) && SILT_BIN=$(CURDIR)/bin/silt npm test
+
+.PHONY: test-readme
+test-readme: $(TS)/node_modules/.installed build ## Run the README's buf curl and silt lines against a real server
+	./.ci/readme-test.sh
+
+.PHONY: bench
+bench: ## Run the Go benchmarks, Silt side by side with NATS JetStream
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 60m .
+
+.PHONY: lint
+lint: tools ## buf lint, buf format, go vet
+	$(BUF) lint
+	$(BUF) format -d --exit-code proto --path proto/silt
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd pkg)" || { gofmt -l cmd pkg; exit 1; }
+
+.PHONY: generate
+generate: tools ## Regenerate gen/, sdk/ts/src/gen/ and proto/buf/validate (offline)
+	cd cmd/validateproto && $(GO) run . > ../../proto/buf/validate/validate.proto
+	$(BUF) format -w proto --path proto/silt
+	$(BUF) generate
+
+.PHONY: checkgenerate
+checkgenerate: generate ## Fail when generated code is stale
+	@if [ -n "$$(git status --porcelain -- gen sdk/ts/src/gen proto)" ]; then \
+		git status --porcelain -- gen sdk/ts/src/gen proto; \
+		echo "generated code is stale: run make generate and commit"; exit 1; fi
+
+.PHONY: tools
+tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-connect-go $(TS)/node_modules/.installed ## Install the pinned tools
+
+$(BIN)/protoc-gen-go: Makefile
+	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	@touch $@
+
+$(BIN)/protoc-gen-connect-go: Makefile
+	GOBIN=$(BIN) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_GO_VERSION)
+	@touch $@
+
+$(TS)/node_modules/.installed: $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: clean
+clean: ## Remove build output and installed tools
+	rm -rf bin .tools $(TS)/node_modules $(TS)/dist

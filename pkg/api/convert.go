@@ -1,0 +1,134 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// MaxEventBytes caps one encoded event of an Append.
+const MaxEventBytes = 1 << 20
+
+// MaxRequestBytes caps one encoded request message.
+const MaxRequestBytes = 4 << 20
+
+// eventFromInput converts one appended event. A JSON payload (data, or
+// binary_data with content type application/json) is stored as compact JSON
+// text; anything else as raw bytes.
+func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
+	if size := proto.Size(in); size > MaxEventBytes {
+		return event.Event{}, fmt.Errorf("event is %d bytes encoded, more than the %d allowed", size, MaxEventBytes)
+	}
+	e := event.Event{
+		ID:         in.GetId(),
+		Type:       in.GetType(),
+		Source:     in.GetSource(),
+		Subject:    in.GetSubject(),
+		Attributes: in.GetAttributes(),
+		Metrics:    in.GetMetrics(),
+	}
+	if t := in.GetTime(); t != nil {
+		e.Time = t.AsTime()
+	}
+	switch p := in.GetPayload().(type) {
+	case *siltv1.EventInput_Data:
+		data, err := appendJSON(make([]byte, 0, 256), p.Data)
+		if err != nil {
+			return event.Event{}, err
+		}
+		if len(data) > MaxEventBytes {
+			return event.Event{}, fmt.Errorf("data is %d bytes as JSON, more than the %d allowed", len(data), MaxEventBytes)
+		}
+		e.ContentType, e.Data = event.ContentTypeJSON, data
+	case *siltv1.EventInput_BinaryData:
+		e.ContentType, e.Data = in.GetContentType(), p.BinaryData
+		if e.ContentType == event.ContentTypeJSON && !json.Valid(e.Data) {
+			return event.Event{}, fmt.Errorf("binary_data has content type %s but is not valid JSON", event.ContentTypeJSON)
+		}
+	}
+	return e, nil
+}
+
+// eventToProto converts a stored event for the wire.
+func eventToProto(e *event.Event) (*siltv1.Event, error) {
+	out := &siltv1.Event{
+		Project:     e.Project,
+		Stream:      e.Stream,
+		Seq:         e.Seq,
+		Id:          e.ID,
+		Type:        e.Type,
+		Source:      e.Source,
+		Subject:     e.Subject,
+		IngestTime:  timestamppb.New(e.IngestTime),
+		Attributes:  e.Attributes,
+		Metrics:     e.Metrics,
+		ContentType: e.ContentType,
+	}
+	if !e.Time.IsZero() {
+		out.Time = timestamppb.New(e.Time)
+	}
+	if e.IsJSON() {
+		v, err := parseJSON(e.Data)
+		if err != nil {
+			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
+		}
+		out.Payload = &siltv1.Event_Data{Data: v}
+	} else {
+		out.Payload = &siltv1.Event_BinaryData{BinaryData: e.Data}
+	}
+	return out, nil
+}
+
+// eventsToProto converts a page of events.
+func eventsToProto(events []event.Event) ([]*siltv1.Event, error) {
+	out := make([]*siltv1.Event, len(events))
+	for i := range events {
+		var err error
+		if out[i], err = eventToProto(&events[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// settingsFromProto converts stream settings; nil means the defaults.
+func settingsFromProto(s *siltv1.StreamSettings) event.StreamSettings {
+	return event.StreamSettings{
+		ContentType:       s.GetContentType(),
+		RetentionMaxAge:   s.GetRetention().GetMaxAge().AsDuration(),
+		RetentionMaxBytes: s.GetRetention().GetMaxBytes(),
+	}
+}
+
+// settingsToProto converts stream settings for the wire.
+func settingsToProto(s event.StreamSettings) *siltv1.StreamSettings {
+	out := &siltv1.StreamSettings{ContentType: s.ContentType}
+	if s.RetentionMaxAge > 0 || s.RetentionMaxBytes > 0 {
+		out.Retention = &siltv1.RetentionPolicy{MaxBytes: s.RetentionMaxBytes}
+		if s.RetentionMaxAge > 0 {
+			out.Retention.MaxAge = durationpb.New(s.RetentionMaxAge)
+		}
+	}
+	return out
+}
+
+// streamToProto converts a stream description for the wire.
+func streamToProto(s event.StreamInfo) *siltv1.Stream {
+	return &siltv1.Stream{
+		Project:    s.Project,
+		Name:       s.Name,
+		Settings:   settingsToProto(s.Settings),
+		FirstSeq:   s.FirstSeq,
+		LastSeq:    s.LastSeq,
+		EventCount: s.EventCount,
+		Bytes:      s.Bytes,
+		CreateTime: timestamppb.New(s.CreateTime),
+		UpdateTime: timestamppb.New(s.UpdateTime),
+	}
+}

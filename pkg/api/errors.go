@@ -1,0 +1,76 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// errorDomain names Silt in google.rpc.ErrorInfo details.
+const errorDomain = "silt.io"
+
+// Reasons carried in google.rpc.ErrorInfo, for clients that branch on them.
+const (
+	ReasonProducerFenced   = "PRODUCER_FENCED"
+	ReasonProducerSeqGap   = "PRODUCER_SEQ_GAP"
+	ReasonLastSeqMismatch  = "LAST_SEQ_MISMATCH"
+	ReasonSeqOutOfRange    = "SEQ_OUT_OF_RANGE"
+	ReasonStreamNotFound   = "STREAM_NOT_FOUND"
+	ReasonStreamExists     = "STREAM_EXISTS"
+	ReasonInvalidEventData = "INVALID_EVENT"
+)
+
+// toConnectError maps a domain error to a Connect error. It is the one place
+// where codes are chosen; docs/api.md has the table.
+func toConnectError(log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	var conflict *event.ConflictError
+	switch {
+	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerFenced):
+		return withInfo(connect.CodeFailedPrecondition, err, ReasonProducerFenced, "current_epoch", conflict.Expected)
+	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerSeqGap):
+		return withInfo(connect.CodeAborted, err, ReasonProducerSeqGap, "expected_seq", conflict.Expected)
+	case errors.As(err, &conflict) && errors.Is(err, event.ErrLastSeqMismatch):
+		return withInfo(connect.CodeFailedPrecondition, err, ReasonLastSeqMismatch, "last_seq", conflict.Expected)
+	case errors.As(err, &conflict) && errors.Is(err, event.ErrOutOfRange):
+		return withInfo(connect.CodeOutOfRange, err, ReasonSeqOutOfRange, "first_seq", conflict.Expected)
+	case errors.Is(err, event.ErrStreamNotFound):
+		return withInfo(connect.CodeNotFound, err, ReasonStreamNotFound, "", 0)
+	case errors.Is(err, event.ErrStreamExists):
+		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
+	case errors.Is(err, event.ErrClosed):
+		return connect.NewError(connect.CodeUnavailable, err)
+	case errors.Is(err, context.Canceled):
+		return connect.NewError(connect.CodeCanceled, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	}
+	log.Error("internal error", "err", err)
+	return connect.NewError(connect.CodeInternal, err)
+}
+
+// withInfo builds a Connect error with a google.rpc.ErrorInfo detail that
+// carries one number (when key is not empty).
+func withInfo(code connect.Code, err error, reason, key string, value uint64) error {
+	ce := connect.NewError(code, err)
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
+	if key != "" {
+		info.Metadata = map[string]string{key: strconv.FormatUint(value, 10)}
+	}
+	if d, derr := connect.NewErrorDetail(info); derr == nil {
+		ce.AddDetail(d)
+	}
+	return ce
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
+)
+
+// DefaultHeartbeat is the heartbeat interval of an idle subscription.
+const DefaultHeartbeat = 15 * time.Second
+
+// Options configure the API; the zero value of each field has a default.
+type Options struct {
+	// Logger receives internal errors (default: slog.Default()).
+	Logger *slog.Logger
+	// Authorizer checks every request (default: AllowAll).
+	Authorizer Authorizer
+	// AutoCreate lets an Append create a missing stream with default settings.
+	AutoCreate bool
+	// SubscribeBatch caps the events per Subscribe message (default 1000).
+	SubscribeBatch int
+}
+
+// Service implements silt.v1.StreamService and silt.v1.EventService.
+type Service struct {
+	streams Streams
+	log     Log
+	waiter  Waiter
+	opts    Options
+	// done ends every subscription when the server stops.
+	done <-chan struct{}
+}
+
+// New returns the API over the given stores. done, when closed, ends every
+// open subscription (a server closes it when it begins to stop).
+func New(streams Streams, log Log, waiter Waiter, done <-chan struct{}, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Authorizer == nil {
+		opts.Authorizer = AllowAll{}
+	}
+	if opts.SubscribeBatch <= 0 {
+		opts.SubscribeBatch = 1000
+	}
+	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done}
+}
+
+// Handlers returns the HTTP handlers of both services keyed by path prefix,
+// with authorization, validation and the request size cap installed.
+func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Handler, error) {
+	vi, err := newValidateInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]connect.HandlerOption{
+		connect.WithInterceptors(authorizeInterceptor{s.opts.Authorizer}, vi),
+		connect.WithReadMaxBytes(MaxRequestBytes),
+	}, extra...)
+	out := make(map[string]http.Handler, 2)
+	path, h := siltv1connect.NewStreamServiceHandler(s, opts...)
+	out[path] = h
+	path, h = siltv1connect.NewEventServiceHandler(s, opts...)
+	out[path] = h
+	return out, nil
+}
+
+// code maps an error of a store to a Connect error.
+func (s *Service) code(err error) error { return toConnectError(s.opts.Logger, err) }
+
+// stopped returns a context that is also cancelled when the server stops.
+func (s *Service) stopped(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+var (
+	_ siltv1connect.StreamServiceHandler = (*Service)(nil)
+	_ siltv1connect.EventServiceHandler  = (*Service)(nil)
+)

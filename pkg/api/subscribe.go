@@ -1,0 +1,121 @@
+package api
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// Subscribe implements silt.v1.EventService.
+//
+// The loop takes the notifier's channel before each read, so a commit that
+// lands between the read and the wait wakes it (see package notify). Each
+// subscriber reads the store at its own pace: a slow one falls behind and
+// catches up by reading, it never holds up a writer.
+func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.SubscribeRequest], stream *connect.ServerStream[siltv1.SubscribeResponse]) error {
+	ctx, cancel := s.stopped(ctx)
+	defer cancel()
+	m := req.Msg
+	project, name := m.GetProject(), m.GetStream()
+	interval := DefaultHeartbeat
+	if d := m.GetHeartbeatInterval(); d != nil {
+		interval = d.AsDuration()
+	}
+
+	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch}
+	switch {
+	case m.GetFromTail():
+		info, err := s.streams.GetStream(ctx, project, name)
+		if err != nil {
+			return s.code(err)
+		}
+		rr.FromSeq = info.LastSeq + 1
+	case m.GetFromTime() != nil:
+		rr.FromTime = m.GetFromTime().AsTime()
+	}
+
+	heartbeat := time.NewTimer(interval)
+	defer heartbeat.Stop()
+	caughtUp := false
+	var lastSeq uint64
+	for {
+		wake := s.waiter.Wait(project, name)
+		res, err := s.log.Read(ctx, rr)
+		if err != nil {
+			return s.code(err)
+		}
+		rr.FromTime = time.Time{}
+		rr.FromSeq = res.NextSeq
+		lastSeq = res.LastSeq
+		if err := s.sendBatch(stream, res.Events, m.GetTypes()); err != nil {
+			return err
+		}
+		if !res.UpToDate() {
+			continue
+		}
+		if !caughtUp {
+			caughtUp = true
+			if err := stream.Send(&siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_CaughtUp{
+				CaughtUp: &siltv1.CaughtUp{LastSeq: res.LastSeq, NextSeq: res.NextSeq},
+			}}); err != nil {
+				return err
+			}
+		}
+		resetTimer(heartbeat, interval)
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				if s.isStopping() {
+					return connect.NewError(connect.CodeUnavailable, context.Cause(ctx))
+				}
+				return nil
+			case <-wake:
+				waiting = false
+			case <-heartbeat.C:
+				if err := stream.Send(&siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_Heartbeat{
+					Heartbeat: &siltv1.Heartbeat{Time: timestamppb.Now(), LastSeq: lastSeq, NextSeq: rr.FromSeq},
+				}}); err != nil {
+					return err
+				}
+				heartbeat.Reset(interval)
+			}
+		}
+	}
+}
+
+// sendBatch sends events (those of the wanted types) as one message.
+func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeResponse], events []event.Event, types []string) error {
+	if len(types) > 0 {
+		events = slices.DeleteFunc(slices.Clone(events), func(e event.Event) bool { return !slices.Contains(types, e.Type) })
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	out, err := eventsToProto(events)
+	if err != nil {
+		return s.code(err)
+	}
+	return stream.Send(&siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_Batch{Batch: &siltv1.EventBatch{Events: out}}})
+}
+
+// isStopping reports whether the server is stopping.
+func (s *Service) isStopping() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// resetTimer stops t, drains it, and arms it again.
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	t.Reset(d)
+}

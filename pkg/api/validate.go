@@ -1,0 +1,108 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"buf.build/go/protovalidate"
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+
+	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+)
+
+// validateInterceptor runs the protovalidate rules of every request message
+// before any handler sees it: InvalidArgument with a buf.validate.Violations
+// detail listing each field that broke a rule.
+type validateInterceptor struct {
+	v protovalidate.Validator
+}
+
+func newValidateInterceptor() (*validateInterceptor, error) {
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("build validator: %w", err)
+	}
+	return &validateInterceptor{v: v}, nil
+}
+
+func (i *validateInterceptor) validate(msg any) error {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil
+	}
+	err := i.v.Validate(m)
+	if err == nil {
+		return nil
+	}
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		return connect.NewError(connect.CodeInternal, fmt.Errorf("validate request: %w", err))
+	}
+	return invalidArgument(verr.Error(), verr.ToProto())
+}
+
+// invalidArgument builds an InvalidArgument error with violations attached.
+func invalidArgument(msg string, violations *validatepb.Violations) error {
+	ce := connect.NewError(connect.CodeInvalidArgument, errors.New(msg))
+	if d, err := connect.NewErrorDetail(violations); err == nil {
+		ce.AddDetail(d)
+	}
+	return ce
+}
+
+// fieldViolation is an InvalidArgument error about one field.
+func fieldViolation(path *validatepb.FieldPath, rule, msg string) error {
+	field := protovalidate.FieldPathString(path)
+	return invalidArgument(field+": "+msg, &validatepb.Violations{Violations: []*validatepb.Violation{{
+		Field:   path,
+		RuleId:  proto.String(rule),
+		Message: proto.String(msg),
+	}}})
+}
+
+// fieldPath names a top-level field.
+func fieldPath(name string) *validatepb.FieldPath {
+	return &validatepb.FieldPath{Elements: []*validatepb.FieldPathElement{{FieldName: proto.String(name)}}}
+}
+
+// indexPath names one element of a repeated field, e.g. events[3].
+func indexPath(name string, i int) *validatepb.FieldPath {
+	return &validatepb.FieldPath{Elements: []*validatepb.FieldPathElement{{
+		FieldName: proto.String(name),
+		Subscript: &validatepb.FieldPathElement_Index{Index: uint64(i)},
+	}}}
+}
+
+func (i *validateInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if err := i.validate(req.Any()); err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (i *validateInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (i *validateInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		return next(ctx, &validatingConn{StreamingHandlerConn: conn, i: i})
+	}
+}
+
+// validatingConn validates each message a streaming handler receives.
+type validatingConn struct {
+	connect.StreamingHandlerConn
+	i *validateInterceptor
+}
+
+func (c *validatingConn) Receive(msg any) error {
+	if err := c.StreamingHandlerConn.Receive(msg); err != nil {
+		return err
+	}
+	return c.i.validate(msg)
+}

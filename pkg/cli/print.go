@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+)
+
+// printJSON writes msg as one line of JSON.
+func printJSON(w io.Writer, msg proto.Message) error {
+	b, err := protojson.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// printEvent writes one event as a line for people:
+// seq, ingest time, type, id, attributes, data.
+func printEvent(w io.Writer, e *siltv1.Event) error {
+	var data string
+	switch p := e.GetPayload().(type) {
+	case *siltv1.Event_Data:
+		b, _ := protojson.Marshal(p.Data)
+		data = string(b)
+	case *siltv1.Event_BinaryData:
+		data = fmt.Sprintf("<%d bytes %s>", len(p.BinaryData), e.GetContentType())
+	}
+	var attrs []string
+	for k, v := range e.GetAttributes() {
+		attrs = append(attrs, k+"="+v)
+	}
+	for k, v := range e.GetMetrics() {
+		attrs = append(attrs, fmt.Sprintf("%s=%g", k, v))
+	}
+	slices.Sort(attrs)
+	line := fmt.Sprintf("%-6d %s  %-20s %s", e.GetSeq(), e.GetIngestTime().AsTime().Local().Format(time.RFC3339Nano), e.GetType(), data)
+	if len(attrs) > 0 {
+		line += "  [" + strings.Join(attrs, " ") + "]"
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+// printStream writes a stream's description for people.
+func printStream(w io.Writer, s *siltv1.Stream) error {
+	_, err := fmt.Fprintf(w, "%s/%s  seq %d..%d  %d events  %d bytes  content-type %s  created %s\n",
+		s.GetProject(), s.GetName(), s.GetFirstSeq(), s.GetLastSeq(), s.GetEventCount(), s.GetBytes(),
+		s.GetSettings().GetContentType(), s.GetCreateTime().AsTime().Local().Format(time.RFC3339))
+	return err
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/silt-io/silt/pkg/server"
+)
+
+// newServeCommand is `silt serve`.
+func newServeCommand() *cobra.Command {
+	cfg := server.DefaultConfig()
+	var logLevel, logFormat, origins string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Silt server (Connect, gRPC and gRPC-Web on one port)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log
+			cfg.CORSOrigins = strings.Split(origins, ",")
+			srv, err := server.New(cfg)
+			if err != nil {
+				return err
+			}
+			return srv.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on")
+	f.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
+	f.BoolVar(&cfg.Sync, "sync", cfg.Sync, "acknowledge appends only after fsync (false: faster, may lose the last moments on power loss)")
+	f.BoolVar(&cfg.AutoCreate, "auto-create", cfg.AutoCreate, "let appends create missing streams")
+	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}

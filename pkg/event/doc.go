@@ -1,0 +1,13 @@
+// Package event holds Silt's domain types: events, streams, append and read
+// requests, and the sentinel errors every layer speaks.
+//
+// Invariants that hold for every store implementation:
+//
+//   - A stream's sequence numbers start at 1 and are gapless: the n-th event
+//     ever appended to a stream has Seq n.
+//   - An Append commits all of its events or none of them.
+//   - IngestTime never decreases along a stream's sequence.
+//   - An acknowledged append is durable under the store's sync policy.
+//   - A producer (ID, Epoch, Seq) that was acknowledged once is acknowledged
+//     again as a duplicate, with the original seq range, and never written twice.
+package event

@@ -1,0 +1,54 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Stores wrap them; the API maps them to codes in one place.
+var (
+	// ErrStreamNotFound: the stream does not exist (and was not auto-created).
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrStreamExists: CreateStream named a stream that exists.
+	ErrStreamExists = errors.New("stream already exists")
+	// ErrProducerFenced: the producer's epoch is older than one already seen.
+	ErrProducerFenced = errors.New("producer epoch is fenced")
+	// ErrProducerSeqGap: the producer's seq skips ahead of the next expected one.
+	ErrProducerSeqGap = errors.New("producer sequence gap")
+	// ErrLastSeqMismatch: ExpectedLastSeq is not the stream's last seq.
+	ErrLastSeqMismatch = errors.New("expected last seq does not match")
+	// ErrOutOfRange: a read starts below the stream's first retained seq.
+	ErrOutOfRange = errors.New("seq out of range")
+	// ErrClosed: the store is closed or closing.
+	ErrClosed = errors.New("store is closed")
+)
+
+// ConflictError carries the numbers a client needs to recover from a
+// sequencing conflict: the expected value and the actual one.
+type ConflictError struct {
+	// Err is one of ErrProducerFenced, ErrProducerSeqGap, ErrLastSeqMismatch, ErrOutOfRange.
+	Err error
+	// Expected is what the request should have said: the next producer seq,
+	// the current producer epoch, the stream's last seq, or the first seq.
+	Expected uint64
+	// Got is what the request said.
+	Got uint64
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	switch {
+	case errors.Is(e.Err, ErrProducerFenced):
+		return fmt.Sprintf("%v: epoch %d is older than current epoch %d", e.Err, e.Got, e.Expected)
+	case errors.Is(e.Err, ErrProducerSeqGap):
+		return fmt.Sprintf("%v: got seq %d, expected seq %d", e.Err, e.Got, e.Expected)
+	case errors.Is(e.Err, ErrLastSeqMismatch):
+		return fmt.Sprintf("%v: expected %d, stream's last seq is %d", e.Err, e.Got, e.Expected)
+	case errors.Is(e.Err, ErrOutOfRange):
+		return fmt.Sprintf("%v: seq %d is before the first available seq %d", e.Err, e.Got, e.Expected)
+	}
+	return fmt.Sprintf("%v: expected %d, got %d", e.Err, e.Expected, e.Got)
+}
+
+// Unwrap returns the sentinel.
+func (e *ConflictError) Unwrap() error { return e.Err }

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Defaults for [Config].
+const (
+	DefaultAddr            = "127.0.0.1:4437"
+	DefaultDataDir         = "./silt-data"
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Config is everything a server is built from.
+type Config struct {
+	// Addr is the TCP address to listen on ("127.0.0.1:0" picks a port).
+	Addr string
+	// DataDir holds the hot tier (DataDir/hot).
+	DataDir string
+	// Sync acknowledges an append only after its group commit is fsynced.
+	Sync bool
+	// AutoCreate lets an Append create a missing stream with default settings.
+	AutoCreate bool
+	// CORSOrigins are the browser origins allowed to call the API ("*": any).
+	CORSOrigins []string
+	// ShutdownTimeout bounds the graceful stop.
+	ShutdownTimeout time.Duration
+	// Logger receives structured logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the embedded defaults: loopback, ./silt-data,
+// durable acks, auto-create on, any CORS origin.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		DataDir:         DefaultDataDir,
+		Sync:            true,
+		AutoCreate:      true,
+		CORSOrigins:     []string{"*"},
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// Validate reports what is wrong with c.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: %w", c.Addr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir is required"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"net/http"
+
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/rs/cors"
+
+	connectcors "connectrpc.com/cors"
+
+	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
+	"github.com/silt-io/silt/pkg/api"
+)
+
+// services are the names reflection and health report.
+var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName}
+
+// routes builds the HTTP handler: the API, reflection, health and /healthz,
+// wrapped in CORS.
+func (s *Server) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	svc := api.New(s.store, s.store, s.notifier, s.stopping, s.apiOptions())
+	handlers, err := svc.Handlers()
+	if err != nil {
+		return nil, err
+	}
+	for path, h := range handlers {
+		mux.Handle(path, h)
+	}
+	reflector := grpcreflect.NewStaticReflector(services...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return s.cors(mux), nil
+}
+
+// healthz answers 200 while serving and 503 once the stop begins.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.healthy.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("stopping\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// cors lets browser apps on other origins use Connect, gRPC-Web and
+// Connect-Web streaming.
+func (s *Server) cors(h http.Handler) http.Handler {
+	return cors.New(cors.Options{
+		AllowedOrigins: s.cfg.CORSOrigins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
+		ExposedHeaders: connectcors.ExposedHeaders(),
+		MaxAge:         7200,
+	}).Handler(h)
+}

@@ -1,0 +1,130 @@
+// Package server composes Silt: the hot store, the notifier and the API on
+// one HTTP server that speaks HTTP/1.1 and cleartext HTTP/2 (Connect, gRPC,
+// gRPC-Web), with reflection, health, CORS and a graceful stop.
+//
+// Lifecycle: New checks the config and starts nothing; Open opens the store
+// and binds the port; Serve serves until its context ends and then stops
+// gracefully; Run is Open then Serve.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/silt-io/silt/pkg/api"
+	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/notify"
+)
+
+// Server is one Silt node.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	notifier *notify.Notifier
+	store    *hot.Store
+	ln       net.Listener
+	http     *http.Server
+	// stopping is closed when the graceful stop begins; it ends subscriptions.
+	stopping chan struct{}
+	// healthy is false before Open finishes and once the stop begins.
+	healthy atomic.Bool
+}
+
+// New returns a server for cfg; it starts nothing.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("server config: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, notifier: notify.New(), stopping: make(chan struct{})}, nil
+}
+
+// Open opens the store and binds the listener.
+func (s *Server) Open(ctx context.Context) error {
+	opts := hot.DefaultOptions(filepath.Join(s.cfg.DataDir, "hot"))
+	opts.Sync = s.cfg.Sync
+	opts.Logger = s.log
+	opts.OnCommit = func(project, stream string, _ uint64) { s.notifier.Notify(project, stream) }
+	store, err := hot.Open(opts)
+	if err != nil {
+		return fmt.Errorf("open hot store: %w", err)
+	}
+	s.store = store
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		_ = store.Close(ctx)
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	handler, err := s.routes()
+	if err != nil {
+		_ = ln.Close()
+		_ = store.Close(ctx)
+		return err
+	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.http = &http.Server{
+		Handler:           handler,
+		Protocols:         protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.healthy.Store(true)
+	return nil
+}
+
+// Addr is the address the server listens on (after Open).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx ends, then stops gracefully: it ends
+// subscriptions, lets in-flight requests (appends among them) finish, and
+// closes the store after its queued commits are durable.
+func (s *Server) Serve(ctx context.Context) error {
+	s.log.Info("silt serving", "addr", s.Addr(), "data", s.cfg.DataDir, "sync", s.cfg.Sync)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("silt stopping")
+	s.healthy.Store(false)
+	close(s.stopping)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(stopCtx)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if cerr := s.store.Close(stopCtx); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close hot store: %w", cerr))
+	}
+	s.log.Info("silt stopped", "err", err)
+	return err
+}
+
+// Run opens the server and serves until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	return s.Serve(ctx)
+}
+
+// apiOptions are the API's options from the config.
+func (s *Server) apiOptions() api.Options {
+	return api.Options{Logger: s.log, AutoCreate: s.cfg.AutoCreate}
+}

@@ -1,0 +1,191 @@
+package server_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+)
+
+// subscription collects what a Subscribe receives.
+type subscription struct {
+	mu        sync.Mutex
+	events    []*siltv1.Event
+	caughtUp  []*siltv1.CaughtUp
+	heartbeat []*siltv1.Heartbeat
+	err       error
+	done      chan struct{}
+	cancel    context.CancelFunc
+}
+
+func subscribe(t *testing.T, c clients, req *siltv1.SubscribeRequest) *subscription {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	stream, err := c.events.Subscribe(ctx, connect.NewRequest(req))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	s := &subscription{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(s.done)
+		for stream.Receive() {
+			s.mu.Lock()
+			switch m := stream.Msg().GetMessage().(type) {
+			case *siltv1.SubscribeResponse_Batch:
+				s.events = append(s.events, m.Batch.GetEvents()...)
+			case *siltv1.SubscribeResponse_CaughtUp:
+				s.caughtUp = append(s.caughtUp, m.CaughtUp)
+			case *siltv1.SubscribeResponse_Heartbeat:
+				s.heartbeat = append(s.heartbeat, m.Heartbeat)
+			}
+			s.mu.Unlock()
+		}
+		s.mu.Lock()
+		s.err = stream.Err()
+		s.mu.Unlock()
+	}()
+	t.Cleanup(func() { cancel(); <-s.done })
+	return s
+}
+
+// waitFor polls cond (bounded) until it holds.
+func (s *subscription) waitFor(t *testing.T, what string, cond func(s *subscription) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		ok := cond(s)
+		err := s.err
+		s.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("subscription ended (%v) before %s", err, what)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestAPI_Subscribe_CatchUpThenLive(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		stream := streamName(t)
+		ctx := testContext(t)
+		for i := range 5 {
+			if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, i*100, 100)})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: stream, Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: 0}})
+		sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) > 0 })
+		sub.mu.Lock()
+		if cu := sub.caughtUp[0]; cu.GetLastSeq() != 500 || cu.GetNextSeq() != 501 || len(sub.events) != 500 {
+			t.Fatalf("caught up %v after %d events, want last 500 after 500", cu, len(sub.events))
+		}
+		sub.mu.Unlock()
+
+		// Concurrent writers while the subscriber is live.
+		const writers, batches, per = 4, 25, 7
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for b := range batches {
+					if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, w*10000+b*per, per)})); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		total := 500 + writers*batches*per
+		sub.waitFor(t, "all live events", func(s *subscription) bool { return len(s.events) >= total })
+		time.Sleep(50 * time.Millisecond) // a duplicate would arrive now
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		if len(sub.events) != total {
+			t.Fatalf("received %d events, want exactly %d", len(sub.events), total)
+		}
+		for i, e := range sub.events {
+			if e.GetSeq() != uint64(i+1) {
+				t.Fatalf("event %d has seq %d: gap, duplicate or disorder", i, e.GetSeq())
+			}
+		}
+		if len(sub.caughtUp) != 1 {
+			t.Fatalf("got %d caught-up markers, want 1", len(sub.caughtUp))
+		}
+	})
+}
+
+func TestAPI_Subscribe_FromTailTypesAndHeartbeat(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		stream := streamName(t)
+		ctx := testContext(t)
+		if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, 0, 3)})); err != nil {
+			t.Fatal(err)
+		}
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{
+			Project: project, Stream: stream, Start: &siltv1.SubscribeRequest_FromTail{FromTail: true},
+			Types: []string{"wanted"}, HeartbeatInterval: durationpb.New(100 * time.Millisecond),
+		})
+		sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) > 0 })
+		sub.waitFor(t, "two heartbeats", func(s *subscription) bool { return len(s.heartbeat) >= 2 })
+		events := []*siltv1.EventInput{jsonEvent(t, "other", nil), jsonEvent(t, "wanted", map[string]any{"k": "v"}), jsonEvent(t, "other", nil)}
+		if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: events})); err != nil {
+			t.Fatal(err)
+		}
+		sub.waitFor(t, "the wanted event", func(s *subscription) bool { return len(s.events) >= 1 })
+		sub.waitFor(t, "a heartbeat past it", func(s *subscription) bool {
+			return s.heartbeat[len(s.heartbeat)-1].GetNextSeq() == 7
+		})
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		if len(sub.events) != 1 || sub.events[0].GetSeq() != 5 || sub.events[0].GetType() != "wanted" {
+			t.Fatalf("got %v, want only seq 5 of type wanted", sub.events)
+		}
+		if sub.caughtUp[0].GetLastSeq() != 3 {
+			t.Fatalf("from tail caught up at %d, want 3", sub.caughtUp[0].GetLastSeq())
+		}
+	})
+}
+
+func TestAPI_Subscribe_MissingStreamIsNotFound(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: "nope"})
+		select {
+		case <-sub.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("subscription to a missing stream did not end")
+		}
+		requireCode(t, sub.err, connect.CodeNotFound)
+	})
+}
+
+func TestServer_Stop_EndsSubscriptions(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	c := ts.clients(protocols[0])
+	if _, err := c.events.Append(testContext(t), connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: "s", Events: numbered(t, 0, 1)})); err != nil {
+		t.Fatal(err)
+	}
+	sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: "s"})
+	sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) > 0 })
+	ts.stop(t)
+	select {
+	case <-sub.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("subscription outlived the server")
+	}
+	requireCode(t, sub.err, connect.CodeUnavailable)
+}
