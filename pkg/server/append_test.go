@@ -299,3 +299,13 @@ func TestAPI_Append_AutoCreate(t *testing.T) {
 		})
 	}
 }
+
+// structValue builds a JSON value.
+func structValue(t *testing.T, v any) *structpb.Value {
+	t.Helper()
+	out, err := structpb.NewValue(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
