@@ -797,10 +797,10 @@ var File_silt_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsilt/v1/event_service.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13silt/v1/event.proto\"\xe9\x02\n" +
-	"\rAppendRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\x128\n" +
+	"\x1bsilt/v1/event_service.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13silt/v1/event.proto\x1a\x13silt/v1/names.proto\"\x87\x02\n" +
+	"\rAppendRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x128\n" +
 	"\x06events\x18\x03 \x03(\v2\x13.silt.v1.EventInputB\v\xbaH\b\x92\x01\x05\b\x01\x10\x90NR\x06events\x12-\n" +
 	"\bproducer\x18\x04 \x01(\v2\x11.silt.v1.ProducerR\bproducer\x12/\n" +
 	"\x11expected_last_seq\x18\x05 \x01(\x04H\x00R\x0fexpectedLastSeq\x88\x01\x01B\x14\n" +
@@ -810,10 +810,10 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\x12;\n" +
 	"\vingest_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"ingestTime\x12\x1c\n" +
-	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\xe1\x02\n" +
-	"\vReadRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\x12\x1b\n" +
+	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\xff\x01\n" +
+	"\vReadRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x12\x1b\n" +
 	"\bfrom_seq\x18\x03 \x01(\x04H\x00R\afromSeq\x129\n" +
 	"\tfrom_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\bfromTime\x12\x1e\n" +
 	"\x05limit\x18\x05 \x01(\rB\b\xbaH\x05*\x03\x18\x90NR\x05limit\x12'\n" +
@@ -826,10 +826,10 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x1b\n" +
 	"\tfirst_seq\x18\x04 \x01(\x04R\bfirstSeq\x12\x1c\n" +
 	"\n" +
-	"up_to_date\x18\x05 \x01(\bR\bupToDate\"\xc3\x03\n" +
-	"\x10SubscribeRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\x12\x1b\n" +
+	"up_to_date\x18\x05 \x01(\bR\bupToDate\"\xe1\x02\n" +
+	"\x10SubscribeRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x12\x1b\n" +
 	"\bfrom_seq\x18\x03 \x01(\x04H\x00R\afromSeq\x129\n" +
 	"\tfrom_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\bfromTime\x12\x1d\n" +
 	"\tfrom_tail\x18\x05 \x01(\bH\x00R\bfromTail\x12'\n" +
@@ -917,6 +917,7 @@ func file_silt_v1_event_service_proto_init() {
 		return
 	}
 	file_silt_v1_event_proto_init()
+	file_silt_v1_names_proto_init()
 	file_silt_v1_event_service_proto_msgTypes[0].OneofWrappers = []any{}
 	file_silt_v1_event_service_proto_msgTypes[2].OneofWrappers = []any{
 		(*ReadRequest_FromSeq)(nil),

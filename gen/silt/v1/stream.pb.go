@@ -808,7 +808,7 @@ var File_silt_v1_stream_proto protoreflect.FileDescriptor
 
 const file_silt_v1_stream_proto_rawDesc = "" +
 	"\n" +
-	"\x14silt/v1/stream.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x02\n" +
+	"\x14silt/v1/stream.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13silt/v1/names.proto\"\xd4\x02\n" +
 	"\x06Stream\x12\x18\n" +
 	"\aproject\x18\x01 \x01(\tR\aproject\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x123\n" +
@@ -827,38 +827,38 @@ const file_silt_v1_stream_proto_rawDesc = "" +
 	"\tretention\x18\x02 \x01(\v2\x18.silt.v1.RetentionPolicyR\tretention\"l\n" +
 	"\x0fRetentionPolicy\x12<\n" +
 	"\amax_age\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\b\xbaH\x05\xaa\x01\x022\x00R\x06maxAge\x12\x1b\n" +
-	"\tmax_bytes\x18\x02 \x01(\x04R\bmaxBytes\"\xf4\x01\n" +
-	"\x13CreateStreamRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\x123\n" +
+	"\tmax_bytes\x18\x02 \x01(\x04R\bmaxBytes\"\x92\x01\n" +
+	"\x13CreateStreamRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x123\n" +
 	"\bsettings\x18\x03 \x01(\v2\x17.silt.v1.StreamSettingsR\bsettings\"?\n" +
 	"\x14CreateStreamResponse\x12'\n" +
-	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"\xbc\x01\n" +
-	"\x10GetStreamRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\"<\n" +
+	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"Z\n" +
+	"\x10GetStreamRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\"<\n" +
 	"\x11GetStreamResponse\x12'\n" +
-	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"\xcc\x01\n" +
-	"\x12ListStreamsRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12%\n" +
+	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"\xab\x01\n" +
+	"\x12ListStreamsRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12%\n" +
 	"\tpage_size\x18\x02 \x01(\rB\b\xbaH\x05*\x03\x18\xe8\aR\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12 \n" +
 	"\x06prefix\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x06prefix\"h\n" +
 	"\x13ListStreamsResponse\x12)\n" +
 	"\astreams\x18\x01 \x03(\v2\x0f.silt.v1.StreamR\astreams\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x02\n" +
-	"\x13UpdateStreamRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\x12;\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x01\n" +
+	"\x13UpdateStreamRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x12;\n" +
 	"\bsettings\x18\x03 \x01(\v2\x17.silt.v1.StreamSettingsB\x06\xbaH\x03\xc8\x01\x01R\bsettings\x12;\n" +
 	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"?\n" +
 	"\x14UpdateStreamResponse\x12'\n" +
-	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"\xbf\x01\n" +
-	"\x13DeleteStreamRequest\x12D\n" +
-	"\aproject\x18\x01 \x01(\tB*\xbaH'r%\x10\x01\x18?2\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$R\aproject\x12b\n" +
-	"\x06stream\x18\x02 \x01(\tBJ\xbaHGrE\x10\x01\x18\x80\x022>^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$R\x06stream\"\x16\n" +
+	"\x06stream\x18\x01 \x01(\v2\x0f.silt.v1.StreamR\x06stream\"]\n" +
+	"\x13DeleteStreamRequest\x12#\n" +
+	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
+	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\"\x16\n" +
 	"\x14DeleteStreamResponse2\x8e\x03\n" +
 	"\rStreamService\x12K\n" +
 	"\fCreateStream\x12\x1c.silt.v1.CreateStreamRequest\x1a\x1d.silt.v1.CreateStreamResponse\x12G\n" +
@@ -933,6 +933,7 @@ func file_silt_v1_stream_proto_init() {
 	if File_silt_v1_stream_proto != nil {
 		return
 	}
+	file_silt_v1_names_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
