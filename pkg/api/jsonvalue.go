@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -69,14 +68,17 @@ func appendJSON(b []byte, v *structpb.Value) ([]byte, error) {
 
 // appendNumber formats f as encoding/json does.
 func appendNumber(b []byte, f float64) []byte {
-	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+	abs := math.Abs(f)
+	if abs == 0 || (abs >= 1e-6 && abs < 1e21) {
 		return strconv.AppendFloat(b, f, 'f', -1, 64)
 	}
-	abs := math.Abs(f)
-	if abs < 1e-6 || abs >= 1e21 {
-		return strconv.AppendFloat(b, f, 'e', -1, 64)
+	b = strconv.AppendFloat(b, f, 'e', -1, 64)
+	// Clean up e-09 to e-9, as encoding/json does.
+	if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
 	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
+	return b
 }
 
 const hexDigits = "0123456789abcdef"
@@ -128,13 +130,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// parseJSON turns stored JSON text back into a Value.
-func parseJSON(data []byte) (*structpb.Value, error) {
-	v := new(structpb.Value)
-	if err := protojson.Unmarshal(data, v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }

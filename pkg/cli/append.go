@@ -21,6 +21,7 @@ func newAppendCommand() *cobra.Command {
 	var c clientFlags
 	var typ string
 	var batch int
+	var producer siltv1.Producer
 	cmd := &cobra.Command{
 		Use:   "append STREAM [EVENT_JSON ...]",
 		Short: "Append events to a stream (JSON arguments, or NDJSON on stdin)",
@@ -29,10 +30,17 @@ func newAppendCommand() *cobra.Command {
 Each argument is one event as JSON, e.g. '{"type":"order.created","data":{"n":1}}'.
 With --type, each argument is only the event's data, e.g. --type order.created '{"n":1}'.
 Without arguments, events are read from stdin, one JSON object per line (NDJSON),
-and sent in batches of --batch; progress goes to stderr.`,
+and sent in batches of --batch; progress goes to stderr.
+
+With --producer, every request carries producer {id, epoch, seq}, seq counting
+up from --producer-seq, so a rerun of the same input after a failure writes
+nothing twice.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a := appender{c: &c, stream: args[0], typ: typ, batch: batch, out: cmd.OutOrStdout(), errw: cmd.ErrOrStderr()}
+			if producer.Id != "" {
+				a.producer = &producer
+			}
 			if len(args) > 1 {
 				for i, arg := range args[1:] {
 					e, err := a.parse([]byte(arg))
@@ -49,6 +57,9 @@ and sent in batches of --batch; progress goes to stderr.`,
 	c.register(cmd)
 	cmd.Flags().StringVar(&typ, "type", "", "event type; makes each argument or line the event's data")
 	cmd.Flags().IntVar(&batch, "batch", 1000, "events per request when reading stdin (1 to 10000)")
+	cmd.Flags().StringVar(&producer.Id, "producer", "", "idempotent producer id")
+	cmd.Flags().Uint64Var(&producer.Epoch, "epoch", 0, "producer epoch")
+	cmd.Flags().Uint64Var(&producer.Seq, "producer-seq", 0, "producer seq of the first request")
 	return cmd
 }
 
@@ -62,6 +73,8 @@ type appender struct {
 	errw    io.Writer
 	pending []*siltv1.EventInput
 	sent    int
+	// producer, when set, is sent with each request; its Seq advances.
+	producer *siltv1.Producer
 }
 
 // parse reads one event (or, with --type, one data value).
@@ -116,18 +129,27 @@ func (a *appender) flush(cmd *cobra.Command) error {
 	if len(a.pending) == 0 {
 		return nil
 	}
-	res, err := a.c.events().Append(cmd.Context(), connect.NewRequest(&siltv1.AppendRequest{
-		Project: a.c.project, Stream: a.stream, Events: a.pending,
-	}))
+	req := &siltv1.AppendRequest{Project: a.c.project, Stream: a.stream, Events: a.pending}
+	if a.producer != nil {
+		req.Producer = &siltv1.Producer{Id: a.producer.Id, Epoch: a.producer.Epoch, Seq: a.producer.Seq}
+	}
+	res, err := a.c.events().Append(cmd.Context(), connect.NewRequest(req))
 	if err != nil {
 		return err
+	}
+	if a.producer != nil {
+		a.producer.Seq++
 	}
 	a.sent += len(a.pending)
 	a.pending = a.pending[:0]
 	if a.c.json {
 		return printJSON(a.out, res.Msg)
 	}
-	_, err = fmt.Fprintf(a.out, "appended %s/%s seq %d..%d\n", a.c.project, a.stream, res.Msg.GetFirstSeq(), res.Msg.GetLastSeq())
+	dup := ""
+	if res.Msg.GetDuplicate() {
+		dup = " (duplicate: already appended, nothing written)"
+	}
+	_, err = fmt.Fprintf(a.out, "appended %s/%s seq %d..%d%s\n", a.c.project, a.stream, res.Msg.GetFirstSeq(), res.Msg.GetLastSeq(), dup)
 	return err
 }
 

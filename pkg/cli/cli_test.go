@@ -56,7 +56,7 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	common := []string{"--server", url, "-p", "acme"}
 	with := func(args ...string) []string { return append(args, common...) }
 
-	if out, err := run(t, ctx, "", with("streams", "create", "orders")...); err != nil || !strings.Contains(out, "acme/orders") {
+	if out, err := run(t, ctx, "", with("streams", "create", "orders")...); err != nil || !strings.Contains(out, "acme/orders  empty") {
 		t.Fatalf("streams create: %q %v", out, err)
 	}
 	out, err := run(t, ctx, "", with("append", "orders", `{"type":"order.created","data":{"n":1}}`, `{"type":"order.paid","data":{"n":2}}`)...)
@@ -65,6 +65,12 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	}
 	if out, err = run(t, ctx, "", with("append", "orders", "--type", "order.shipped", `{"n":3}`)...); err != nil || !strings.Contains(out, "seq 3..3") {
 		t.Fatalf("append --type: %q %v", out, err)
+	}
+	// A producer rerun of the same input is a duplicate.
+	for i, want := range []string{"seq 4..4\n", "seq 4..4 (duplicate"} {
+		if out, err = run(t, ctx, "", with("append", "orders", "--type", "p", "--producer", "cli", "--epoch", "1", `{}`)...); err != nil || !strings.Contains(out, want) {
+			t.Fatalf("producer append %d: %q %v, want %q", i, out, err, want)
+		}
 	}
 	ndjson := "{\"type\":\"bulk\",\"data\":{\"i\":1}}\n\n{\"type\":\"bulk\",\"data\":{\"i\":2}}\n{\"type\":\"bulk\",\"data\":{\"i\":3}}\n"
 	if out, err = run(t, ctx, ndjson, with("append", "orders", "--batch", "2", "--json")...); err != nil || strings.Count(out, "\n") != 2 {
@@ -90,16 +96,16 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &page); err != nil {
 		t.Fatalf("read --json is not JSON: %v\n%s", err, out)
 	}
-	if len(page.Events) != 5 || page.Events[0].Seq != "2" || page.Events[0].Type != "order.paid" || page.Events[4].Data["i"] != 3.0 || page.NextSeq != "7" || !page.UpToDate {
+	if len(page.Events) != 6 || page.Events[0].Seq != "2" || page.Events[0].Type != "order.paid" || page.Events[5].Data["i"] != 3.0 || page.NextSeq != "8" || !page.UpToDate {
 		t.Fatalf("read page %+v", page)
 	}
-	if out, err = run(t, ctx, "", with("read", "orders")...); err != nil || strings.Count(out, "\n") != 6 || !strings.Contains(out, `{"n":1}`) {
+	if out, err = run(t, ctx, "", with("read", "orders")...); err != nil || strings.Count(out, "\n") != 7 || !strings.Contains(out, `{"n":1}`) {
 		t.Fatalf("read for people: %q %v", out, err)
 	}
-	if out, err = run(t, ctx, "", with("streams", "get", "orders", "--json")...); err != nil || !strings.Contains(out, `"lastSeq":"6"`) {
+	if out, err = run(t, ctx, "", with("streams", "get", "orders", "--json")...); err != nil || !strings.Contains(out, `"lastSeq":"7"`) {
 		t.Fatalf("streams get: %q %v", out, err)
 	}
-	if out, err = run(t, ctx, "", with("streams", "list")...); err != nil || !strings.Contains(out, "acme/orders  seq 1..6") {
+	if out, err = run(t, ctx, "", with("streams", "list")...); err != nil || !strings.Contains(out, "acme/orders  seq 1..7") {
 		t.Fatalf("streams list: %q %v", out, err)
 	}
 

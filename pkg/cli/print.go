@@ -42,7 +42,7 @@ func printEvent(w io.Writer, e *siltv1.Event) error {
 		attrs = append(attrs, fmt.Sprintf("%s=%g", k, v))
 	}
 	slices.Sort(attrs)
-	line := fmt.Sprintf("%-6d %s  %-20s %s", e.GetSeq(), e.GetIngestTime().AsTime().Local().Format(time.RFC3339Nano), e.GetType(), data)
+	line := fmt.Sprintf("%-6d %s  %-20s %s", e.GetSeq(), e.GetIngestTime().AsTime().Local().Format(timeLayout), e.GetType(), data)
 	if len(attrs) > 0 {
 		line += "  [" + strings.Join(attrs, " ") + "]"
 	}
@@ -50,10 +50,17 @@ func printEvent(w io.Writer, e *siltv1.Event) error {
 	return err
 }
 
+// timeLayout is RFC 3339 with a fixed-width fraction, so columns line up.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
 // printStream writes a stream's description for people.
 func printStream(w io.Writer, s *siltv1.Stream) error {
-	_, err := fmt.Fprintf(w, "%s/%s  seq %d..%d  %d events  %d bytes  content-type %s  created %s\n",
-		s.GetProject(), s.GetName(), s.GetFirstSeq(), s.GetLastSeq(), s.GetEventCount(), s.GetBytes(),
+	extent := "empty"
+	if s.GetEventCount() > 0 {
+		extent = fmt.Sprintf("seq %d..%d", s.GetFirstSeq(), s.GetLastSeq())
+	}
+	_, err := fmt.Fprintf(w, "%s/%s  %s  %d events  %d bytes  content-type %s  created %s\n",
+		s.GetProject(), s.GetName(), extent, s.GetEventCount(), s.GetBytes(),
 		s.GetSettings().GetContentType(), s.GetCreateTime().AsTime().Local().Format(time.RFC3339))
 	return err
 }
