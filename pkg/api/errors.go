@@ -50,6 +50,8 @@ func toConnectError(log *slog.Logger, err error) error {
 		return withInfo(connect.CodeNotFound, err, ReasonStreamNotFound, "", 0)
 	case errors.Is(err, event.ErrStreamExists):
 		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
+	case errors.Is(err, event.ErrTooLarge):
+		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.Is(err, event.ErrClosed):
 		return connect.NewError(connect.CodeUnavailable, err)
 	case errors.Is(err, context.Canceled):

@@ -19,6 +19,8 @@ var (
 	ErrLastSeqMismatch = errors.New("expected last seq does not match")
 	// ErrOutOfRange: a read starts below the stream's first retained seq.
 	ErrOutOfRange = errors.New("seq out of range")
+	// ErrTooLarge: an append or event is larger than a store can commit at once.
+	ErrTooLarge = errors.New("too large")
 	// ErrClosed: the store is closed or closing.
 	ErrClosed = errors.New("store is closed")
 )

@@ -1,0 +1,125 @@
+package hot
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+func sampleEvents() []event.Event {
+	return []event.Event{
+		{
+			ID: "id-1", Type: "order.created", Source: "shop", Subject: "o/1",
+			Time:       time.Date(2025, 5, 6, 7, 8, 9, 123456789, time.UTC),
+			Attributes: map[string]string{"region": "eu", "": "empty key"},
+			Metrics:    map[string]float64{"amount": 12.5, "neg": -1, "inf": math.Inf(1)},
+			Data:       []byte(`{"a":1}`),
+		},
+		{ID: "id-2", ContentType: "application/octet-stream", Data: []byte{0, 1, 2, 255}},
+		{ID: "id-3", Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{ID: "id-4", Time: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+	}
+}
+
+func encodeTestBlock(h blockHeader, evs []event.Event) []byte {
+	b := appendBlockHeader(nil, h)
+	for i := range evs {
+		b = appendRecord(b, &evs[i], evs[i].ID)
+	}
+	return b
+}
+
+func TestCodec_DecodeBlock_RoundTrip(t *testing.T) {
+	t.Parallel()
+	evs := sampleEvents()
+	h := blockHeader{FirstSeq: 41, Count: uint64(len(evs)), IngestTime: time.Date(2026, 1, 1, 0, 0, 0, 7, time.UTC), ContentType: "application/json"}
+	b := encodeTestBlock(h, evs)
+	gotH, got, err := decodeBlock(b)
+	if err != nil {
+		t.Fatalf("decodeBlock: %v", err)
+	}
+	if !reflect.DeepEqual(gotH, h) {
+		t.Errorf("header = %+v, want %+v", gotH, h)
+	}
+	for i := range evs {
+		want := evs[i]
+		want.Seq = 41 + uint64(i)
+		want.IngestTime = h.IngestTime
+		if want.ContentType == "" {
+			want.ContentType = h.ContentType
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("event %d = %+v\nwant %+v", i, got[i], want)
+		}
+	}
+	for _, e := range got {
+		if len(e.Data) > 0 && &e.Data[0] == &b[len(b)-1] {
+			t.Errorf("decoded data aliases the block")
+		}
+	}
+	if n := recordLen(&evs[0], evs[0].ID); n <= 0 {
+		t.Errorf("recordLen = %d", n)
+	}
+}
+
+func TestCodec_DecodeBlock_RejectsGarbage(t *testing.T) {
+	t.Parallel()
+	good := encodeTestBlock(blockHeader{FirstSeq: 1, Count: 1, IngestTime: time.Unix(1, 0)}, sampleEvents()[:1])
+	cases := map[string][]byte{
+		"empty":        nil,
+		"version":      append([]byte{9}, good[1:]...),
+		"truncated":    good[:len(good)-1],
+		"trailing":     append(bytes.Clone(good), 0),
+		"zero count":   appendBlockHeader(nil, blockHeader{FirstSeq: 1, Count: 0, IngestTime: time.Unix(1, 0)}),
+		"seq overflow": encodeTestBlock(blockHeader{FirstSeq: math.MaxUint64, Count: 2, IngestTime: time.Unix(1, 0)}, sampleEvents()[:2]),
+	}
+	for name, b := range cases {
+		if _, _, err := decodeBlock(b); !errors.Is(err, errCorrupt) {
+			t.Errorf("%s: err = %v, want errCorrupt", name, err)
+		}
+	}
+}
+
+func FuzzDecodeBlock(f *testing.F) {
+	f.Add(encodeTestBlock(blockHeader{FirstSeq: 1, Count: 4, IngestTime: time.Unix(1, 2), ContentType: "application/json"}, sampleEvents()))
+	f.Add([]byte{blockVersion, 1, 1, 0, 0, 0, 1, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, evs, err := decodeBlock(b)
+		if err != nil {
+			return
+		}
+		if uint64(len(evs)) != h.Count {
+			t.Fatalf("decoded %d events, header says %d", len(evs), h.Count)
+		}
+		// What decodes must re-encode to the same bytes when maps are small
+		// enough to have one order.
+		for _, e := range evs {
+			if len(e.Attributes) > 1 || len(e.Metrics) > 1 {
+				return
+			}
+			for _, v := range e.Metrics {
+				if math.IsNaN(v) {
+					return
+				}
+			}
+		}
+		again := appendBlockHeader(nil, h)
+		for i := range evs {
+			e := evs[i]
+			if e.ContentType == h.ContentType {
+				// A record may name the block's type explicitly or leave it empty.
+				return
+			}
+			again = appendRecord(again, &e, e.ID)
+		}
+		if _, evs2, err := decodeBlock(again); err != nil || !reflect.DeepEqual(evs, evs2) {
+			t.Fatalf("re-encoded block does not decode the same: %v", err)
+		}
+	})
+}

@@ -1,0 +1,388 @@
+package hot
+
+// The committer is the only goroutine that writes to Badger.
+//
+//	callers ──submit──▶ queue ──▶ run: take a group (≤ MaxGroupRequests, ≤ MaxGroupBytes)
+//	                                 │
+//	                                 ├─ for each request: validate against the group's staged
+//	                                 │  state, then write its keys into the open transaction
+//	                                 │  (a new transaction starts first if it would not fit)
+//	                                 ├─ write stream metadata and producer state once per
+//	                                 │  stream per transaction; commit (synced if Options.Sync)
+//	                                 ├─ on success: staged state becomes the cache
+//	                                 │  on failure: every request of the group fails, the
+//	                                 │  cache is rebuilt from Badger
+//	                                 └─ ack every request, then OnCommit per appended stream
+//
+// When the queue is empty the committer purges deleted streams' data a chunk
+// at a time.
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// opKind says what a request does.
+type opKind uint8
+
+const (
+	opAppend opKind = iota
+	opCreate
+	opUpdate
+	opDelete
+)
+
+// request is one mutation waiting for the committer.
+type request struct {
+	kind     opKind
+	key      nameKey
+	settings event.StreamSettings // create, update
+	app      *preparedAppend      // append
+
+	// Set by the committer before done is closed.
+	info   event.StreamInfo
+	result event.AppendResult
+	err    error
+	done   chan struct{}
+	// committed is set when the request wrote into the group's transaction.
+	committed bool
+}
+
+func newRequest(kind opKind, project, name string) *request {
+	return &request{kind: kind, key: nameKey{project, name}, done: make(chan struct{})}
+}
+
+// size is what the request counts against MaxGroupBytes.
+func (r *request) size() int {
+	if r.app != nil {
+		return r.app.bytes
+	}
+	return 0
+}
+
+// run is the committer goroutine.
+func (s *Store) run() {
+	var carry *request
+	for {
+		first := carry
+		carry = nil
+		if first == nil {
+			var ok bool
+			if len(s.purges) > 0 {
+				select {
+				case first, ok = <-s.queue:
+				default:
+					s.purgeStep()
+					continue
+				}
+			} else {
+				first, ok = <-s.queue
+			}
+			if !ok {
+				break
+			}
+		}
+		group := []*request{first}
+		bytes := first.size()
+	drain:
+		for len(group) < s.opts.MaxGroupRequests {
+			select {
+			case r, ok := <-s.queue:
+				if !ok {
+					break drain
+				}
+				if bytes+r.size() > s.opts.MaxGroupBytes {
+					carry = r
+					break drain
+				}
+				group = append(group, r)
+				bytes += r.size()
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+	close(s.stopGC)
+	<-s.gcDone
+	s.readers.Wait()
+	s.closeErr = s.db.Close()
+	if s.closeErr != nil {
+		s.closeErr = fmt.Errorf("close badger: %w", s.closeErr)
+	}
+	close(s.done)
+}
+
+// commitGroup validates, writes, commits and acks one group.
+func (s *Store) commitGroup(group []*request) {
+	if s.broken != nil {
+		for _, r := range group {
+			r.err = s.broken
+			close(r.done)
+		}
+		return
+	}
+	g := &stage{store: s, now: s.opts.Now().Round(0).UTC(), names: make(map[nameKey]*streamState), nextID: s.nextID}
+	err := g.run(group)
+	if err == nil {
+		g.apply()
+	} else {
+		err = fmt.Errorf("commit group: %w", err)
+		s.log.Error("hot: group commit failed; rebuilding the stream cache", "err", err, "requests", len(group))
+		if rerr := s.loadCache(); rerr != nil {
+			s.broken = fmt.Errorf("hot store unusable after a failed commit: %w", errors.Join(err, rerr))
+			s.log.Error("hot: stream cache rebuild failed", "err", s.broken)
+		}
+	}
+	for _, r := range group {
+		if err != nil && r.err == nil {
+			r.err = err
+		}
+		close(r.done)
+	}
+	if err == nil && s.opts.OnCommit != nil {
+		for _, st := range g.appended {
+			if g.names[nameKey{st.project, st.name}] != st {
+				continue // deleted later in the group
+			}
+			s.opts.OnCommit(st.project, st.name, st.lastSeq)
+		}
+	}
+}
+
+// stage is one group's view of stream state: the committed cache plus the
+// changes of the group's requests so far. Nothing reaches the cache before
+// the group's last transaction committed.
+type stage struct {
+	store *Store
+	now   time.Time
+	// names holds every stream the group touched: a copy of the cached state
+	// with the group's changes, or nil if the group deleted it.
+	names  map[nameKey]*streamState
+	nextID uint64
+	// deleted lists ids the group deleted.
+	deleted []uint64
+	// appended lists streams the group appended to, for OnCommit.
+	appended    []*streamState
+	appendedSet map[*streamState]bool
+
+	// The open transaction and what it must still write before commit.
+	txn          *badger.Txn
+	used         budget
+	dirty        map[*streamState]map[string]bool // stream -> producer ids to write
+	nextIDDirty  bool
+	transactions int
+}
+
+// budget counts a transaction's size the way Badger's checkSize does.
+type budget struct{ size, count int64 }
+
+// entrySize bounds Badger's estimate for one entry (key, value, metas,
+// version). It counts the whole value even where Badger counts a value
+// pointer, so it never underestimates.
+func entrySize(keyLen, valueLen int) int64 {
+	return int64(keyLen+valueLen) + 2 + 10
+}
+
+// lookup returns the group's view of a stream (nil if missing), copying it
+// from the cache on first touch.
+func (g *stage) lookup(k nameKey) *streamState {
+	if st, ok := g.names[k]; ok {
+		return st
+	}
+	base := g.store.streams[k]
+	if base == nil {
+		return nil
+	}
+	st := *base
+	st.staged = nil
+	g.names[k] = &st
+	return &st
+}
+
+// create stages a new stream.
+func (g *stage) create(k nameKey, set event.StreamSettings) *streamState {
+	if set.ContentType == "" {
+		set.ContentType = event.ContentTypeJSON
+	}
+	st := &streamState{
+		project: k.project, name: k.name, id: g.nextID, settings: set,
+		createTime: g.now, updateTime: g.now, firstSeq: 1,
+	}
+	g.nextID++
+	g.nextIDDirty = true
+	g.names[k] = st
+	g.markDirty(st, "")
+	return st
+}
+
+// markDirty records that st's metadata (and producer pid's state, if pid is
+// not empty) must be written before the transaction commits.
+func (g *stage) markDirty(st *streamState, pid string) {
+	if g.dirty == nil {
+		g.dirty = make(map[*streamState]map[string]bool)
+	}
+	ps := g.dirty[st]
+	if ps == nil {
+		ps = make(map[string]bool)
+		g.dirty[st] = ps
+	}
+	if pid != "" {
+		ps[pid] = true
+	}
+}
+
+// run processes the group's requests; an error fails the whole group.
+func (g *stage) run(group []*request) error {
+	defer func() {
+		if g.txn != nil {
+			g.txn.Discard()
+		}
+	}()
+	for _, r := range group {
+		need := g.estimate(r)
+		if need.size >= txnBudget.size || need.count >= txnBudget.count {
+			r.err = fmt.Errorf("append %d bytes to %s/%s: %w", r.size(), r.key.project, r.key.name, ErrTooLarge)
+			continue
+		}
+		if g.txn != nil && (g.used.size+need.size >= txnBudget.size || g.used.count+need.count >= txnBudget.count) {
+			if err := g.commit(); err != nil {
+				return err
+			}
+		}
+		if g.txn == nil {
+			g.txn = g.store.db.NewTransaction(true)
+			g.used = budget{}
+		}
+		var err error
+		switch r.kind {
+		case opAppend:
+			err = g.append(r)
+		case opCreate:
+			err = g.createStream(r)
+		case opUpdate:
+			err = g.updateStream(r)
+		case opDelete:
+			err = g.deleteStream(r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if g.txn != nil {
+		return g.commit()
+	}
+	return nil
+}
+
+// estimate bounds what r can add to a transaction, including the stream
+// metadata, producer state and stream-id counter written at commit.
+func (g *stage) estimate(r *request) budget {
+	metaLen := 1 + len(r.key.project) + len(r.key.name) + 2*10
+	b := budget{size: entrySize(metaLen, 160+len(r.settings.ContentType)) + entrySize(len(nextIDKey), 8), count: 2}
+	switch r.kind {
+	case opDelete:
+		b.size += entrySize(9, 0)
+		b.count++
+	case opAppend:
+		a := r.app
+		for _, c := range a.chunks {
+			b.size += entrySize(17, maxBlockHeaderLen(256)+len(c.records))
+			b.count++
+		}
+		b.size += entrySize(25, 0)
+		b.count++
+		if a.producer != nil {
+			b.size += entrySize(9+len(a.producer.ID), maxProducerValueLen)
+			b.count++
+		}
+	}
+	return b
+}
+
+// set writes k=v into the open transaction.
+func (g *stage) set(k, v []byte) error {
+	g.used.size += entrySize(len(k), len(v))
+	g.used.count++
+	if err := g.txn.Set(k, v); err != nil {
+		return fmt.Errorf("write key %x: %w", k[:min(len(k), 17)], err)
+	}
+	return nil
+}
+
+// del deletes k in the open transaction.
+func (g *stage) del(k []byte) error {
+	g.used.size += entrySize(len(k), 0)
+	g.used.count++
+	if err := g.txn.Delete(k); err != nil {
+		return fmt.Errorf("delete key %x: %w", k[:min(len(k), 17)], err)
+	}
+	return nil
+}
+
+// commit writes the dirty metadata and producer state and commits the open
+// transaction; with Options.Sync, Badger syncs before Commit returns.
+func (g *stage) commit() error {
+	for st, pids := range g.dirty {
+		k := nameKey{st.project, st.name}
+		if g.names[k] != st {
+			continue // deleted (or deleted and recreated) later in the group
+		}
+		if err := g.set(streamKey(st.project, st.name), encodeMeta(st)); err != nil {
+			return err
+		}
+		for pid := range pids {
+			if err := g.set(producerKey(st.id, pid), encodeProducer(st.producer(pid))); err != nil {
+				return err
+			}
+		}
+	}
+	if g.nextIDDirty {
+		v := make([]byte, 8)
+		putBeUint64(v, g.nextID)
+		if err := g.set(nextIDKey, v); err != nil {
+			return err
+		}
+	}
+	g.dirty, g.nextIDDirty = nil, false
+	txn := g.txn
+	g.txn = nil
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	g.transactions++
+	return nil
+}
+
+// apply makes the group's staged state the committer's cache.
+func (g *stage) apply() {
+	s := g.store
+	for k, st := range g.names {
+		if st == nil {
+			delete(s.streams, k)
+			continue
+		}
+		if len(st.staged) > 0 {
+			merged := make(map[string]*producerState, len(st.producers)+len(st.staged))
+			for pid, ps := range st.producers {
+				merged[pid] = ps
+			}
+			for pid, ps := range st.staged {
+				merged[pid] = ps
+			}
+			st.producers = merged
+		}
+		if st.producers == nil {
+			st.producers = make(map[string]*producerState)
+		}
+		st.staged = nil
+		s.streams[k] = st
+	}
+	s.nextID = max(s.nextID, g.nextID)
+	s.purges = append(s.purges, g.deleted...)
+}

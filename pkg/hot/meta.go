@@ -1,0 +1,102 @@
+package hot
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+const metaVersion byte = 1
+
+// streamState is one stream as the committer knows it, and as its metadata
+// key stores it (project and name live in the key).
+type streamState struct {
+	project, name string
+	id            uint64
+	settings      event.StreamSettings
+	createTime    time.Time
+	updateTime    time.Time
+	firstSeq      uint64
+	lastSeq       uint64
+	count         uint64
+	bytes         uint64
+	lastIngest    time.Time // zero until the first append
+
+	// producers is the committed producer state; the committer only
+	// replaces it after a successful commit.
+	producers map[string]*producerState
+	// staged holds producer state changed by the group being committed.
+	staged map[string]*producerState
+}
+
+// info returns the stream as the domain sees it.
+func (st *streamState) info() event.StreamInfo {
+	return event.StreamInfo{
+		Project:    st.project,
+		Name:       st.name,
+		Settings:   st.settings,
+		FirstSeq:   st.firstSeq,
+		LastSeq:    st.lastSeq,
+		EventCount: st.count,
+		Bytes:      st.bytes,
+		CreateTime: st.createTime,
+		UpdateTime: st.updateTime,
+	}
+}
+
+// producer returns pid's state as of the current group, or nil.
+func (st *streamState) producer(pid string) *producerState {
+	if p, ok := st.staged[pid]; ok {
+		return p
+	}
+	return st.producers[pid]
+}
+
+// encodeMeta encodes st's metadata value.
+func encodeMeta(st *streamState) []byte {
+	b := make([]byte, 0, 96+len(st.settings.ContentType))
+	b = append(b, metaVersion)
+	b = binary.AppendUvarint(b, st.id)
+	b = appendString(b, st.settings.ContentType)
+	b = binary.AppendVarint(b, int64(st.settings.RetentionMaxAge))
+	b = binary.AppendUvarint(b, st.settings.RetentionMaxBytes)
+	b = appendTime(b, st.createTime)
+	b = appendTime(b, st.updateTime)
+	b = binary.AppendUvarint(b, st.firstSeq)
+	b = binary.AppendUvarint(b, st.lastSeq)
+	b = binary.AppendUvarint(b, st.count)
+	b = binary.AppendUvarint(b, st.bytes)
+	if st.lastIngest.IsZero() {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	return appendTime(b, st.lastIngest)
+}
+
+// decodeMeta decodes a metadata value into a state without producers.
+func decodeMeta(project, name string, b []byte) (*streamState, error) {
+	d := decoder{b: b}
+	if v := d.byte1(); d.err == nil && v != metaVersion {
+		return nil, fmt.Errorf("decode stream meta: %w: version %d", errCorrupt, v)
+	}
+	st := &streamState{project: project, name: name}
+	st.id = d.uvarint()
+	st.settings.ContentType = d.str()
+	st.settings.RetentionMaxAge = time.Duration(d.varint())
+	st.settings.RetentionMaxBytes = d.uvarint()
+	st.createTime = d.time()
+	st.updateTime = d.time()
+	st.firstSeq = d.uvarint()
+	st.lastSeq = d.uvarint()
+	st.count = d.uvarint()
+	st.bytes = d.uvarint()
+	if d.byte1() == 1 {
+		st.lastIngest = d.time()
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decode stream meta: %w", d.err)
+	}
+	return st, nil
+}

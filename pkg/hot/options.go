@@ -1,0 +1,105 @@
+package hot
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for [Options].
+const (
+	// DefaultMaxGroupRequests caps how many queued requests one group commit takes.
+	DefaultMaxGroupRequests = 1024
+	// DefaultMaxGroupBytes caps the encoded event bytes of one group commit.
+	DefaultMaxGroupBytes = 4 << 20
+	// DefaultValueLogGCInterval is how often Badger's value log is garbage-collected.
+	DefaultValueLogGCInterval = 5 * time.Minute
+	// DefaultListLimit is the page size of ListStreams when the request's Limit is not positive.
+	DefaultListLimit = 100
+)
+
+// Options configure a [Store]. The zero value of every field but Dir is
+// usable; note that the zero Sync is false, so use [DefaultOptions] for
+// durable acks.
+type Options struct {
+	// Dir is the Badger directory; it is created if missing. Required.
+	Dir string
+	// Sync makes every ack wait until the group that carried it is synced
+	// to disk (Badger's WAL and value log), so acknowledged appends survive
+	// power loss. Without it an ack follows the commit to Badger's
+	// memory-mapped files: it survives a crash of the process, not of the
+	// machine.
+	Sync bool
+	// Logger receives the store's and Badger's warnings and errors;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// OnCommit, when set, is called by the committer after each durable
+	// group commit, once for every stream the group appended to, with the
+	// stream's new last seq. It must return quickly (a non-blocking notify):
+	// the next group waits for it.
+	OnCommit func(project, stream string, lastSeq uint64)
+	// Now is the clock for ingest, create and update times; nil means time.Now.
+	Now func() time.Time
+	// MaxGroupRequests caps the requests of one group; 0 means DefaultMaxGroupRequests.
+	MaxGroupRequests int
+	// MaxGroupBytes caps the encoded event bytes of one group (a single
+	// larger request still commits alone); 0 means DefaultMaxGroupBytes.
+	MaxGroupBytes int
+
+	// ValueLogGCInterval is how often the store reclaims value-log space
+	// left by deleted streams and trimmed events; 0 means
+	// DefaultValueLogGCInterval, negative disables it.
+	ValueLogGCInterval time.Duration
+
+	// valueThreshold overrides Badger's ValueThreshold; benchmarks use it to
+	// measure blocks stored in the LSM tree. Zero means badgerValueThreshold.
+	valueThreshold int64
+}
+
+// DefaultOptions returns the options the server uses: durable acks and
+// default group limits.
+func DefaultOptions(dir string) Options {
+	return Options{Dir: dir, Sync: true}
+}
+
+// Validate reports whether o can open a store.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Dir == "" {
+		errs = append(errs, errors.New("Dir is required"))
+	}
+	if o.MaxGroupRequests < 0 {
+		errs = append(errs, fmt.Errorf("MaxGroupRequests is %d, must not be negative", o.MaxGroupRequests))
+	}
+	if o.MaxGroupBytes < 0 {
+		errs = append(errs, fmt.Errorf("MaxGroupBytes is %d, must not be negative", o.MaxGroupBytes))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("hot options: %w", err)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields that have defaults.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxGroupRequests == 0 {
+		o.MaxGroupRequests = DefaultMaxGroupRequests
+	}
+	if o.MaxGroupBytes == 0 {
+		o.MaxGroupBytes = DefaultMaxGroupBytes
+	}
+	if o.ValueLogGCInterval == 0 {
+		o.ValueLogGCInterval = DefaultValueLogGCInterval
+	}
+	if o.valueThreshold == 0 {
+		o.valueThreshold = badgerValueThreshold
+	}
+	return o
+}

@@ -1,0 +1,281 @@
+package hot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/skl"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// Badger settings this package depends on; see docs/storage.md.
+const (
+	// badgerMemTableSize is Badger's memtable size; it also fixes the largest
+	// transaction Badger accepts (15% of it).
+	badgerMemTableSize = 64 << 20
+	// badgerValueThreshold sends blocks of 4 KiB and more to the value log,
+	// keeping small values (single-event blocks, metadata, producer state) in
+	// the LSM tree; measured in docs/storage.md.
+	badgerValueThreshold = 4 << 10
+	// maxValueThreshold is Badger's largest ValueThreshold (LSM-only layout).
+	maxValueThreshold = 1 << 20
+	// maxBlockBytes is where a request's records are cut into another block.
+	maxBlockBytes = 256 << 10
+	// maxRecordBytes is the largest encoded event; larger ones are ErrTooLarge.
+	maxRecordBytes = 1 << 20
+)
+
+// txnBudget is how much of Badger's transaction limit one of our
+// transactions may use: Badger refuses a transaction at 15% of the memtable
+// size or at that many bytes divided by its skiplist node size; we stop at
+// 90% of both by our own exact accounting of Badger's formula.
+var txnBudget = func() budget {
+	maxSize := int64(badgerMemTableSize) * 15 / 100
+	return budget{size: maxSize * 9 / 10, count: maxSize / int64(skl.MaxNodeSize) * 9 / 10}
+}()
+
+// ErrTooLarge is returned by Append for an event or a request too large to
+// commit as one Badger value or transaction.
+// It wraps event.ErrTooLarge.
+var ErrTooLarge = fmt.Errorf("append too large for the hot tier: %w", event.ErrTooLarge)
+
+// Store is the Badger hot tier. Its methods are safe for concurrent use.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+	db   *badger.DB
+
+	// queue carries requests to the committer; it is closed by Close.
+	queue chan *request
+	// done is closed when the committer has exited and Badger is closed;
+	// closeErr is set before.
+	done     chan struct{}
+	closeErr error
+	// stopGC stops the value-log GC goroutine; gcDone is closed when it has.
+	stopGC chan struct{}
+	gcDone chan struct{}
+
+	// mu protects closed. Senders on queue and readers hold it shared while
+	// they check closed and send (or register in readers); Close holds it
+	// exclusively to set closed and close queue.
+	mu      sync.RWMutex
+	closed  bool
+	readers sync.WaitGroup
+
+	// The committer goroutine owns the rest, without a lock.
+
+	// streams is the committed state of every live stream.
+	streams map[nameKey]*streamState
+	// nextID is the next stream id to allocate.
+	nextID uint64
+	// purges lists deleted stream ids whose data is still in Badger.
+	purges []uint64
+	// broken, once set, fails every request: the cache could not be rebuilt.
+	broken error
+}
+
+// nameKey names a stream.
+type nameKey struct{ project, name string }
+
+// Open opens (or creates) the store in opts.Dir, rebuilds the stream cache
+// from Badger and starts the committer.
+func Open(opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	bopts := badger.DefaultOptions(opts.Dir).
+		WithLogger(badgerLogger{opts.Logger}).
+		// With Sync, Badger syncs its WAL and value log inside every commit
+		// (and the old value-log file when it rotates); the committer commits
+		// once per group, so that is one sync per group.
+		WithSyncWrites(opts.Sync).
+		WithDetectConflicts(false).
+		WithMemTableSize(badgerMemTableSize).
+		WithValueThreshold(opts.valueThreshold).
+		WithNumVersionsToKeep(1).
+		WithMetricsEnabled(false)
+	db, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %s: %w", opts.Dir, err)
+	}
+	s := &Store{
+		opts:   opts,
+		log:    opts.Logger,
+		db:     db,
+		queue:  make(chan *request, 2*opts.MaxGroupRequests),
+		done:   make(chan struct{}),
+		stopGC: make(chan struct{}),
+		gcDone: make(chan struct{}),
+	}
+	if err := s.loadCache(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	go s.run()
+	go s.runValueLogGC()
+	return s, nil
+}
+
+// Close stops accepting requests, commits and acks every request already
+// queued, then closes Badger. If ctx ends first Close returns its error and
+// the store finishes closing in the background. Calling Close again waits
+// for the same shutdown.
+func (s *Store) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+		return s.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("close hot store: %w", ctx.Err())
+	}
+}
+
+// submit queues r and waits for its ack. If ctx ends while r is queued or
+// being committed, submit returns ctx's error and r may still commit.
+func (s *Store) submit(ctx context.Context, r *request) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return event.ErrClosed
+	}
+	select {
+	case s.queue <- r:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// beginRead registers a reader so Close waits for it before closing Badger.
+func (s *Store) beginRead() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return event.ErrClosed
+	}
+	s.readers.Add(1)
+	return nil
+}
+
+// endRead ends what beginRead began.
+func (s *Store) endRead() { s.readers.Done() }
+
+// loadCache rebuilds the committer's state from Badger.
+func (s *Store) loadCache() error {
+	streams := make(map[nameKey]*streamState)
+	byID := make(map[uint64]*streamState)
+	var nextID uint64 = 1
+	var purges []uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		if item, err := txn.Get(nextIDKey); err == nil {
+			if err := item.Value(func(v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("%w: next id value of %d bytes", errCorrupt, len(v))
+				}
+				nextID = beUint64(v)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("read next stream id: %w", err)
+			}
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("read next stream id: %w", err)
+		}
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte{spaceStream}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			project, name, ok := parseStreamKey(item.Key())
+			if !ok {
+				return fmt.Errorf("load streams: %w: key %x", errCorrupt, item.Key())
+			}
+			var st *streamState
+			if err := item.Value(func(v []byte) (err error) {
+				st, err = decodeMeta(project, name, v)
+				return err
+			}); err != nil {
+				return fmt.Errorf("load stream %s/%s: %w", project, name, err)
+			}
+			st.producers = make(map[string]*producerState)
+			streams[nameKey{project, name}] = st
+			byID[st.id] = st
+			nextID = max(nextID, st.id+1)
+		}
+		it.Close()
+
+		it = txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte{spaceProducer}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			k := item.Key()
+			if len(k) < 9 {
+				return fmt.Errorf("load producers: %w: key %x", errCorrupt, k)
+			}
+			st := byID[idFromKey(k)]
+			if st == nil {
+				continue // a deleted stream's, waiting for its purge
+			}
+			if err := item.Value(func(v []byte) error {
+				ps, err := decodeProducer(v)
+				st.producers[string(k[9:])] = ps
+				return err
+			}); err != nil {
+				return fmt.Errorf("load producer of %s/%s: %w", st.project, st.name, err)
+			}
+		}
+		it.Close()
+
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte{spaceTombstone}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id := idFromKey(it.Item().Key())
+			purges = append(purges, id)
+			nextID = max(nextID, id+1)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild stream cache: %w", err)
+	}
+	s.streams = streams
+	s.nextID = max(s.nextID, nextID)
+	s.purges = purges
+	return nil
+}
+
+// badgerLogger sends Badger's warnings and errors to slog and drops the rest.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error("badger: "+trimNewline(fmt.Sprintf(f, a...)), "component", "hot")
+}
+
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn("badger: "+trimNewline(fmt.Sprintf(f, a...)), "component", "hot")
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+func trimNewline(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
