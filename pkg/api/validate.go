@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 )
 
 // validateInterceptor runs the protovalidate rules of every request message
@@ -32,6 +34,9 @@ func (i *validateInterceptor) validate(msg any) error {
 	if !ok {
 		return nil
 	}
+	if a, ok := m.(*siltv1.AppendRequest); ok && i.appendValid(a) {
+		return nil
+	}
 	err := i.v.Validate(m)
 	if err == nil {
 		return nil
@@ -41,6 +46,21 @@ func (i *validateInterceptor) validate(msg any) error {
 		return connect.NewError(connect.CodeInternal, fmt.Errorf("validate request: %w", err))
 	}
 	return invalidArgument(verr.Error(), verr.ToProto())
+}
+
+// appendValid is the fast path for Append: protovalidate for everything but
+// the events, eventInputValid for each event (see eventrules.go). False means
+// "run the full rules", which then name the violations.
+func (i *validateInterceptor) appendValid(a *siltv1.AppendRequest) bool {
+	if i.v.Validate(a, protovalidate.WithFilter(protovalidate.FilterFunc(skipEventInputs))) != nil {
+		return false
+	}
+	for _, e := range a.GetEvents() {
+		if !eventInputValid(e) {
+			return false
+		}
+	}
+	return true
 }
 
 // invalidArgument builds an InvalidArgument error with violations attached.
