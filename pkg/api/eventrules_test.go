@@ -58,7 +58,9 @@ func TestEventInputValid_AgreesWithRules(t *testing.T) {
 		func(e *siltv1.EventInput) { e.Metrics = map[string]float64{"m.x": 1, "a b": 2} },
 		func(e *siltv1.EventInput) { e.Payload = nil },
 		func(e *siltv1.EventInput) { e.Payload = &siltv1.EventInput_BinaryData{BinaryData: make([]byte, 1<<20)} },
-		func(e *siltv1.EventInput) { e.Payload = &siltv1.EventInput_BinaryData{BinaryData: make([]byte, 1<<20+1)} },
+		func(e *siltv1.EventInput) {
+			e.Payload = &siltv1.EventInput_BinaryData{BinaryData: make([]byte, 1<<20+1)}
+		},
 		func(e *siltv1.EventInput) { e.Payload = &siltv1.EventInput_BinaryData{} },
 		func(e *siltv1.EventInput) {
 			e.Attributes = map[string]string{}

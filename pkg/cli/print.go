@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -13,13 +15,19 @@ import (
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 )
 
-// printJSON writes msg as one line of JSON.
+// printJSON writes msg as one line of compact JSON. protojson varies its
+// whitespace on purpose; compacting makes the output stable for scripts.
 func printJSON(w io.Writer, msg proto.Message) error {
 	b, err := protojson.Marshal(msg)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
 	return err
 }
 
