@@ -80,8 +80,9 @@ func sizeBound(in *siltv1.EventInput) int {
 	return n
 }
 
-// eventToProto converts a stored event for the wire.
-func eventToProto(e *event.Event) (*siltv1.Event, error) {
+// eventToProto converts a stored event for the wire. With rawJSON, a JSON
+// payload goes out as its stored text in binary_data.
+func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 	out := &siltv1.Event{
 		Project:     e.Project,
 		Stream:      e.Stream,
@@ -98,7 +99,7 @@ func eventToProto(e *event.Event) (*siltv1.Event, error) {
 	if !e.Time.IsZero() {
 		out.Time = timestamppb.New(e.Time)
 	}
-	if e.IsJSON() {
+	if e.IsJSON() && !rawJSON {
 		v, err := parseJSON(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
@@ -111,11 +112,11 @@ func eventToProto(e *event.Event) (*siltv1.Event, error) {
 }
 
 // eventsToProto converts a page of events.
-func eventsToProto(events []event.Event) ([]*siltv1.Event, error) {
+func eventsToProto(events []event.Event, rawJSON bool) ([]*siltv1.Event, error) {
 	out := make([]*siltv1.Event, len(events))
 	for i := range events {
 		var err error
-		if out[i], err = eventToProto(&events[i]); err != nil {
+		if out[i], err = eventToProto(&events[i], rawJSON); err != nil {
 			return nil, err
 		}
 	}

@@ -67,7 +67,7 @@ func (s *Service) Read(ctx context.Context, req *connect.Request[siltv1.ReadRequ
 	if err != nil {
 		return nil, s.code(err)
 	}
-	events, err := eventsToProto(res.Events)
+	events, err := eventsToProto(res.Events, m.GetRawJson())
 	if err != nil {
 		return nil, s.code(err)
 	}

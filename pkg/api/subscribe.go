@@ -53,7 +53,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		rr.FromTime = time.Time{}
 		rr.FromSeq = res.NextSeq
 		lastSeq = res.LastSeq
-		if err := s.sendBatch(stream, res.Events, m.GetTypes()); err != nil {
+		if err := s.sendBatch(stream, res.Events, m.GetTypes(), m.GetRawJson()); err != nil {
 			return err
 		}
 		if !res.UpToDate() {
@@ -90,14 +90,14 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 }
 
 // sendBatch sends events (those of the wanted types) as one message.
-func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeResponse], events []event.Event, types []string) error {
+func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeResponse], events []event.Event, types []string, rawJSON bool) error {
 	if len(types) > 0 {
 		events = slices.DeleteFunc(slices.Clone(events), func(e event.Event) bool { return !slices.Contains(types, e.Type) })
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	out, err := eventsToProto(events)
+	out, err := eventsToProto(events, rawJSON)
 	if err != nil {
 		return s.code(err)
 	}

@@ -152,6 +152,18 @@ func TestAPI_AppendRead_RoundTrip(t *testing.T) {
 		if !proto.Equal(got[2].GetData(), want) {
 			t.Errorf("JSON sent as bytes reads back as %v, want %v", got[2].GetData(), want)
 		}
+		// raw_json: JSON payloads come back as their stored text.
+		raw, err := c.events.Read(testContext(t), connect.NewRequest(&siltv1.ReadRequest{Project: project, Stream: stream, RawJson: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev := raw.Msg.GetEvents()
+		if string(rev[0].GetBinaryData()) != `{"n":1.5,"none":null,"ok":true,"tags":["a","b"],"user":{"plan":"pro"}}` || rev[0].GetContentType() != "application/json" {
+			t.Errorf("raw JSON of the first event: %q %q", rev[0].GetBinaryData(), rev[0].GetContentType())
+		}
+		if string(rev[2].GetBinaryData()) != `{"x": [1, 2]}` || string(rev[1].GetBinaryData()) != "\x00\x01\x02\xff" {
+			t.Errorf("raw JSON keeps bytes as sent: %q, binary unchanged: %q", rev[2].GetBinaryData(), rev[1].GetBinaryData())
+		}
 	})
 }
 

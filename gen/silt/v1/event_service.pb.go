@@ -196,7 +196,11 @@ type ReadRequest struct {
 	// At most this many events: 0 means 100; at most 10,000.
 	Limit uint32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Stop before the page's payload passes this many bytes (0: no cap; one event is always returned); at most 64 MiB.
-	MaxBytes      uint32 `protobuf:"varint,6,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	MaxBytes uint32 `protobuf:"varint,6,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	// Return JSON payloads as their stored text in binary_data (content type
+	// "application/json") instead of as data: far cheaper on both ends for
+	// clients that parse JSON themselves.
+	RawJson       bool `protobuf:"varint,7,opt,name=raw_json,json=rawJson,proto3" json:"raw_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -282,6 +286,13 @@ func (x *ReadRequest) GetMaxBytes() uint32 {
 		return x.MaxBytes
 	}
 	return 0
+}
+
+func (x *ReadRequest) GetRawJson() bool {
+	if x != nil {
+		return x.RawJson
+	}
+	return false
 }
 
 type isReadRequest_Start interface {
@@ -403,8 +414,10 @@ type SubscribeRequest struct {
 	Types []string `protobuf:"bytes,6,rep,name=types,proto3" json:"types,omitempty"`
 	// Heartbeat interval on an idle stream: unset means 15 s; else 100 ms to 10 min.
 	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,7,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// As in ReadRequest.raw_json.
+	RawJson       bool `protobuf:"varint,8,opt,name=raw_json,json=rawJson,proto3" json:"raw_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -497,6 +510,13 @@ func (x *SubscribeRequest) GetHeartbeatInterval() *durationpb.Duration {
 		return x.HeartbeatInterval
 	}
 	return nil
+}
+
+func (x *SubscribeRequest) GetRawJson() bool {
+	if x != nil {
+		return x.RawJson
+	}
+	return false
 }
 
 type isSubscribeRequest_Start interface {
@@ -810,7 +830,7 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\x12;\n" +
 	"\vingest_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"ingestTime\x12\x1c\n" +
-	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\xff\x01\n" +
+	"\tduplicate\x18\x04 \x01(\bR\tduplicate\"\x9a\x02\n" +
 	"\vReadRequest\x12#\n" +
 	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
 	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x12\x1b\n" +
@@ -818,7 +838,8 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\tfrom_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\bfromTime\x12\x1e\n" +
 	"\x05limit\x18\x05 \x01(\rB\b\xbaH\x05*\x03\x18\x90NR\x05limit\x12'\n" +
 	"\tmax_bytes\x18\x06 \x01(\rB\n" +
-	"\xbaH\a*\x05\x18\x80\x80\x80 R\bmaxBytesB\a\n" +
+	"\xbaH\a*\x05\x18\x80\x80\x80 R\bmaxBytes\x12\x19\n" +
+	"\braw_json\x18\a \x01(\bR\arawJsonB\a\n" +
 	"\x05start\"\xa7\x01\n" +
 	"\fReadResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.silt.v1.EventR\x06events\x12\x19\n" +
@@ -826,7 +847,7 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x1b\n" +
 	"\tfirst_seq\x18\x04 \x01(\x04R\bfirstSeq\x12\x1c\n" +
 	"\n" +
-	"up_to_date\x18\x05 \x01(\bR\bupToDate\"\xe1\x02\n" +
+	"up_to_date\x18\x05 \x01(\bR\bupToDate\"\xfc\x02\n" +
 	"\x10SubscribeRequest\x12#\n" +
 	"\aproject\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xa8\x8e'\x01R\aproject\x12!\n" +
 	"\x06stream\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xb0\x8e'\x01R\x06stream\x12\x1b\n" +
@@ -834,7 +855,8 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\tfrom_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\bfromTime\x12\x1d\n" +
 	"\tfrom_tail\x18\x05 \x01(\bH\x00R\bfromTail\x12'\n" +
 	"\x05types\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10@\"\ar\x05\x10\x01\x18\x80\x02R\x05types\x12\\\n" +
-	"\x12heartbeat_interval\x18\a \x01(\v2\x19.google.protobuf.DurationB\x12\xbaH\x0f\xaa\x01\f\"\x03\b\xd8\x042\x05\x10\x80\xc2\xd7/R\x11heartbeatIntervalB\a\n" +
+	"\x12heartbeat_interval\x18\a \x01(\v2\x19.google.protobuf.DurationB\x12\xbaH\x0f\xaa\x01\f\"\x03\b\xd8\x042\x05\x10\x80\xc2\xd7/R\x11heartbeatInterval\x12\x19\n" +
+	"\braw_json\x18\b \x01(\bR\arawJsonB\a\n" +
 	"\x05start\"\xb1\x01\n" +
 	"\x11SubscribeResponse\x12+\n" +
 	"\x05batch\x18\x01 \x01(\v2\x13.silt.v1.EventBatchH\x00R\x05batch\x120\n" +
