@@ -4,25 +4,56 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 )
 
-// The protovalidate rules on silt.v1.EventInput are the contract, but
-// evaluating them through CEL costs ~12 µs per event, more than everything
-// else an Append does. eventInputValid decides the same question in plain Go;
-// FuzzEventInputRules checks that it agrees with protovalidate on every
-// input. When it says no, the interceptor runs protovalidate on the whole
-// request, so clients get exactly the violations the rules describe.
+// The protovalidate rules on silt.v1.AppendRequest and EventInput are the
+// contract, but evaluating them through CEL costs ~12 µs per event, more than
+// everything else an Append does. The functions here decide the same question
+// in plain Go; FuzzEventInputRules and FuzzAppendRequestRules check that they
+// agree with protovalidate on every input. When they say no, the interceptor
+// runs protovalidate on the whole request, so clients get exactly the
+// violations the rules describe.
 
-// eventInputName is the message whose rules eventInputValid implements.
-var eventInputName = (&siltv1.EventInput{}).ProtoReflect().Descriptor().FullName()
+// projectName is the silt.v1.project_name rule:
+// ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
+func projectName(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
-// skipEventInputs is a protovalidate filter that leaves EventInput messages
-// to eventInputValid.
-func skipEventInputs(m protoreflect.Message, _ protoreflect.Descriptor) bool {
-	return m.Descriptor().FullName() != eventInputName
+// streamName is the silt.v1.stream_name rule: at most 256 characters,
+// ^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$
+func streamName(s string) bool {
+	if len(s) == 0 || len(s) > 256 {
+		return false
+	}
+	segmentStart := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '/':
+			if segmentStart {
+				return false
+			}
+			segmentStart = true
+		case segmentStart:
+			if !alnum(c) && c != '_' {
+				return false
+			}
+			segmentStart = false
+		case !alnum(c) && c != '_' && c != '.' && c != ':' && c != '-':
+			return false
+		}
+	}
+	return !segmentStart
 }
 
 // eventInputValid reports whether e satisfies EventInput's rules.

@@ -122,3 +122,51 @@ func TestSizeBound_NeverUnderestimates(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendRequestRules checks the hand-written request rules (names,
+// event count, producer) against protovalidate.
+func FuzzAppendRequestRules(f *testing.F) {
+	v, err := protovalidate.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	i := &validateInterceptor{v: v}
+	for _, seed := range [][2]string{{"acme", "orders"}, {"a-b", "users/42/feed"}, {"-a", "/x"}, {"a", "a//b"}, {"A", "x/"}, {"9", "_:.-"}} {
+		f.Add(seed[0], seed[1], "p1", uint16(1), true)
+	}
+	f.Fuzz(func(t *testing.T, project, stream, producer string, n uint16, withProducer bool) {
+		req := &siltv1.AppendRequest{Project: project, Stream: stream}
+		for range int(n % 4) {
+			req.Events = append(req.Events, &siltv1.EventInput{Type: "t", Payload: &siltv1.EventInput_Data{Data: structpb.NewNullValue()}})
+		}
+		if withProducer {
+			req.Producer = &siltv1.Producer{Id: producer}
+		}
+		if _, err := proto.Marshal(req); err != nil {
+			return
+		}
+		want := v.Validate(req) == nil
+		if got := i.appendValid(req); got != want {
+			t.Fatalf("appendValid = %v, protovalidate valid = %v (%v) for %v", got, want, v.Validate(req), req)
+		}
+	})
+}
+
+func TestNames_AgreeWithRules(t *testing.T) {
+	t.Parallel()
+	v, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	projects := []string{"a", "acme", "a-b", "-a", "a-", "A", "a_b", strings.Repeat("a", 63), strings.Repeat("a", 64), "", "é"}
+	streams := []string{"a", "_", "a/b", "a//b", "/a", "a/", ".a", "a/.b", "a:b-c.d_e", strings.Repeat("s", 256), strings.Repeat("s", 257), "a b", "é"}
+	for _, p := range projects {
+		for _, s := range streams {
+			req := &siltv1.GetStreamRequest{Project: p, Stream: s}
+			want := v.Validate(req) == nil
+			if got := projectName(p) && streamName(s); got != want {
+				t.Errorf("project %q stream %q: fast %v, protovalidate %v", p, s, got, want)
+			}
+		}
+	}
+}

@@ -106,6 +106,8 @@ func (s *Store) run() {
 				break drain
 			}
 		}
+		group, carry = s.linger(group, bytes, carry)
+		s.lastGroup = len(group)
 		s.commitGroup(group)
 	}
 	close(s.stopGC)
@@ -117,6 +119,38 @@ func (s *Store) run() {
 	}
 	close(s.done)
 }
+
+// linger waits briefly for more requests when the group is much smaller
+// than the previous one. With durable acks a group costs one sync whatever
+// its size, and callers that were just acked need a moment to send their
+// next request; committing the first few alone would spend a whole sync on
+// them and make the rest wait for the next one.
+func (s *Store) linger(group []*request, bytes int, carry *request) ([]*request, *request) {
+	if !s.opts.Sync || carry != nil || s.lastGroup < 8 || len(group) >= s.lastGroup/2 {
+		return group, carry
+	}
+	timer := time.NewTimer(lingerTime)
+	defer timer.Stop()
+	for len(group) < s.lastGroup && len(group) < s.opts.MaxGroupRequests {
+		select {
+		case r, ok := <-s.queue:
+			if !ok {
+				return group, nil
+			}
+			if bytes+r.size() > s.opts.MaxGroupBytes {
+				return group, r
+			}
+			group = append(group, r)
+			bytes += r.size()
+		case <-timer.C:
+			return group, nil
+		}
+	}
+	return group, nil
+}
+
+// lingerTime bounds how long linger waits.
+const lingerTime = 500 * time.Microsecond
 
 // commitGroup validates, writes, commits and acks one group.
 func (s *Store) commitGroup(group []*request) {

@@ -46,6 +46,8 @@ var ErrTooLarge = fmt.Errorf("append too large for the hot tier: %w", event.ErrT
 
 // Store is the Badger hot tier. Its methods are safe for concurrent use.
 type Store struct {
+	// lastGroup is the size of the previous group (committer goroutine only).
+	lastGroup int
 	opts Options
 	log  *slog.Logger
 	db   *badger.DB
