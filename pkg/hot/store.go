@@ -48,9 +48,9 @@ var ErrTooLarge = fmt.Errorf("append too large for the hot tier: %w", event.ErrT
 type Store struct {
 	// lastGroup is the size of the previous group (committer goroutine only).
 	lastGroup int
-	opts Options
-	log  *slog.Logger
-	db   *badger.DB
+	opts      Options
+	log       *slog.Logger
+	db        *badger.DB
 
 	// queue carries requests to the committer; it is closed by Close.
 	queue chan *request
