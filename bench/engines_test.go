@@ -189,6 +189,8 @@ func (e *siltEngine) ReadAll(ctx context.Context, stream string, page, want int)
 		res, err := e.events.Read(ctx, connect.NewRequest(&siltv1.ReadRequest{
 			Project: benchProject, Stream: stream,
 			Start: &siltv1.ReadRequest_FromSeq{FromSeq: next}, Limit: uint32(page),
+			// A client that sends JSON as bytes reads it back as bytes.
+			RawJson: !e.value,
 		}))
 		if err != nil {
 			return n, err
@@ -210,6 +212,7 @@ func (e *siltEngine) Subscribe(ctx context.Context, stream string, fn func(seq u
 	ctx, cancel := context.WithCancel(ctx)
 	sub, err := e.events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{
 		Project: benchProject, Stream: stream, Start: &siltv1.SubscribeRequest_FromTail{FromTail: true},
+		RawJson: !e.value,
 	}))
 	if err != nil {
 		cancel()

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -51,7 +50,7 @@ func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
 		e.ContentType, e.Data = event.ContentTypeJSON, data
 	case *siltv1.EventInput_BinaryData:
 		e.ContentType, e.Data = in.GetContentType(), p.BinaryData
-		if e.ContentType == event.ContentTypeJSON && !json.Valid(e.Data) {
+		if e.ContentType == event.ContentTypeJSON && !validJSON(e.Data) {
 			return event.Event{}, fmt.Errorf("binary_data has content type %s but is not valid JSON", event.ContentTypeJSON)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -153,6 +154,33 @@ func FuzzParseJSON(f *testing.F) {
 		}
 		if err == nil && !proto.Equal(got, want) {
 			t.Fatalf("parseJSON(%q) = %v, protojson says %v", in, got, want)
+		}
+	})
+}
+
+// FuzzValidJSON checks validJSON against encoding/json's json.Valid, which
+// (unlike RFC 8259 and unlike validJSON) lets invalid UTF-8 through.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `"\ud83d\ude00"`, `-0.0e+10`, `[[[]]]`, `01`, `{"a":1,}`, "\"\xff\"", `"\u00zz"`, ` true `, `1.`, `-`, `{"a" 1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if got, want := validJSON(in), json.Valid(in) && utf8.Valid(in); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", in, got, want)
+		}
+	})
+}
+
+func BenchmarkValidJSON(b *testing.B) {
+	data := []byte(`{"user":"u12345","org":"org-42","plan":"pro","path":"/checkout/confirm","ms":123.5,"items":[{"sku":"a1","qty":2},{"sku":"b7","qty":1}],"ok":true,"note":"caf\u00e9 ✓"}`)
+	b.Run("validJSON", func(b *testing.B) {
+		for b.Loop() {
+			validJSON(data)
+		}
+	})
+	b.Run("json.Valid", func(b *testing.B) {
+		for b.Loop() {
+			json.Valid(data)
 		}
 	})
 }

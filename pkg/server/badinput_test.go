@@ -92,6 +92,9 @@ func TestAPI_BadInput(t *testing.T) {
 		{"binary JSON that is not JSON", appendCall(withEvent(func(e *siltv1.EventInput) {
 			e.Payload, e.ContentType = &siltv1.EventInput_BinaryData{BinaryData: []byte("{nope")}, "application/json"
 		})), connect.CodeInvalidArgument, "events[0]"},
+		{"binary JSON with invalid UTF-8", appendCall(withEvent(func(e *siltv1.EventInput) {
+			e.Payload, e.ContentType = &siltv1.EventInput_BinaryData{BinaryData: []byte("\"\xff\"")}, "application/json"
+		})), connect.CodeInvalidArgument, "events[0]"},
 		{"request over 4 MiB", appendCall(huge), connect.CodeResourceExhausted, ""},
 		{"producer without id", appendCall(func() *siltv1.AppendRequest { r := good(); r.Producer = &siltv1.Producer{}; return r }()), connect.CodeInvalidArgument, "producer.id"},
 		{"read limit over 10000", func(ctx context.Context, c clients) error {
