@@ -48,6 +48,13 @@ func startChild(t *testing.T, dir string) *childServer {
 			}
 		}
 	}()
+	// Never leave a server behind, even when the test fails half-way.
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
 	select {
 	case a := <-addr:
 		return &childServer{cmd: cmd, url: "http://" + a}
