@@ -1,0 +1,31 @@
+// Package segment reads and writes Silt's history tier: Parquet files, built
+// with Arrow (arrow-go pqarrow), each holding the events of many streams of
+// one project, sorted by (stream, seq).
+//
+// A [Writer] (or [Write]) turns sorted events into a segment in bounded
+// memory, one row group at a time, and publishes it atomically. A [Reader]
+// finds a stream's events by seq or ingest time without scanning the file:
+// the segment's [Info] (stored in the footer, also returned by the writer for
+// the manifest) says which rows and row groups hold each stream.
+//
+// Invariants of every segment file:
+//
+//   - Rows are sorted by (stream, seq), strictly increasing: a stream's
+//     rows are contiguous, and no (stream, seq) appears twice.
+//   - A file at a segment's path is complete: it was written under
+//     "<path>.tmp-<random>", fsynced, renamed to path and its directory
+//     fsynced. A crash leaves nothing at path, or the whole file. Temporary
+//     files are never segments ([IsTemp]); [CleanTemp] removes leftovers.
+//   - A segment is immutable once written and holds at least one event.
+//   - The footer's key-value metadata "silt.segment" (compact JSON) holds
+//     the per-stream ranges and per-row-group (stream, seq) ranges, byte
+//     ranges and CRC-32C checksums; Parquet statistics hold the time
+//     ranges. [ReadInfo] rebuilds from them exactly the Info that the
+//     writer returned.
+//   - A Reader checks a row group's checksum before it decodes it for the
+//     first time, so damaged data gives [ErrCorrupt], not wrong events or
+//     a panic.
+//   - Read returns events exactly as appended (every field; times in UTC to
+//     the nanosecond) except that empty Attributes, Metrics and Data read
+//     back as nil.
+package segment

@@ -1,0 +1,17 @@
+package segment
+
+import "errors"
+
+// Sentinel errors; the package wraps them with what it was doing.
+var (
+	// ErrUnsorted: events are not in strictly increasing (stream, seq) order.
+	ErrUnsorted = errors.New("events are not sorted by (stream, seq)")
+	// ErrEmpty: a segment would hold no events.
+	ErrEmpty = errors.New("segment has no events")
+	// ErrInvalidEvent: an event a segment cannot hold (no stream, seq 0, no
+	// ingest time, a time outside 1678-2262, another project).
+	ErrInvalidEvent = errors.New("invalid event")
+	// ErrCorrupt: a file is not a readable segment: truncated, garbage, a
+	// checksum mismatch, or inconsistent with its own metadata.
+	ErrCorrupt = errors.New("segment is corrupt")
+)

@@ -1,0 +1,135 @@
+package segment
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// Column names of the segment schema, in schema order. docs/segments.md
+// describes each one.
+const (
+	colStream      = "stream"
+	colSeq         = "seq"
+	colID          = "id"
+	colType        = "type"
+	colSource      = "source"
+	colSubject     = "subject"
+	colTime        = "time"
+	colIngestTime  = "ingest_time"
+	colAttributes  = "attributes"
+	colMetrics     = "metrics"
+	colContentType = "content_type"
+	colData        = "data"
+	colDataBinary  = "data_binary"
+)
+
+// Field positions in [Schema]; the record builder and the decoder index by them.
+const (
+	fStream = iota
+	fSeq
+	fID
+	fType
+	fSource
+	fSubject
+	fTime
+	fIngestTime
+	fAttributes
+	fMetrics
+	fContentType
+	fData
+	fDataBinary
+	numFields
+)
+
+// timestampType is nanoseconds since the Unix epoch, UTC. In Parquet it is
+// INT64 TIMESTAMP(isAdjustedToUTC=true, NANOS).
+var timestampType = &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
+
+// stringMap and numberMap are the attribute and metric maps: keys and items
+// are never null; a map itself is never null either (an empty map stands for
+// a nil one).
+var (
+	stringMap = func() *arrow.MapType {
+		m := arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String)
+		m.SetItemNullable(false)
+		return m
+	}()
+	numberMap = func() *arrow.MapType {
+		m := arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64)
+		m.SetItemNullable(false)
+		return m
+	}()
+)
+
+// Schema is the Arrow schema of every segment: one row per event, sorted by
+// (stream, seq). Only time, data and data_binary are nullable.
+var Schema = arrow.NewSchema([]arrow.Field{
+	fStream:      {Name: colStream, Type: arrow.BinaryTypes.String},
+	fSeq:         {Name: colSeq, Type: arrow.PrimitiveTypes.Uint64},
+	fID:          {Name: colID, Type: arrow.BinaryTypes.String},
+	fType:        {Name: colType, Type: arrow.BinaryTypes.String},
+	fSource:      {Name: colSource, Type: arrow.BinaryTypes.String},
+	fSubject:     {Name: colSubject, Type: arrow.BinaryTypes.String},
+	fTime:        {Name: colTime, Type: timestampType, Nullable: true},
+	fIngestTime:  {Name: colIngestTime, Type: timestampType},
+	fAttributes:  {Name: colAttributes, Type: stringMap},
+	fMetrics:     {Name: colMetrics, Type: numberMap},
+	fContentType: {Name: colContentType, Type: arrow.BinaryTypes.String},
+	fData:        {Name: colData, Type: arrow.BinaryTypes.String, Nullable: true},
+	fDataBinary:  {Name: colDataBinary, Type: arrow.BinaryTypes.Binary, Nullable: true},
+}, nil)
+
+// Parquet leaf column paths of the map fields.
+const (
+	pathAttrKey   = "attributes.key_value.key"
+	pathAttrValue = "attributes.key_value.value"
+	pathMetricKey = "metrics.key_value.key"
+	pathMetricVal = "metrics.key_value.value"
+)
+
+// createdBy names the writer in the Parquet footer.
+const createdBy = "silt segment writer (arrow-go v18)"
+
+// writerProperties are the Parquet settings of a segment: zstd everywhere,
+// dictionaries only on low-cardinality strings, delta encodings for sorted
+// or slowly changing integers, statistics on the columns that prune, and a
+// page index so that a seek decodes only the page holding its row.
+func writerProperties(o WriterOptions) *parquet.WriterProperties {
+	props := []parquet.WriterProperty{
+		parquet.WithCreatedBy(createdBy),
+		parquet.WithVersion(parquet.V2_LATEST),
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(o.CompressionLevel),
+		parquet.WithMaxRowGroupLength(int64(o.RowGroupRows)),
+		parquet.WithDataPageSize(int64(o.PageBytes)),
+		// A page index (offset and column index) on the flat columns lets a
+		// seek skip whole pages. It lies outside the row groups' checksummed
+		// bytes; arrow-go parses it only when a flat column seeks, in the
+		// reader's goroutine, where a panic on a damaged index is recovered.
+		// Map columns never seek (see Reader.scan) and get no index.
+		parquet.WithPageIndexEnabled(false),
+		parquet.WithStats(true),
+		parquet.WithSortingColumns([]parquet.SortingColumn{{ColumnIdx: 0}, {ColumnIdx: 1}}),
+		parquet.WithDictionaryDefault(false),
+	}
+	for _, p := range []string{colStream, colType, colSource, colSubject, colContentType, pathAttrKey, pathMetricKey, pathMetricVal} {
+		props = append(props, parquet.WithDictionaryFor(p, true))
+	}
+	for _, p := range []string{colStream, colSeq, colID, colType, colSource, colSubject, colTime, colIngestTime, colContentType, colData, colDataBinary} {
+		props = append(props, parquet.WithPageIndexEnabledFor(p, true))
+	}
+	for _, p := range []string{colSeq, colTime, colIngestTime} {
+		props = append(props, parquet.WithEncodingFor(p, parquet.Encodings.DeltaBinaryPacked))
+	}
+	props = append(props,
+		parquet.WithEncodingFor(colID, parquet.Encodings.DeltaByteArray),
+		parquet.WithEncodingFor(colData, parquet.Encodings.DeltaLengthByteArray),
+		parquet.WithEncodingFor(colDataBinary, parquet.Encodings.DeltaLengthByteArray),
+		// Payload statistics would copy up to 4 KiB of data per page into the
+		// footer and page index, and nothing prunes on them.
+		parquet.WithStatsFor(colData, false),
+		parquet.WithStatsFor(colDataBinary, false),
+	)
+	return parquet.NewWriterProperties(props...)
+}

@@ -1,0 +1,106 @@
+package segment
+
+import (
+	"io"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/zstd"
+)
+
+// arrow-go v18.4.1's zstd codec builds a new encoder, with fresh multi-MiB
+// history buffers, for every page it compresses at an explicit level; that
+// was two thirds of the time to write a segment. zstdCodec produces the same
+// bytes with one encoder per level, reused (zstd.Encoder.EncodeAll is safe
+// for concurrent use). arrow-go's codec registry is a plain map meant to be
+// written from init, so this is the package's only init side effect; it
+// changes the speed of every zstd Parquet writer in the process, not its output.
+func init() {
+	compress.RegisterCodec(compress.Codecs.Zstd, zstdCodec{})
+}
+
+// zstdCodec implements compress.Codec and compress.StreamingCodec.
+type zstdCodec struct{}
+
+var (
+	// zstdEncoders maps a zstd.EncoderLevel to its shared *zstd.Encoder.
+	zstdEncoders sync.Map
+	// zstdDecoder is the shared decoder, made on first use.
+	zstdDecoder = sync.OnceValue(func() *zstd.Decoder {
+		d, _ := zstd.NewReader(nil)
+		return d
+	})
+)
+
+// encoderFor returns the shared encoder of a zstd level.
+func encoderFor(level int) *zstd.Encoder {
+	l := zstd.SpeedDefault
+	if level != compress.DefaultCompressionLevel {
+		l = zstd.EncoderLevelFromZstd(level)
+	}
+	if e, ok := zstdEncoders.Load(l); ok {
+		return e.(*zstd.Encoder)
+	}
+	e, _ := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(l))
+	actual, _ := zstdEncoders.LoadOrStore(l, e)
+	return actual.(*zstd.Encoder)
+}
+
+// Encode compresses src at the default level.
+func (zstdCodec) Encode(dst, src []byte) []byte {
+	return encoderFor(compress.DefaultCompressionLevel).EncodeAll(src, dst[:0])
+}
+
+// EncodeLevel compresses src at a zstd level.
+func (zstdCodec) EncodeLevel(dst, src []byte, level int) []byte {
+	return encoderFor(level).EncodeAll(src, dst[:0])
+}
+
+// Decode decompresses src; like arrow-go's codec it panics on bad input
+// (the Reader checks row-group CRCs first, so segments never get here).
+func (zstdCodec) Decode(dst, src []byte) []byte {
+	out, err := zstdDecoder().DecodeAll(src, dst[:0])
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// CompressBound is zstd's worst-case output size for len input bytes.
+func (zstdCodec) CompressBound(len int64) int64 {
+	extra := ((128 << 10) - len) >> 11
+	if len >= (128 << 10) {
+		extra = 0
+	}
+	return len + (len >> 8) + extra
+}
+
+// zstdReadCloser closes a streaming decoder.
+type zstdReadCloser struct{ *zstd.Decoder }
+
+// Close releases the decoder.
+func (z zstdReadCloser) Close() error {
+	z.Decoder.Close()
+	return nil
+}
+
+// NewReader decompresses a stream.
+func (zstdCodec) NewReader(r io.Reader) io.ReadCloser {
+	d, _ := zstd.NewReader(r)
+	return zstdReadCloser{d}
+}
+
+// NewWriter compresses a stream at the default level.
+func (zstdCodec) NewWriter(w io.Writer) io.WriteCloser {
+	e, _ := zstd.NewWriter(w)
+	return e
+}
+
+// NewWriterLevel compresses a stream at a zstd level.
+func (zstdCodec) NewWriterLevel(w io.Writer, level int) (io.WriteCloser, error) {
+	l := zstd.SpeedDefault
+	if level != compress.DefaultCompressionLevel {
+		l = zstd.EncoderLevelFromZstd(level)
+	}
+	return zstd.NewWriter(w, zstd.WithEncoderLevel(l))
+}
