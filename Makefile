@@ -13,6 +13,8 @@ TS := sdk/ts
 BUF := $(TS)/node_modules/.bin/buf
 PROTOC_GEN_GO_VERSION := v1.36.11
 PROTOC_GEN_CONNECT_GO_VERSION := v1.19.1
+# The vtprotobuf version grpc (via arrow-go) already pins in go.mod.
+PROTOC_GEN_GO_VTPROTO_VERSION := v0.6.1-0.20240319094008-0393e58bdf10
 GOLANGCI_LINT_VERSION := v2.6.2
 export CGO_ENABLED ?= 0
 
@@ -71,7 +73,7 @@ checkgenerate: generate ## Fail when generated code is stale
 		echo "generated code is stale: run make generate and commit"; exit 1; fi
 
 .PHONY: tools
-tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-connect-go $(TS)/node_modules/.installed ## Install the pinned tools
+tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-connect-go $(BIN)/protoc-gen-go-vtproto $(TS)/node_modules/.installed ## Install the pinned tools
 
 $(BIN)/protoc-gen-go: Makefile
 	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
@@ -79,6 +81,10 @@ $(BIN)/protoc-gen-go: Makefile
 
 $(BIN)/protoc-gen-connect-go: Makefile
 	GOBIN=$(BIN) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_GO_VERSION)
+	@touch $@
+
+$(BIN)/protoc-gen-go-vtproto: Makefile
+	GOBIN=$(BIN) $(GO) install github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@$(PROTOC_GEN_GO_VTPROTO_VERSION)
 	@touch $@
 
 $(TS)/node_modules/.installed: $(TS)/package-lock.json

@@ -20,6 +20,7 @@ import (
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
+	"github.com/silt-io/silt/pkg/api"
 	"github.com/silt-io/silt/pkg/server"
 )
 
@@ -134,7 +135,8 @@ func startSilt(tb testing.TB, sync, value bool, proto string) *siltEngine {
 	go func() { e.served <- srv.Serve(ctx) }()
 	e.httpc = newHTTPClient(proto)
 	base := "http://" + srv.Addr()
-	var copts []connect.ClientOption
+	// The Go client uses Silt's vtprotobuf codec, as a Go SDK would.
+	copts := []connect.ClientOption{connect.WithCodec(api.Codec{})}
 	if strings.HasSuffix(proto, "-identity") {
 		// Do not offer gzip: the server then sends responses uncompressed.
 		copts = append(copts, connect.WithAcceptCompression("gzip", nil, nil))

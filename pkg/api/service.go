@@ -61,7 +61,7 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	opts := append([]connect.HandlerOption{
 		connect.WithInterceptors(authorizeInterceptor{s.opts.Authorizer}, vi),
 		connect.WithReadMaxBytes(MaxRequestBytes),
-	}, compressionOptions()...)
+	}, wireOptions()...)
 	opts = append(opts, extra...)
 	out := make(map[string]http.Handler, 2)
 	path, h := siltv1connect.NewStreamServiceHandler(s, opts...)
