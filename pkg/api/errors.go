@@ -17,13 +17,12 @@ const errorDomain = "silt.io"
 
 // Reasons carried in google.rpc.ErrorInfo, for clients that branch on them.
 const (
-	ReasonProducerFenced   = "PRODUCER_FENCED"
-	ReasonProducerSeqGap   = "PRODUCER_SEQ_GAP"
-	ReasonLastSeqMismatch  = "LAST_SEQ_MISMATCH"
-	ReasonSeqOutOfRange    = "SEQ_OUT_OF_RANGE"
-	ReasonStreamNotFound   = "STREAM_NOT_FOUND"
-	ReasonStreamExists     = "STREAM_EXISTS"
-	ReasonInvalidEventData = "INVALID_EVENT"
+	ReasonProducerFenced  = "PRODUCER_FENCED"
+	ReasonProducerSeqGap  = "PRODUCER_SEQ_GAP"
+	ReasonLastSeqMismatch = "LAST_SEQ_MISMATCH"
+	ReasonSeqOutOfRange   = "SEQ_OUT_OF_RANGE"
+	ReasonStreamNotFound  = "STREAM_NOT_FOUND"
+	ReasonStreamExists    = "STREAM_EXISTS"
 )
 
 // toConnectError maps a domain error to a Connect error. It is the one place

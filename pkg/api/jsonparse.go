@@ -14,10 +14,34 @@ import (
 const maxJSONDepth = 1000
 
 // parseJSON turns stored JSON text back into a Value. It is the read hot
-// path (every JSON event of every Read and Subscribe passes through it), ten
-// times faster than protojson for typical events, hence written out.
+// path (every JSON event of every Read and Subscribe passes through it),
+// about 4× faster than protojson on a typical event, hence written out.
 func parseJSON(data []byte) (*structpb.Value, error) {
+	p := jsonParser{data: data, build: true}
+	return p.document()
+}
+
+// validJSON reports whether data is one JSON value in UTF-8 (RFC 8259): the
+// same parser, building nothing and allocating nothing. It is ~1.6× faster
+// than json.Valid (BenchmarkValidJSON), and stricter: json.Valid lets invalid UTF-8 inside strings through, which
+// would store JSON that cannot be read back as a Value. Every appended
+// binary_data labelled application/json passes through it.
+func validJSON(data []byte) bool {
 	p := jsonParser{data: data}
+	_, err := p.document()
+	return err == nil
+}
+
+// jsonParser is a recursive-descent JSON parser over one document. Without
+// build it only checks the syntax and returns nil values.
+type jsonParser struct {
+	data  []byte
+	pos   int
+	build bool
+}
+
+// document parses one value and nothing after it but white space.
+func (p *jsonParser) document() (*structpb.Value, error) {
 	v, err := p.value(0)
 	if err != nil {
 		return nil, err
@@ -27,12 +51,6 @@ func parseJSON(data []byte) (*structpb.Value, error) {
 		return nil, p.errorf("unexpected data after the value")
 	}
 	return v, nil
-}
-
-// jsonParser is a recursive-descent JSON parser over one document.
-type jsonParser struct {
-	data []byte
-	pos  int
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -65,37 +83,56 @@ func (p *jsonParser) value(depth int) (*structpb.Value, error) {
 		return p.array(depth)
 	case c == '"':
 		s, err := p.string()
-		if err != nil {
+		if err != nil || !p.build {
 			return nil, err
 		}
 		return &structpb.Value{Kind: &structpb.Value_StringValue{StringValue: s}}, nil
-	case c == 't':
-		return p.literal("true", &structpb.Value{Kind: &structpb.Value_BoolValue{BoolValue: true}})
-	case c == 'f':
-		return p.literal("false", &structpb.Value{Kind: &structpb.Value_BoolValue{BoolValue: false}})
-	case c == 'n':
-		return p.literal("null", &structpb.Value{Kind: &structpb.Value_NullValue{}})
+	case c == 't' || c == 'f' || c == 'n':
+		return p.literal()
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	}
 	return nil, p.errorf("unexpected character %q", p.data[p.pos])
 }
 
-func (p *jsonParser) literal(word string, v *structpb.Value) (*structpb.Value, error) {
-	if len(p.data)-p.pos < len(word) || string(p.data[p.pos:p.pos+len(word)]) != word {
+// literal consumes true, false or null.
+func (p *jsonParser) literal() (*structpb.Value, error) {
+	var v *structpb.Value
+	rest := p.data[p.pos:]
+	switch {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		p.pos += 4
+		if p.build {
+			v = structpb.NewBoolValue(true)
+		}
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		p.pos += 5
+		if p.build {
+			v = structpb.NewBoolValue(false)
+		}
+	case len(rest) >= 4 && string(rest[:4]) == "null":
+		p.pos += 4
+		if p.build {
+			v = structpb.NewNullValue()
+		}
+	default:
 		return nil, p.errorf("invalid literal")
 	}
-	p.pos += len(word)
 	return v, nil
 }
 
 func (p *jsonParser) object(depth int) (*structpb.Value, error) {
 	p.pos++ // {
-	fields := make(map[string]*structpb.Value)
+	var out *structpb.Value
+	var fields map[string]*structpb.Value
+	if p.build {
+		fields = make(map[string]*structpb.Value)
+		out = structpb.NewStructValue(&structpb.Struct{Fields: fields})
+	}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
+		return out, nil
 	}
 	for {
 		p.skipSpace()
@@ -115,51 +152,67 @@ func (p *jsonParser) object(depth int) (*structpb.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		fields[key] = v
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errorf("unterminated object")
+		if p.build {
+			fields[key] = v
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return structpb.NewStructValue(&structpb.Struct{Fields: fields}), nil
-		default:
-			return nil, p.errorf("expected ',' or '}'")
+		if end, err := p.next('}'); err != nil || end {
+			return out, err
 		}
 	}
 }
 
 func (p *jsonParser) array(depth int) (*structpb.Value, error) {
 	p.pos++ // [
-	var values []*structpb.Value
+	var list *structpb.ListValue
+	var out *structpb.Value
+	if p.build {
+		list = &structpb.ListValue{}
+		out = structpb.NewListValue(list)
+	}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
+		return out, nil
 	}
 	for {
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		values = append(values, v)
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errorf("unterminated array")
+		if p.build {
+			list.Values = append(list.Values, v)
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return structpb.NewListValue(&structpb.ListValue{Values: values}), nil
-		default:
-			return nil, p.errorf("expected ',' or ']'")
+		if end, err := p.next(']'); err != nil || end {
+			return out, err
 		}
 	}
+}
+
+// next consumes the ',' or the closing character after a member; end
+// reports the closing one.
+func (p *jsonParser) next(closing byte) (end bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return false, p.errorf("unterminated %c", closing)
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		return false, nil
+	case closing:
+		p.pos++
+		return true, nil
+	}
+	return false, p.errorf("expected ',' or %q", closing)
+}
+
+func (p *jsonParser) digits() int {
+	n := 0
+	for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+		p.pos++
+		n++
+	}
+	return n
 }
 
 func (p *jsonParser) number() (*structpb.Value, error) {
@@ -167,21 +220,13 @@ func (p *jsonParser) number() (*structpb.Value, error) {
 	if p.data[p.pos] == '-' {
 		p.pos++
 	}
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
-			p.pos++
-			n++
-		}
-		return n
-	}
 	intStart := p.pos
-	if digits() == 0 || (p.data[intStart] == '0' && p.pos-intStart > 1) {
+	if n := p.digits(); n == 0 || (p.data[intStart] == '0' && n > 1) {
 		return nil, p.errorf("invalid number")
 	}
 	if p.pos < len(p.data) && p.data[p.pos] == '.' {
 		p.pos++
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return nil, p.errorf("invalid number")
 		}
 	}
@@ -190,66 +235,87 @@ func (p *jsonParser) number() (*structpb.Value, error) {
 		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
 			p.pos++
 		}
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return nil, p.errorf("invalid number")
 		}
 	}
+	if !p.build {
+		return nil, nil
+	}
 	f, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return nil, p.errorf("invalid number: %v", err)
+	if errors.Is(err, strconv.ErrRange) {
+		return nil, p.errorf("number out of range")
 	}
 	if err != nil {
-		return nil, p.errorf("number out of range")
+		return nil, p.errorf("invalid number: %v", err)
 	}
 	return &structpb.Value{Kind: &structpb.Value_NumberValue{NumberValue: f}}, nil
 }
 
-// string parses a JSON string; p.data[p.pos] is the opening quote.
+// string parses a JSON string; p.data[p.pos] is the opening quote. Without
+// build it checks the string and returns "".
 func (p *jsonParser) string() (string, error) {
 	p.pos++
 	start := p.pos
-	// Fast path: no escapes and valid UTF-8.
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		if c == '"' {
-			s := p.data[start:p.pos]
-			p.pos++
-			if !utf8.Valid(s) {
-				return "", p.errorf("invalid UTF-8 in string")
-			}
-			return string(s), nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
-		p.pos++
-	}
-	buf := append([]byte(nil), p.data[start:p.pos]...)
+	escaped := false
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		switch {
 		case c == '"':
+			raw := p.data[start:p.pos]
 			p.pos++
-			if !utf8.Valid(buf) {
+			// Escapes are ASCII, so the raw bytes are UTF-8 exactly when the
+			// string is.
+			if !utf8.Valid(raw) {
 				return "", p.errorf("invalid UTF-8 in string")
 			}
-			return string(buf), nil
+			if !p.build {
+				return "", nil
+			}
+			if !escaped {
+				return string(raw), nil
+			}
+			return unescape(raw), nil
 		case c < 0x20:
 			return "", p.errorf("control character in string")
-		case c != '\\':
-			buf = append(buf, c)
+		case c == '\\':
+			escaped = true
 			p.pos++
+			if p.pos >= len(p.data) {
+				return "", p.errorf("unterminated string")
+			}
+			switch p.data[p.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.pos++
+			case 'u':
+				if _, ok := hex4(p.data[p.pos+1:]); !ok {
+					return "", p.errorf("invalid \\u escape")
+				}
+				p.pos += 5
+			default:
+				return "", p.errorf("invalid escape \\%c", p.data[p.pos])
+			}
+		default:
+			p.pos++
+		}
+	}
+	return "", p.errorf("unterminated string")
+}
+
+// unescape decodes the escapes of a string's raw bytes, already checked by
+// jsonParser.string. A lone surrogate becomes U+FFFD.
+func unescape(raw []byte) string {
+	buf := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			buf = append(buf, c)
+			i++
 			continue
 		}
-		p.pos++
-		if p.pos >= len(p.data) {
-			break
-		}
-		e := p.data[p.pos]
-		p.pos++
+		e := raw[i+1]
+		i += 2
 		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
 		case 'b':
 			buf = append(buf, '\b')
 		case 'f':
@@ -261,44 +327,35 @@ func (p *jsonParser) string() (string, error) {
 		case 't':
 			buf = append(buf, '\t')
 		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.errorf("invalid \\u escape")
-			}
+			r, _ := hex4(raw[i:])
+			i += 4
 			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
-					save := p.pos
-					p.pos += 2
-					var ok2 bool
-					if r2, ok2 = p.hex4(); !ok2 {
-						return "", p.errorf("invalid \\u escape")
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-					} else {
-						p.pos = save
-						r = utf8.RuneError
-					}
+				r2, ok := rune(0), false
+				if i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2, ok = hex4(raw[i+2:])
+				}
+				if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
+					r = d
+					i += 6
 				} else {
 					r = utf8.RuneError
 				}
 			}
 			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", p.errorf("invalid escape \\%c", e)
+		default: // '"', '\\', '/'
+			buf = append(buf, e)
 		}
 	}
-	return "", p.errorf("unterminated string")
+	return string(buf)
 }
 
-// hex4 reads four hex digits.
-func (p *jsonParser) hex4() (rune, bool) {
-	if len(p.data)-p.pos < 4 {
+// hex4 reads four hex digits from the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range p.data[p.pos : p.pos+4] {
+	for _, c := range b[:4] {
 		r <<= 4
 		switch {
 		case c >= '0' && c <= '9':
@@ -311,6 +368,5 @@ func (p *jsonParser) hex4() (rune, bool) {
 			return 0, false
 		}
 	}
-	p.pos += 4
 	return r, true
 }

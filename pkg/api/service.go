@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -73,19 +72,6 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 
 // code maps an error of a store to a Connect error.
 func (s *Service) code(err error) error { return toConnectError(s.opts.Logger, err) }
-
-// stopped returns a context that is also cancelled when the server stops.
-func (s *Service) stopped(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
-}
 
 var (
 	_ siltv1connect.StreamServiceHandler = (*Service)(nil)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -19,8 +20,6 @@ import (
 // subscriber reads the store at its own pace: a slow one falls behind and
 // catches up by reading, it never holds up a writer.
 func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.SubscribeRequest], stream *connect.ServerStream[siltv1.SubscribeResponse]) error {
-	ctx, cancel := s.stopped(ctx)
-	defer cancel()
 	m := req.Msg
 	project, name := m.GetProject(), m.GetStream()
 	interval := DefaultHeartbeat
@@ -45,6 +44,12 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 	caughtUp := false
 	var lastSeq uint64
 	for {
+		// A subscriber still reading its backlog stops with the server too.
+		select {
+		case <-s.done:
+			return errStopping()
+		default:
+		}
 		wake := s.waiter.Wait(project, name)
 		res, err := s.log.Read(ctx, rr)
 		if err != nil {
@@ -67,14 +72,13 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 				return err
 			}
 		}
-		resetTimer(heartbeat, interval)
+		heartbeat.Reset(interval)
 		for waiting := true; waiting; {
 			select {
 			case <-ctx.Done():
-				if s.isStopping() {
-					return connect.NewError(connect.CodeUnavailable, context.Cause(ctx))
-				}
 				return nil
+			case <-s.done:
+				return errStopping()
 			case <-wake:
 				waiting = false
 			case <-heartbeat.C:
@@ -87,6 +91,13 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			}
 		}
 	}
+}
+
+// errStopping ends subscriptions when the server stops; clients resume from
+// the last next_seq they saw. A new error each time: connect errors carry
+// mutable metadata.
+func errStopping() error {
+	return connect.NewError(connect.CodeUnavailable, errors.New("server is stopping"))
 }
 
 // sendBatch sends events (those of the wanted types) as one message.
@@ -102,20 +113,4 @@ func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeRespons
 		return s.code(err)
 	}
 	return stream.Send(&siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_Batch{Batch: &siltv1.EventBatch{Events: out}}})
-}
-
-// isStopping reports whether the server is stopping.
-func (s *Service) isStopping() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// resetTimer stops t, drains it, and arms it again.
-func resetTimer(t *time.Timer, d time.Duration) {
-	t.Stop()
-	t.Reset(d)
 }

@@ -50,7 +50,10 @@ func TestNotifier_Notify_WithoutWaitersDoesNotBlock(t *testing.T) {
 	for range 1000 {
 		n.Notify("p", "s")
 	}
-	if ch := n.Wait("p", "s"); ch == nil {
-		t.Fatal("Wait returned nil")
+	// Notifies nobody waited for leave nothing behind: a new wait blocks.
+	select {
+	case <-n.Wait("p", "s"):
+		t.Fatal("a wait taken after notifies without waiters is already closed")
+	default:
 	}
 }

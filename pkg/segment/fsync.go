@@ -1,8 +1,6 @@
 package segment
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,49 +15,6 @@ import (
 // temporary file: "<path>.tmp-<random>", as for every file package durable
 // writes.
 const tempMarker = durable.TempMarker
-
-// createTemp creates the temporary file a segment at path is written to,
-// creating path's parent directories.
-func createTemp(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create segment directory: %w", err)
-	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("make temporary name: %w", err)
-	}
-	f, err := os.OpenFile(path+tempMarker+hex.EncodeToString(b[:]), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("create temporary segment: %w", err)
-	}
-	return f, nil
-}
-
-// publish makes a written temporary file the segment at path: fsync the
-// file, close it, rename it over path, and fsync the directory so the rename
-// survives a crash. On error the temporary file is removed.
-func publish(f *os.File, path string) (err error) {
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("sync segment: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close segment: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename segment into place: %w", err)
-	}
-	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
-		return err
-	}
-	return nil
-}
 
 // IsTemp reports whether name is the temporary file of a segment being
 // written (or left over by a crash). Such files are never segments.

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/silt-io/silt/pkg/durable"
 	"github.com/silt-io/silt/pkg/event"
 )
 
@@ -60,7 +61,7 @@ func NewWriter(path string, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
 	opts = opts.withDefaults()
-	f, err := createTemp(path)
+	f, err := durable.CreateTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
@@ -255,7 +256,7 @@ func (w *Writer) close(ctx context.Context) (Info, error) {
 	}
 	w.rows.release()
 	w.done = true
-	if err := publish(w.f, w.path); err != nil {
+	if err := durable.Publish(w.f, w.path); err != nil {
 		return Info{}, err
 	}
 	return info, nil
