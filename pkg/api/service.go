@@ -23,9 +23,12 @@ type Options struct {
 	AutoCreate bool
 	// SubscribeBatch caps the events per Subscribe message (default 1000).
 	SubscribeBatch int
+	// History, when set, serves silt.v1.AdminService.
+	History History
 }
 
-// Service implements silt.v1.StreamService and silt.v1.EventService.
+// Service implements silt.v1.StreamService, silt.v1.EventService and,
+// with Options.History, silt.v1.AdminService.
 type Service struct {
 	streams Streams
 	log     Log
@@ -50,7 +53,7 @@ func New(streams Streams, log Log, waiter Waiter, done <-chan struct{}, opts Opt
 	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done}
 }
 
-// Handlers returns the HTTP handlers of both services keyed by path prefix,
+// Handlers returns the HTTP handlers of the services keyed by path prefix,
 // with authorization, validation and the request size cap installed.
 func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Handler, error) {
 	vi, err := newValidateInterceptor()
@@ -67,6 +70,10 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	out[path] = h
 	path, h = siltv1connect.NewEventServiceHandler(s, opts...)
 	out[path] = h
+	if s.opts.History != nil {
+		path, h = siltv1connect.NewAdminServiceHandler(s, opts...)
+		out[path] = h
+	}
 	return out, nil
 }
 
@@ -76,4 +83,5 @@ func (s *Service) code(err error) error { return toConnectError(s.opts.Logger, e
 var (
 	_ siltv1connect.StreamServiceHandler = (*Service)(nil)
 	_ siltv1connect.EventServiceHandler  = (*Service)(nil)
+	_ siltv1connect.AdminServiceHandler  = (*Service)(nil)
 )

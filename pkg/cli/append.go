@@ -163,14 +163,18 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, verb string) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
 	now := time.Now()
-	return &progress{w: w, verb: verb, start: now, last: now, tty: tty}
+	return &progress{w: w, verb: verb, start: now, last: now, tty: isTerminal(w)}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (p *progress) tick(n int) {

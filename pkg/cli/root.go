@@ -38,7 +38,8 @@ func NewRoot(stdio IO) *cobra.Command {
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand())
+	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand(),
+		newRotateCommand(), newSegmentsCommand())
 	return root
 }
 

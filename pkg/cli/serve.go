@@ -35,6 +35,8 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
 	f.BoolVar(&cfg.Sync, "sync", cfg.Sync, "acknowledge appends only after fsync (false: faster, may lose the last moments on power loss)")
 	f.BoolVar(&cfg.AutoCreate, "auto-create", cfg.AutoCreate, "let appends create missing streams")
+	f.DurationVar(&cfg.RotateAfter, "rotate-after", cfg.RotateAfter, "seal events into Parquet segments once they are this old (0: never by age)")
+	f.Uint64Var(&cfg.HotMaxBytes, "hot-max-bytes", cfg.HotMaxBytes, "seal every hot event once the hot tier holds about this many bytes (0: never by size)")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -14,8 +14,8 @@ package hot
 //	                                 │  cache is rebuilt from Badger
 //	                                 └─ ack every request, then OnCommit per appended stream
 //
-// When the queue is empty the committer purges deleted streams' data a chunk
-// at a time.
+// When the queue is empty, and every cleanupEvery groups under load, the
+// committer deletes a chunk of deleted streams' data or of sealed blocks.
 
 import (
 	"errors"
@@ -35,6 +35,7 @@ const (
 	opCreate
 	opUpdate
 	opDelete
+	opSeal
 )
 
 // request is one mutation waiting for the committer.
@@ -43,6 +44,7 @@ type request struct {
 	key      nameKey
 	settings event.StreamSettings // create, update
 	app      *preparedAppend      // append
+	seals    []Seal               // seal
 
 	// Set by the committer before done is closed.
 	info   event.StreamInfo
@@ -73,11 +75,11 @@ func (s *Store) run() {
 		carry = nil
 		if first == nil {
 			var ok bool
-			if len(s.purges) > 0 {
+			if s.cleanupPending() {
 				select {
 				case first, ok = <-s.queue:
 				default:
-					s.purgeStep()
+					s.cleanupStep()
 					continue
 				}
 			} else {
@@ -109,6 +111,11 @@ func (s *Store) run() {
 		group, carry = s.linger(group, bytes, carry)
 		s.lastGroup = len(group)
 		s.commitGroup(group)
+		// Under steady load the queue is never empty: clean up a chunk
+		// every few groups so trimmed and deleted data still goes.
+		if s.groups++; s.groups%cleanupEvery == 0 && s.cleanupPending() {
+			s.cleanupStep()
+		}
 	}
 	close(s.stopGC)
 	<-s.gcDone
@@ -118,6 +125,21 @@ func (s *Store) run() {
 		s.closeErr = fmt.Errorf("close badger: %w", s.closeErr)
 	}
 	close(s.done)
+}
+
+// cleanupEvery is how many groups may commit between two cleanup steps.
+const cleanupEvery = 16
+
+// cleanupPending reports whether purges or trims wait.
+func (s *Store) cleanupPending() bool { return len(s.purges) > 0 || len(s.trims) > 0 }
+
+// cleanupStep runs one purge step, or else one trim step.
+func (s *Store) cleanupStep() {
+	if len(s.purges) > 0 {
+		s.purgeStep()
+		return
+	}
+	s.trimStep()
 }
 
 // linger waits briefly for more requests when the group is much smaller
@@ -201,6 +223,8 @@ type stage struct {
 	nextID uint64
 	// deleted lists ids the group deleted.
 	deleted []uint64
+	// trims lists ranges the group sealed.
+	trims []trim
 	// appended lists streams the group appended to, for OnCommit.
 	appended    []*streamState
 	appendedSet map[*streamState]bool
@@ -303,6 +327,8 @@ func (g *stage) run(group []*request) error {
 			err = g.updateStream(r)
 		case opDelete:
 			err = g.deleteStream(r)
+		case opSeal:
+			err = g.seal(r)
 		}
 		if err != nil {
 			return err
@@ -323,6 +349,11 @@ func (g *stage) estimate(r *request) budget {
 	case opDelete:
 		b.size += entrySize(9, 0)
 		b.count++
+	case opSeal:
+		for _, x := range r.seals {
+			b.size += entrySize(1+10+len(x.Project)+len(x.Stream), 200)
+			b.count++
+		}
 	case opAppend:
 		a := r.app
 		for _, c := range a.chunks {
@@ -419,4 +450,5 @@ func (g *stage) apply() {
 	}
 	s.nextID = max(s.nextID, g.nextID)
 	s.purges = append(s.purges, g.deleted...)
+	s.trims = append(s.trims, g.trims...)
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 )
 
-const metaVersion byte = 1
+// metaVersion 2 added coldSeq; version 1 values read with coldSeq 0.
+const metaVersion byte = 2
 
 // streamState is one stream as the committer knows it, and as its metadata
 // key stores it (project and name live in the key).
@@ -23,6 +24,10 @@ type streamState struct {
 	count         uint64
 	bytes         uint64
 	lastIngest    time.Time // zero until the first append
+	// coldSeq is the last seq sealed into the history tier (0: none): the
+	// hot tier serves only seqs after it, and its blocks at or below it are
+	// trimmed in the background.
+	coldSeq uint64
 
 	// producers is the committed producer state; the committer only
 	// replaces it after a successful commit.
@@ -68,6 +73,7 @@ func encodeMeta(st *streamState) []byte {
 	b = binary.AppendUvarint(b, st.lastSeq)
 	b = binary.AppendUvarint(b, st.count)
 	b = binary.AppendUvarint(b, st.bytes)
+	b = binary.AppendUvarint(b, st.coldSeq)
 	if st.lastIngest.IsZero() {
 		return append(b, 0)
 	}
@@ -78,8 +84,9 @@ func encodeMeta(st *streamState) []byte {
 // decodeMeta decodes a metadata value into a state without producers.
 func decodeMeta(project, name string, b []byte) (*streamState, error) {
 	d := decoder{b: b}
-	if v := d.byte1(); d.err == nil && v != metaVersion {
-		return nil, fmt.Errorf("decode stream meta: %w: version %d", errCorrupt, v)
+	version := d.byte1()
+	if d.err == nil && version != 1 && version != metaVersion {
+		return nil, fmt.Errorf("decode stream meta: %w: version %d", errCorrupt, version)
 	}
 	st := &streamState{project: project, name: name}
 	st.id = d.uvarint()
@@ -92,6 +99,9 @@ func decodeMeta(project, name string, b []byte) (*streamState, error) {
 	st.lastSeq = d.uvarint()
 	st.count = d.uvarint()
 	st.bytes = d.uvarint()
+	if version >= 2 {
+		st.coldSeq = d.uvarint()
+	}
 	if d.byte1() == 1 {
 		st.lastIngest = d.time()
 	}

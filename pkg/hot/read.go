@@ -12,7 +12,8 @@ import (
 // Read returns a page of a stream's events from one Badger snapshot:
 // events with Seq >= req.FromSeq, or, when req.FromTime is set, from the
 // first event whose IngestTime is at or after it (found by a seek in the
-// time index). The page holds at most req.Limit events and, when
+// time index). Seqs sealed into the history tier are not served: a page
+// starts after the stream's cold seq (see Snapshot). The page holds at most req.Limit events and, when
 // req.MaxBytes > 0, stops before the sum of len(Data) would pass MaxBytes —
 // but always holds at least one event if one is available. NextSeq is the
 // seq after the last returned event, or the start seq when none was.
@@ -43,10 +44,10 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 		return event.ReadResult{}, err
 	}
 	res := event.ReadResult{FirstSeq: st.firstSeq, LastSeq: st.lastSeq}
-	start := max(req.FromSeq, st.firstSeq)
 	if req.FromSeq > 1 && req.FromSeq < st.firstSeq {
 		return event.ReadResult{}, &event.ConflictError{Err: event.ErrOutOfRange, Expected: st.firstSeq, Got: req.FromSeq}
 	}
+	start := max(req.FromSeq, st.firstSeq, st.coldSeq+1)
 	if !req.FromTime.IsZero() {
 		start, err = seekTime(txn, st, req)
 		if err != nil {
@@ -132,5 +133,5 @@ func seekTime(txn *badger.Txn, st *streamState, req event.ReadRequest) (uint64, 
 	if len(k) != 25 {
 		return 0, fmt.Errorf("seek time index: %w: key %x", errCorrupt, k)
 	}
-	return max(timeKeyFirstSeq(k), st.firstSeq), nil
+	return max(timeKeyFirstSeq(k), st.firstSeq, st.coldSeq+1), nil
 }

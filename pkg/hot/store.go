@@ -77,6 +77,10 @@ type Store struct {
 	nextID uint64
 	// purges lists deleted stream ids whose data is still in Badger.
 	purges []uint64
+	// trims lists sealed ranges whose hot blocks are still in Badger.
+	trims []trim
+	// groups counts committed groups.
+	groups uint64
 	// broken, once set, fails every request: the cache could not be rebuilt.
 	broken error
 }
@@ -185,6 +189,7 @@ func (s *Store) loadCache() error {
 	byID := make(map[uint64]*streamState)
 	var nextID uint64 = 1
 	var purges []uint64
+	var trims []trim
 	err := s.db.View(func(txn *badger.Txn) error {
 		if item, err := txn.Get(nextIDKey); err == nil {
 			if err := item.Value(func(v []byte) error {
@@ -215,6 +220,9 @@ func (s *Store) loadCache() error {
 				return fmt.Errorf("load stream %s/%s: %w", project, name, err)
 			}
 			st.producers = make(map[string]*producerState)
+			if t, ok := pendingTrim(txn, st); ok {
+				trims = append(trims, t)
+			}
 			streams[nameKey{project, name}] = st
 			byID[st.id] = st
 			nextID = max(nextID, st.id+1)
@@ -258,6 +266,7 @@ func (s *Store) loadCache() error {
 	s.streams = streams
 	s.nextID = max(s.nextID, nextID)
 	s.purges = purges
+	s.trims = trims
 	return nil
 }
 

@@ -27,6 +27,11 @@ type Segment struct {
 	Created time.Time
 	// Info is what the file holds (from segment.Write).
 	Info segment.Info
+	// StreamIDs maps each stream of the segment to the incarnation its
+	// events belong to (the hot tier's stream ID): a stream deleted and
+	// created again under its name is another incarnation, and its reads
+	// never see the old one's segments. Missing entries mean ID 0.
+	StreamIDs map[string]uint64 `json:",omitempty"`
 }
 
 // Path is the Hive-style path of a segment relative to the root.

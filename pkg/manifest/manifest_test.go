@@ -74,7 +74,7 @@ func TestManifest_Apply_PersistsAcrossOpen(t *testing.T) {
 	if v.Number() != 2 || len(v.Segments()) != 2 {
 		t.Fatalf("reopened version %d with %d segments, want 2 and 2", v.Number(), len(v.Segments()))
 	}
-	first, last, ok := v.Extent("acme", "orders")
+	first, last, ok := v.Extent("acme", "orders", 0)
 	if !ok || first != 1 || last != 250 {
 		t.Fatalf("extent of orders %d..%d %v", first, last, ok)
 	}
@@ -112,14 +112,14 @@ func TestVersion_Find_SeeksBySeq(t *testing.T) {
 		from uint64
 		want string
 	}{{0, "a,b,c"}, {1, "a,b,c"}, {100, "a,b,c"}, {101, "b,c"}, {250, "c"}, {300, "c"}, {301, ""}} {
-		if got := ids(v.Find("acme", "s", tc.from)); got != tc.want {
+		if got := ids(v.Find("acme", "s", 0, tc.from)); got != tc.want {
 			t.Errorf("Find from %d = %q, want %q", tc.from, got, tc.want)
 		}
 	}
-	if got := ids(v.Find("acme", "missing", 0)); got != "" {
+	if got := ids(v.Find("acme", "missing", 0, 0)); got != "" {
 		t.Errorf("Find of a missing stream = %q", got)
 	}
-	if hits := v.Find("other", "s", 500); len(hits) != 1 || hits[0].Range.FirstSeq != 1 || hits[0].Range.LastSeq != 1000 {
+	if hits := v.Find("other", "s", 0, 500); len(hits) != 1 || hits[0].Range.FirstSeq != 1 || hits[0].Range.LastSeq != 1000 {
 		t.Errorf("other project: %+v", hits)
 	}
 }
@@ -177,11 +177,11 @@ func TestManifest_Compaction_DropsFilesOnlyAfterReaders(t *testing.T) {
 		t.Fatalf("dropped %v while a reader holds the old version", got)
 	}
 	// The reader still sees the old segments; a new reader sees the merged one.
-	if hits := reader.Find("acme", "s", 1); len(hits) != 2 || hits[0].Segment.ID != "a" {
+	if hits := reader.Find("acme", "s", 0, 1); len(hits) != 2 || hits[0].Segment.ID != "a" {
 		t.Fatalf("old version changed under its reader: %+v", hits)
 	}
 	now := m.Acquire()
-	if hits := now.Find("acme", "s", 1); len(hits) != 1 || hits[0].Segment.ID != "ab" {
+	if hits := now.Find("acme", "s", 0, 1); len(hits) != 1 || hits[0].Segment.ID != "ab" {
 		t.Fatalf("new version: %+v", hits)
 	}
 	now.Release()
@@ -233,5 +233,35 @@ func TestManifest_Open_RejectsCorruptFile(t *testing.T) {
 	}
 	if _, err := manifest.Open(root, manifest.Options{}); err == nil {
 		t.Fatal("Open accepted a corrupt manifest")
+	}
+}
+
+func TestVersion_Incarnations_KeepApart(t *testing.T) {
+	t.Parallel()
+	m, err := manifest.Open(t.TempDir(), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := seg("old", "acme", rng("s", 1, 100))
+	old.StreamIDs = map[string]uint64{"s": 7}
+	reborn := seg("new", "acme", rng("s", 1, 50))
+	reborn.StreamIDs = map[string]uint64{"s": 9}
+	// The same seqs under two incarnations do not overlap.
+	if err := m.Apply(manifest.Edit{Add: []manifest.Segment{old, reborn}}); err != nil {
+		t.Fatal(err)
+	}
+	v := m.Acquire()
+	defer v.Release()
+	if hits := v.Find("acme", "s", 9, 1); len(hits) != 1 || hits[0].Segment.ID != "new" {
+		t.Fatalf("incarnation 9 finds %+v", hits)
+	}
+	if _, last, ok := v.Extent("acme", "s", 7); !ok || last != 100 {
+		t.Fatalf("incarnation 7 extent last %d %v", last, ok)
+	}
+	if hits := v.Find("acme", "s", 0, 1); len(hits) != 0 {
+		t.Fatalf("incarnation 0 finds %+v", hits)
+	}
+	if got := len(v.Streams()); got != 2 {
+		t.Fatalf("Streams lists %d incarnations, want 2", got)
 	}
 }

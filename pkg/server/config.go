@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/silt-io/silt/pkg/history"
 )
 
 // Defaults for [Config].
@@ -19,8 +21,15 @@ const (
 type Config struct {
 	// Addr is the TCP address to listen on ("127.0.0.1:0" picks a port).
 	Addr string
-	// DataDir holds the hot tier (DataDir/hot).
+	// DataDir holds the hot tier (DataDir/hot) and the history tier
+	// (DataDir/segments).
 	DataDir string
+	// RotateAfter seals events into the history tier once they are this
+	// old (0: never by age).
+	RotateAfter time.Duration
+	// HotMaxBytes seals every hot event once the hot tier holds about this
+	// many bytes of events (0: never by size).
+	HotMaxBytes uint64
 	// Sync acknowledges an append only after its group commit is fsynced.
 	Sync bool
 	// AutoCreate lets an Append create a missing stream with default settings.
@@ -34,7 +43,8 @@ type Config struct {
 }
 
 // DefaultConfig returns the embedded defaults: loopback, ./silt-data,
-// durable acks, auto-create on, any CORS origin.
+// durable acks, auto-create on, any CORS origin, rotation after 1 minute or
+// 256 MiB of hot events.
 func DefaultConfig() Config {
 	return Config{
 		Addr:            DefaultAddr,
@@ -43,6 +53,8 @@ func DefaultConfig() Config {
 		AutoCreate:      true,
 		CORSOrigins:     []string{"*"},
 		ShutdownTimeout: DefaultShutdownTimeout,
+		RotateAfter:     history.DefaultRotateAfter,
+		HotMaxBytes:     history.DefaultHotMaxBytes,
 	}
 }
 
@@ -54,6 +66,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir is required"))
+	}
+	if c.RotateAfter < 0 {
+		errs = append(errs, fmt.Errorf("rotate after %v must not be negative", c.RotateAfter))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))

@@ -14,13 +14,13 @@ import (
 )
 
 // services are the names reflection and health report.
-var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName}
+var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName, siltv1connect.AdminServiceName}
 
 // routes builds the HTTP handler: the API, reflection, health and /healthz,
 // wrapped in CORS.
 func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	svc := api.New(s.store, s.store, s.notifier, s.stopping, s.apiOptions())
+	svc := api.New(s.store, tiers{hot: s.store, history: s.history}, s.notifier, s.stopping, s.apiOptions())
 	handlers, err := svc.Handlers()
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-// Package server composes Silt: the hot store, the notifier and the API on
+// Package server composes Silt: the hot and history tiers, the notifier and the API on
 // one HTTP server that speaks HTTP/1.1 and cleartext HTTP/2 (Connect, gRPC,
 // gRPC-Web), with reflection, health, CORS and a graceful stop.
 //
@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/api"
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/notify"
 )
@@ -29,6 +31,7 @@ type Server struct {
 	log      *slog.Logger
 	notifier *notify.Notifier
 	store    *hot.Store
+	history  *history.Store
 	ln       net.Listener
 	http     *http.Server
 	// stopping is closed when the graceful stop begins; it ends subscriptions.
@@ -59,17 +62,27 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("open hot store: %w", err)
 	}
 	s.store = store
+	hopts := history.DefaultOptions(filepath.Join(s.cfg.DataDir, "segments"), store)
+	hopts.RotateAfter = s.cfg.RotateAfter
+	hopts.HotMaxBytes = s.cfg.HotMaxBytes
+	hopts.Logger = s.log
+	hist, err := history.Open(ctx, hopts)
+	if err != nil {
+		_ = store.Close(ctx)
+		return fmt.Errorf("open history tier: %w", err)
+	}
+	s.history = hist
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
-		_ = store.Close(ctx)
+		_ = s.closeStores(ctx)
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
 	handler, err := s.routes()
 	if err != nil {
 		_ = ln.Close()
-		_ = store.Close(ctx)
+		_ = s.closeStores(ctx)
 		return err
 	}
 	protocols := new(http.Protocols)
@@ -109,11 +122,37 @@ func (s *Server) Serve(ctx context.Context) error {
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
-	if cerr := s.store.Close(stopCtx); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("close hot store: %w", cerr))
-	}
+	err = errors.Join(err, s.closeStores(stopCtx))
 	s.log.Info("silt stopped", "err", err)
 	return err
+}
+
+// closeStores stops the rotator, then closes the hot store after its
+// queued commits are durable.
+func (s *Server) closeStores(ctx context.Context) error {
+	var err error
+	if cerr := s.history.Close(ctx); cerr != nil {
+		err = fmt.Errorf("close history tier: %w", cerr)
+	}
+	if cerr := s.store.Close(ctx); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close hot store: %w", cerr))
+	}
+	return err
+}
+
+// tiers is the log the API sees: appends go to the hot tier, reads stitch
+// both tiers.
+type tiers struct {
+	hot     *hot.Store
+	history *history.Store
+}
+
+func (t tiers) Append(ctx context.Context, req event.AppendRequest) (event.AppendResult, error) {
+	return t.hot.Append(ctx, req)
+}
+
+func (t tiers) Read(ctx context.Context, req event.ReadRequest) (event.ReadResult, error) {
+	return t.history.Read(ctx, req)
 }
 
 // Run opens the server and serves until ctx ends.
@@ -126,5 +165,5 @@ func (s *Server) Run(ctx context.Context) error {
 
 // apiOptions are the API's options from the config.
 func (s *Server) apiOptions() api.Options {
-	return api.Options{Logger: s.log, AutoCreate: s.cfg.AutoCreate}
+	return api.Options{Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history}
 }

@@ -1,0 +1,82 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/segment"
+)
+
+// Defaults for [Options].
+const (
+	// DefaultRotateAfter seals hot events once they are this old.
+	DefaultRotateAfter = time.Minute
+	// DefaultHotMaxBytes seals every hot event once the hot tier holds
+	// about this many bytes of events.
+	DefaultHotMaxBytes = 256 << 20
+)
+
+// Options configure a [Store].
+type Options struct {
+	// Root is the segments directory (the manifest and the Hive-style
+	// project=<p>/date=<d>/ folders). Required.
+	Root string
+	// Hot is the hot tier. Required; the Store does not close it.
+	Hot *hot.Store
+	// RotateAfter seals events ingested longer ago than this. Zero or
+	// negative disables age-based rotation.
+	RotateAfter time.Duration
+	// HotMaxBytes seals every hot event when the hot tier's events pass
+	// this size (estimated from each stream's average event size). Zero
+	// disables size-based rotation.
+	HotMaxBytes uint64
+	// CheckEvery is how often the rotator checks both thresholds; zero
+	// means a quarter of RotateAfter, between 1 s and 15 s. Negative
+	// disables the background rotator (Rotate still works).
+	CheckEvery time.Duration
+	// Writer tunes the segment files (Project is set per segment).
+	Writer segment.WriterOptions
+	// Logger receives the rotator's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultOptions returns the server's defaults for a root and a hot tier.
+func DefaultOptions(root string, h *hot.Store) Options {
+	return Options{Root: root, Hot: h, RotateAfter: DefaultRotateAfter, HotMaxBytes: DefaultHotMaxBytes}
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Root == "" {
+		errs = append(errs, errors.New("Root is required"))
+	}
+	if o.Hot == nil {
+		errs = append(errs, errors.New("Hot is required"))
+	}
+	if err := o.Writer.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("history options: %w", err)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CheckEvery == 0 {
+		o.CheckEvery = min(max(o.RotateAfter/4, time.Second), 15*time.Second)
+	}
+	return o
+}

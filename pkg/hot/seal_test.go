@@ -1,0 +1,134 @@
+package hot
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// snapshotExtent returns a stream's extent from a fresh snapshot.
+func snapshotExtent(t testing.TB, s *Store, project, name string) Extent {
+	t.Helper()
+	var x Extent
+	if err := s.View(t.Context(), func(sn *Snapshot) (err error) {
+		x, err = sn.Stream(project, name)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func TestSeal_HidesAndTrimsSealedBlocks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openStoreIn(t, dir)
+	for range 10 {
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(10, "a"), AutoCreate: true})
+	}
+	x := snapshotExtent(t, s, "p", "s")
+	if x.ColdSeq != 0 || x.HotCount() != 100 {
+		t.Fatalf("before seal: %+v", x)
+	}
+	// Seal the first 60 (six appends); a stale incarnation and a repeat are no-ops.
+	seals := []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: 60}, {Project: "p", Stream: "s", ID: x.ID + 99, UpTo: 90}}
+	if err := s.Seal(t.Context(), seals); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seal(t.Context(), seals[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seal(t.Context(), []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: 101}}); !errors.Is(err, errSealPastTail) {
+		t.Fatalf("seal past the tail: %v", err)
+	}
+	x = snapshotExtent(t, s, "p", "s")
+	if x.ColdSeq != 60 || x.HotCount() != 40 || x.LastSeq != 100 || x.Count != 100 {
+		t.Fatalf("after seal: %+v", x)
+	}
+	res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", FromSeq: 1})
+	if len(res.Events) != 40 || res.Events[0].Seq != 61 {
+		t.Fatalf("hot read after seal starts at %d with %d events", res.Events[0].Seq, len(res.Events))
+	}
+	// The committer trims when idle: six blocks and six time entries go.
+	deadline := time.Now().Add(10 * time.Second)
+	for countKeys(t, s, idPrefix(spaceBlock, x.ID)) != 4 || countKeys(t, s, idPrefix(spaceTime, x.ID)) != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("trim left %d blocks, %d time entries; want 4 and 4",
+				countKeys(t, s, idPrefix(spaceBlock, x.ID)), countKeys(t, s, idPrefix(spaceTime, x.ID)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var first time.Time
+	_ = s.View(t.Context(), func(sn *Snapshot) (err error) {
+		var ok bool
+		first, ok, err = sn.FirstHotIngest(x)
+		if err == nil && !ok {
+			err = errors.New("no hot event")
+		}
+		return err
+	})
+	if !first.Equal(res.Events[0].IngestTime) {
+		t.Fatalf("first hot ingest %v, want %v", first, res.Events[0].IngestTime)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openStoreIn(t, dir)
+	if x2 := snapshotExtent(t, s2, "p", "s"); x2.ColdSeq != 60 {
+		t.Fatalf("cold seq after reopen: %d", x2.ColdSeq)
+	}
+	if len(s2.trims) != 0 {
+		t.Fatalf("reopen queued trims %v for a finished trim", s2.trims)
+	}
+}
+
+func TestSnapshot_SealPointAndScan(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	s := openStore(t, func(o *Options) { o.Now = clock.Now })
+	var times []time.Time
+	for i := range 5 {
+		res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "t"), AutoCreate: true})
+		times = append(times, res.IngestTime)
+		if i < 4 {
+			clock.Add(time.Second)
+		}
+	}
+	err := s.View(t.Context(), func(sn *Snapshot) error {
+		x, err := sn.Stream("p", "s")
+		if err != nil {
+			return err
+		}
+		for i, tc := range []struct {
+			cutoff time.Time
+			want   uint64
+		}{
+			{times[0], 0}, {times[0].Add(time.Nanosecond), 3}, {times[2], 6}, {times[4], 12}, {times[4].Add(time.Hour), 15},
+		} {
+			got, err := sn.SealPoint(x, tc.cutoff)
+			if err != nil || got != tc.want {
+				t.Errorf("case %d: SealPoint = %d, %v; want %d", i, got, err, tc.want)
+			}
+		}
+		var seqs []uint64
+		if err := sn.Scan(t.Context(), x, 7, func(e *event.Event) error {
+			if e.Project != "p" || e.Stream != "s" || e.Type != "t" {
+				t.Errorf("scanned %+v", e)
+			}
+			seqs = append(seqs, e.Seq)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(seqs) != 7 || seqs[0] != 1 || seqs[6] != 7 {
+			t.Errorf("Scan to 7 gave %v", seqs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

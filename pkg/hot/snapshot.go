@@ -1,0 +1,210 @@
+package hot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// Extent is what the hot tier knows of one stream at a snapshot.
+type Extent struct {
+	Project, Stream string
+	// ID identifies this incarnation of the stream: a stream deleted and
+	// created again under the same name gets a new ID.
+	ID uint64
+	// FirstSeq and LastSeq bound the stream across both tiers.
+	FirstSeq, LastSeq uint64
+	// ColdSeq is the last seq sealed into the history tier (0: none). The
+	// hot tier serves seqs ColdSeq+1 to LastSeq.
+	ColdSeq uint64
+	// Count and Bytes are the stream's event count and stored bytes across
+	// both tiers.
+	Count, Bytes uint64
+	// LastIngest is the ingest time of the last append (zero if none).
+	LastIngest time.Time
+}
+
+// HotCount is the number of events the hot tier serves.
+func (x Extent) HotCount() uint64 {
+	if x.LastSeq <= x.ColdSeq {
+		return 0
+	}
+	return x.LastSeq - max(x.ColdSeq, x.FirstSeq-1)
+}
+
+// HotBytes estimates the bytes of the hot events from the stream's average
+// event size.
+func (x Extent) HotBytes() uint64 {
+	if x.Count == 0 {
+		return 0
+	}
+	return uint64(float64(x.Bytes) * float64(x.HotCount()) / float64(x.Count))
+}
+
+func (st *streamState) extent() Extent {
+	return Extent{
+		Project: st.project, Stream: st.name, ID: st.id,
+		FirstSeq: st.firstSeq, LastSeq: st.lastSeq, ColdSeq: st.coldSeq,
+		Count: st.count, Bytes: st.bytes, LastIngest: st.lastIngest,
+	}
+}
+
+// Snapshot is a consistent, read-only view of the hot tier, valid only
+// inside the function passed to View. Whatever a Snapshot sees was committed
+// before it began; seals that commit later do not change it, so a reader
+// that takes a Snapshot first and the history tier's manifest second finds
+// every seq in one tier or the other.
+type Snapshot struct {
+	txn *badger.Txn
+}
+
+// View runs fn with a Snapshot of the hot tier.
+func (s *Store) View(ctx context.Context, fn func(*Snapshot) error) error {
+	if err := s.beginRead(); err != nil {
+		return err
+	}
+	defer s.endRead()
+	return s.db.View(func(txn *badger.Txn) error {
+		return fn(&Snapshot{txn: txn})
+	})
+}
+
+// Stream returns a stream's extent, or event.ErrStreamNotFound.
+func (sn *Snapshot) Stream(project, stream string) (Extent, error) {
+	st, err := getMeta(sn.txn, project, stream)
+	if err != nil {
+		return Extent{}, err
+	}
+	return st.extent(), nil
+}
+
+// Read is Store.Read inside the snapshot: it serves only the hot part of
+// the stream, seqs after its ColdSeq.
+func (sn *Snapshot) Read(ctx context.Context, req event.ReadRequest) (event.ReadResult, error) {
+	return read(ctx, sn.txn, req)
+}
+
+// Streams calls fn with the extent of every stream, ordered by project and,
+// within a project, by name. It stops at fn's first error.
+func (sn *Snapshot) Streams(ctx context.Context, fn func(Extent) error) error {
+	it := sn.txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte{spaceStream}})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item := it.Item()
+		project, name, ok := parseStreamKey(item.Key())
+		if !ok {
+			return fmt.Errorf("list streams: %w: key %x", errCorrupt, item.Key())
+		}
+		var st *streamState
+		if err := item.Value(func(v []byte) (err error) {
+			st, err = decodeMeta(project, name, v)
+			return err
+		}); err != nil {
+			return fmt.Errorf("read stream %s/%s: %w", project, name, err)
+		}
+		if err := fn(st.extent()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FirstHotIngest returns the ingest time of the stream's first hot event,
+// and false when the hot tier serves none of its events.
+func (sn *Snapshot) FirstHotIngest(x Extent) (time.Time, bool, error) {
+	if x.HotCount() == 0 {
+		return time.Time{}, false, nil
+	}
+	it := sn.txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, x.ID)})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if len(k) != 25 {
+			return time.Time{}, false, fmt.Errorf("time index: %w: key %x", errCorrupt, k)
+		}
+		// Entries at or below ColdSeq wait for their trim.
+		if timeKeyFirstSeq(k) > x.ColdSeq {
+			return timeFromOrder(beUint64(k[9:17])), true, nil
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("time index of %s/%s: %w: no entry after seq %d", x.Project, x.Stream, errCorrupt, x.ColdSeq)
+}
+
+// SealPoint returns the last seq of the stream ingested before cutoff (at
+// least ColdSeq). It always ends an append, so a seal up to it never splits
+// one.
+func (sn *Snapshot) SealPoint(x Extent, cutoff time.Time) (uint64, error) {
+	it := sn.txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, x.ID)})
+	defer it.Close()
+	it.Seek(timeKey(x.ID, cutoff, 0))
+	if !it.Valid() {
+		return max(x.LastSeq, x.ColdSeq), nil
+	}
+	k := it.Item().Key()
+	if len(k) != 25 {
+		return 0, fmt.Errorf("time index: %w: key %x", errCorrupt, k)
+	}
+	return max(timeKeyFirstSeq(k)-1, x.ColdSeq), nil
+}
+
+// Scan calls fn with each hot event of the stream with seq in
+// (x.ColdSeq, upTo], in seq order. fn must not keep e: Scan reuses it.
+func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error) error {
+	from := max(x.ColdSeq+1, x.FirstSeq)
+	if upTo < from {
+		return nil
+	}
+	it := sn.txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, x.ID)})
+	defer it.Close()
+	var e event.Event
+	next := from
+	for it.Seek(blockKey(x.ID, from)); it.Valid() && next <= upTo; it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item := it.Item()
+		err := item.Value(func(v []byte) error {
+			c, err := openBlock(v)
+			if err != nil {
+				return err
+			}
+			for c.more() && c.seq() <= upTo {
+				if c.seq() < next {
+					if err := c.skip(); err != nil {
+						return err
+					}
+					continue
+				}
+				if c.seq() != next {
+					return fmt.Errorf("%w: seq %d where %d was due", errCorrupt, c.seq(), next)
+				}
+				if err := c.decode(&e); err != nil {
+					return err
+				}
+				e.Project, e.Stream = x.Project, x.Stream
+				if err := fn(&e); err != nil {
+					return err
+				}
+				next++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan %s/%s block %d: %w", x.Project, x.Stream, blockKeyLastSeq(item.Key()), err)
+		}
+	}
+	if next <= upTo {
+		return fmt.Errorf("scan %s/%s: %w: events %d..%d missing", x.Project, x.Stream, errCorrupt, next, upTo)
+	}
+	return nil
+}
+
+// timeFromOrder inverts timeOrder.
+func timeFromOrder(v uint64) time.Time { return time.Unix(0, int64(v^(1<<63))).UTC() }
