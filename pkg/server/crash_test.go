@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,12 +27,12 @@ type childServer struct {
 
 var servingAddr = regexp.MustCompile(`msg="silt serving" addr=(\S+)`)
 
-// startChild runs the test binary as `silt serve` on dir and waits until it
-// listens.
-func startChild(t *testing.T, dir string) *childServer {
+// startChild runs the test binary as `silt serve` on dir (with extra
+// flags) and waits until it listens.
+func startChild(t *testing.T, dir string, extra ...string) *childServer {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir)
+	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir+" "+strings.Join(extra, " "))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -130,3 +130,8 @@ func testContext(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// adminClient is an AdminService client for the server at url.
+func adminClient(url string) siltv1connect.AdminServiceClient {
+	return siltv1connect.NewAdminServiceClient(http.DefaultClient, url)
+}
