@@ -15,6 +15,9 @@ type History interface {
 	// Rotate seals the events of project ("" for all) ingested so far into
 	// segments and returns the segments written.
 	Rotate(ctx context.Context, project string) ([]manifest.Segment, error)
+	// Compact merges the small segments of project ("" for all) and
+	// returns the segments written.
+	Compact(ctx context.Context, project string) ([]manifest.Segment, error)
 	// Segments lists the segments of project ("" for all).
 	Segments(project string) []manifest.Segment
 }
@@ -26,6 +29,15 @@ func (s *Service) Rotate(ctx context.Context, req *connect.Request[siltv1.Rotate
 		return nil, s.code(err)
 	}
 	return connect.NewResponse(&siltv1.RotateResponse{Segments: segmentsToProto(segs)}), nil
+}
+
+// Compact implements silt.v1.AdminService.Compact.
+func (s *Service) Compact(ctx context.Context, req *connect.Request[siltv1.CompactRequest]) (*connect.Response[siltv1.CompactResponse], error) {
+	segs, err := s.opts.History.Compact(ctx, req.Msg.GetProject())
+	if err != nil {
+		return nil, s.code(err)
+	}
+	return connect.NewResponse(&siltv1.CompactResponse{Segments: segmentsToProto(segs)}), nil
 }
 
 // ListSegments implements silt.v1.AdminService.ListSegments.

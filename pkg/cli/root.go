@@ -39,7 +39,7 @@ func NewRoot(stdio IO) *cobra.Command {
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand(),
-		newRotateCommand(), newSegmentsCommand())
+		newRotateCommand(), newCompactCommand(), newSegmentsCommand())
 	return root
 }
 

@@ -17,6 +17,12 @@ const (
 	// DefaultHotMaxBytes seals every hot event once the hot tier holds
 	// about this many bytes of events.
 	DefaultHotMaxBytes = 256 << 20
+	// DefaultCompactMinSegments is how many small segments of one project
+	// and day the background compactor waits for before merging them.
+	DefaultCompactMinSegments = 4
+	// DefaultCompactTargetBytes is the size below which a segment is small,
+	// and about the size of a merged segment.
+	DefaultCompactTargetBytes = 128 << 20
 )
 
 // Options configure a [Store].
@@ -37,6 +43,13 @@ type Options struct {
 	// means a quarter of RotateAfter, between 1 s and 15 s. Negative
 	// disables the background rotator (Rotate still works).
 	CheckEvery time.Duration
+	// CompactMinSegments is how many small segments of one project and day
+	// the background compactor merges at once; 0 means
+	// DefaultCompactMinSegments, negative disables background compaction.
+	CompactMinSegments int
+	// CompactTargetBytes is the size below which a segment is small; 0
+	// means DefaultCompactTargetBytes.
+	CompactTargetBytes int64
 	// Writer tunes the segment files (Project is set per segment).
 	Writer segment.WriterOptions
 	// Logger receives the rotator's logs; nil means slog.Default().
@@ -74,6 +87,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.CompactMinSegments == 0 {
+		o.CompactMinSegments = DefaultCompactMinSegments
+	}
+	if o.CompactMinSegments == 1 {
+		o.CompactMinSegments = 2
+	}
+	if o.CompactTargetBytes <= 0 {
+		o.CompactTargetBytes = DefaultCompactTargetBytes
 	}
 	if o.CheckEvery == 0 {
 		o.CheckEvery = min(max(o.RotateAfter/4, time.Second), 15*time.Second)

@@ -31,6 +31,8 @@ type rotation struct {
 // the segments it added to the manifest. Rotations never run concurrently:
 // Rotate waits for a background rotation in progress.
 func (s *Store) Rotate(ctx context.Context, project string) ([]manifest.Segment, error) {
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
 	return s.rotate(ctx, rotation{force: true, project: project})
 }
 
@@ -48,10 +50,9 @@ func (s *Store) Segments(project string) []manifest.Segment {
 	return out
 }
 
-// rotate runs one rotation: one segment after another until nothing is due.
+// rotate runs one rotation: one segment after another until nothing is
+// due. The caller holds workMu.
 func (s *Store) rotate(ctx context.Context, r rotation) ([]manifest.Segment, error) {
-	s.rotateMu.Lock()
-	defer s.rotateMu.Unlock()
 	start := s.opts.Now()
 	var out []manifest.Segment
 	for range maxSegmentsPerRotation {

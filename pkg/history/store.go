@@ -27,8 +27,8 @@ type Store struct {
 	man     *manifest.Manifest
 	readers *readers
 
-	// rotateMu lets one rotation run at a time.
-	rotateMu sync.Mutex
+	// workMu lets one rotation or compaction run at a time.
+	workMu sync.Mutex
 	// stop ends the background rotator; done is closed when it has.
 	stop      chan struct{}
 	done      chan struct{}
@@ -128,13 +128,29 @@ func (s *Store) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("close history tier: %w", ctx.Err())
 	}
-	s.rotateMu.Lock()
-	defer s.rotateMu.Unlock()
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
 	s.readers.closeAll()
 	return nil
 }
 
-// loop is the background rotator.
+// background runs one round of the background work: a rotation, then a
+// compaction of groups that reached CompactMinSegments.
+func (s *Store) background(ctx context.Context) {
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
+	if _, err := s.rotate(ctx, rotation{}); err != nil && ctx.Err() == nil {
+		s.log.Error("history: rotation failed", "err", err)
+	}
+	if s.opts.CompactMinSegments < 0 {
+		return
+	}
+	if _, err := s.compact(ctx, "", s.opts.CompactMinSegments); err != nil && ctx.Err() == nil {
+		s.log.Error("history: compaction failed", "err", err)
+	}
+}
+
+// loop is the background rotator and compactor.
 func (s *Store) loop() {
 	defer close(s.done)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -151,8 +167,6 @@ func (s *Store) loop() {
 			return
 		case <-t.C:
 		}
-		if _, err := s.rotate(ctx, rotation{}); err != nil && ctx.Err() == nil {
-			s.log.Error("history: rotation failed", "err", err)
-		}
+		s.background(ctx)
 	}
 }

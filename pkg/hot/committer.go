@@ -183,7 +183,7 @@ func (s *Store) commitGroup(group []*request) {
 		}
 		return
 	}
-	g := &stage{store: s, now: s.opts.Now().Round(0).UTC(), names: make(map[nameKey]*streamState), nextID: s.nextID}
+	g := &stage{store: s, now: ingestClock(s.opts.Now()), names: make(map[nameKey]*streamState), nextID: s.nextID}
 	err := g.run(group)
 	if err == nil {
 		g.apply()
@@ -210,6 +210,12 @@ func (s *Store) commitGroup(group []*request) {
 		}
 	}
 }
+
+// ingestClock turns a clock reading into an ingest time: UTC, without a
+// monotonic reading, truncated to the microsecond. Microseconds are what
+// Parquet readers such as DuckDB keep of a timestamp, so the history tier's
+// files read back exactly what the API returns.
+func ingestClock(t time.Time) time.Time { return t.Round(0).UTC().Truncate(time.Microsecond) }
 
 // stage is one group's view of stream state: the committed cache plus the
 // changes of the group's requests so far. Nothing reaches the cache before

@@ -21,7 +21,8 @@ import (
 )
 
 // TestServer_SIGKILL_DuringRotation kills a server process again and again
-// while it appends and rotates hot events into segments, restarts it each
+// while it appends, rotates hot events into segments and compacts them,
+// restarts it each
 // time and checks that every acknowledged event is readable exactly once,
 // in order, with its content, across both tiers.
 func TestServer_SIGKILL_DuringRotation(t *testing.T) {
@@ -40,9 +41,11 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		writers = append(writers, &crashWriter{stream: fmt.Sprintf("rot-%d", i%streams), producer: fmt.Sprintf("r%d", i)})
 	}
 	// Background rotation is off (--rotate-after 0 --hot-max-bytes 0): the
-	// test drives rotations through the admin API, back to back.
+	// test drives rotations and compactions through the admin API, back to
+	// back.
 	flags := []string{"--rotate-after", "0", "--hot-max-bytes", "0"}
-	interrupted := 0
+	// Counted by the one goroutine that rotates; read after wg.Wait.
+	interrupted, rotated, compacted := 0, 0, 0
 	for round := range rounds {
 		child := startChild(t, dir, flags...)
 		c := (&testServer{url: child.url}).clients(protocols[0])
@@ -88,14 +91,33 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 				}
 			})
 		}
+		firstRotation := make(chan struct{})
 		wg.Go(func() {
-			for loadCtx.Err() == nil {
-				if _, err := admin.Rotate(loadCtx, connect.NewRequest(&siltv1.RotateRequest{})); err != nil {
+			for i := 0; loadCtx.Err() == nil; i++ {
+				res, err := admin.Rotate(loadCtx, connect.NewRequest(&siltv1.RotateRequest{}))
+				if err != nil {
 					return
+				}
+				rotated += len(res.Msg.GetSegments())
+				if i == 0 {
+					close(firstRotation)
+				}
+				if i%2 == 1 {
+					res, err := admin.Compact(loadCtx, connect.NewRequest(&siltv1.CompactRequest{}))
+					if err != nil {
+						return
+					}
+					compacted += len(res.Msg.GetSegments())
 				}
 			}
 		})
-		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
+		// Kill at a random moment once the round has made progress.
+		select {
+		case <-firstRotation:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: no rotation finished within 10s", round)
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 		child.kill(t)
 		wg.Wait()
 		stopLoad()
@@ -123,9 +145,10 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d kills, %d of them left a rotation half-done on disk; %d segments now", rounds, interrupted, len(segs.Msg.GetSegments()))
-	if len(segs.Msg.GetSegments()) < rounds/2 {
-		t.Fatalf("only %d segments after %d rounds: rotations did not run", len(segs.Msg.GetSegments()), rounds)
+	t.Logf("%d kills, %d of them left a segment half-done on disk; %d segments rotated, %d merged, %d now",
+		rounds, interrupted, rotated, compacted, len(segs.Msg.GetSegments()))
+	if rotated < rounds || (!testing.Short() && compacted == 0) {
+		t.Fatalf("only %d rotated and %d merged segments acknowledged in %d rounds: too few to prove anything", rotated, compacted, rounds)
 	}
 	if !testing.Short() && interrupted == 0 {
 		t.Fatal("no kill landed in the middle of a rotation; the test proves nothing")
@@ -135,8 +158,9 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 // verifyRotatedStreams checks each stream from seq from[stream] on: seqs
 // gapless, no id twice, every acknowledged event at its acknowledged seq
 // with its content, and the next append continuing the sequence. Then it
-// moves from[stream] past what segments hold: rotation never rewrites those
-// events, so later rounds need not read them again (full rounds still do).
+// moves from[stream] past what segments hold, so later rounds need not read
+// them again; compaction rewrites such events, which is what the full check
+// every tenth round and at the end is for.
 func verifyRotatedStreams(t *testing.T, c clients, admin siltv1connect.AdminServiceClient, writers []*crashWriter, round int, from map[string]uint64) {
 	t.Helper()
 	total := 0
@@ -222,9 +246,9 @@ func readFrom(t *testing.T, c clients, stream string, from uint64) []*siltv1.Eve
 	return nil
 }
 
-// rotationInterrupted reports whether a killed server left a rotation
-// half-done: a temporary segment file, or a segment file the manifest does
-// not list yet.
+// rotationInterrupted reports whether a killed server left a rotation or
+// compaction half-done: a temporary segment file, or a segment file the
+// manifest does not list (yet, or any more).
 func rotationInterrupted(t *testing.T, root string) bool {
 	t.Helper()
 	listed := map[string]bool{}

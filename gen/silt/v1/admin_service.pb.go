@@ -116,6 +116,98 @@ func (x *RotateResponse) GetSegments() []*Segment {
 	return nil
 }
 
+// CompactRequest names what to compact.
+type CompactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Project to compact; empty compacts every project.
+	Project       string `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactRequest) Reset() {
+	*x = CompactRequest{}
+	mi := &file_silt_v1_admin_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactRequest) ProtoMessage() {}
+
+func (x *CompactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_silt_v1_admin_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactRequest.ProtoReflect.Descriptor instead.
+func (*CompactRequest) Descriptor() ([]byte, []int) {
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CompactRequest) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+// CompactResponse lists the merged segments written.
+type CompactResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Segments written, in the order they were added.
+	Segments      []*Segment `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactResponse) Reset() {
+	*x = CompactResponse{}
+	mi := &file_silt_v1_admin_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactResponse) ProtoMessage() {}
+
+func (x *CompactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_silt_v1_admin_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactResponse.ProtoReflect.Descriptor instead.
+func (*CompactResponse) Descriptor() ([]byte, []int) {
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CompactResponse) GetSegments() []*Segment {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
 // ListSegmentsRequest names whose segments to list.
 type ListSegmentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -127,7 +219,7 @@ type ListSegmentsRequest struct {
 
 func (x *ListSegmentsRequest) Reset() {
 	*x = ListSegmentsRequest{}
-	mi := &file_silt_v1_admin_service_proto_msgTypes[2]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -139,7 +231,7 @@ func (x *ListSegmentsRequest) String() string {
 func (*ListSegmentsRequest) ProtoMessage() {}
 
 func (x *ListSegmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_silt_v1_admin_service_proto_msgTypes[2]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -152,7 +244,7 @@ func (x *ListSegmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSegmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListSegmentsRequest) Descriptor() ([]byte, []int) {
-	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{2}
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListSegmentsRequest) GetProject() string {
@@ -173,7 +265,7 @@ type ListSegmentsResponse struct {
 
 func (x *ListSegmentsResponse) Reset() {
 	*x = ListSegmentsResponse{}
-	mi := &file_silt_v1_admin_service_proto_msgTypes[3]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +277,7 @@ func (x *ListSegmentsResponse) String() string {
 func (*ListSegmentsResponse) ProtoMessage() {}
 
 func (x *ListSegmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_silt_v1_admin_service_proto_msgTypes[3]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +290,7 @@ func (x *ListSegmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSegmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListSegmentsResponse) Descriptor() ([]byte, []int) {
-	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{3}
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListSegmentsResponse) GetSegments() []*Segment {
@@ -236,7 +328,7 @@ type Segment struct {
 
 func (x *Segment) Reset() {
 	*x = Segment{}
-	mi := &file_silt_v1_admin_service_proto_msgTypes[4]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +340,7 @@ func (x *Segment) String() string {
 func (*Segment) ProtoMessage() {}
 
 func (x *Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_silt_v1_admin_service_proto_msgTypes[4]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +353,7 @@ func (x *Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Segment.ProtoReflect.Descriptor instead.
 func (*Segment) Descriptor() ([]byte, []int) {
-	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{4}
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Segment) GetId() string {
@@ -344,7 +436,7 @@ type SegmentStream struct {
 
 func (x *SegmentStream) Reset() {
 	*x = SegmentStream{}
-	mi := &file_silt_v1_admin_service_proto_msgTypes[5]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +448,7 @@ func (x *SegmentStream) String() string {
 func (*SegmentStream) ProtoMessage() {}
 
 func (x *SegmentStream) ProtoReflect() protoreflect.Message {
-	mi := &file_silt_v1_admin_service_proto_msgTypes[5]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +461,7 @@ func (x *SegmentStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentStream.ProtoReflect.Descriptor instead.
 func (*SegmentStream) Descriptor() ([]byte, []int) {
-	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{5}
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SegmentStream) GetStream() string {
@@ -408,6 +500,10 @@ const file_silt_v1_admin_service_proto_rawDesc = "" +
 	"\rRotateRequest\x12&\n" +
 	"\aproject\x18\x01 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xa8\x8e'\x01R\aproject\">\n" +
 	"\x0eRotateResponse\x12,\n" +
+	"\bsegments\x18\x01 \x03(\v2\x10.silt.v1.SegmentR\bsegments\"8\n" +
+	"\x0eCompactRequest\x12&\n" +
+	"\aproject\x18\x01 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xa8\x8e'\x01R\aproject\"?\n" +
+	"\x0fCompactResponse\x12,\n" +
 	"\bsegments\x18\x01 \x03(\v2\x10.silt.v1.SegmentR\bsegments\"=\n" +
 	"\x13ListSegmentsRequest\x12&\n" +
 	"\aproject\x18\x01 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xa8\x8e'\x01R\aproject\"D\n" +
@@ -428,9 +524,10 @@ const file_silt_v1_admin_service_proto_rawDesc = "" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1b\n" +
 	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +
 	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x14\n" +
-	"\x05count\x18\x04 \x01(\x03R\x05count2\x9b\x01\n" +
+	"\x05count\x18\x04 \x01(\x03R\x05count2\xd9\x01\n" +
 	"\fAdminService\x129\n" +
-	"\x06Rotate\x12\x16.silt.v1.RotateRequest\x1a\x17.silt.v1.RotateResponse\x12P\n" +
+	"\x06Rotate\x12\x16.silt.v1.RotateRequest\x1a\x17.silt.v1.RotateResponse\x12<\n" +
+	"\aCompact\x12\x17.silt.v1.CompactRequest\x1a\x18.silt.v1.CompactResponse\x12P\n" +
 	"\fListSegments\x12\x1c.silt.v1.ListSegmentsRequest\x1a\x1d.silt.v1.ListSegmentsResponse\"\x03\x90\x02\x01B,Z*github.com/silt-io/silt/gen/silt/v1;siltv1b\x06proto3"
 
 var (
@@ -445,31 +542,36 @@ func file_silt_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_silt_v1_admin_service_proto_rawDescData
 }
 
-var file_silt_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_silt_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_silt_v1_admin_service_proto_goTypes = []any{
 	(*RotateRequest)(nil),         // 0: silt.v1.RotateRequest
 	(*RotateResponse)(nil),        // 1: silt.v1.RotateResponse
-	(*ListSegmentsRequest)(nil),   // 2: silt.v1.ListSegmentsRequest
-	(*ListSegmentsResponse)(nil),  // 3: silt.v1.ListSegmentsResponse
-	(*Segment)(nil),               // 4: silt.v1.Segment
-	(*SegmentStream)(nil),         // 5: silt.v1.SegmentStream
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*CompactRequest)(nil),        // 2: silt.v1.CompactRequest
+	(*CompactResponse)(nil),       // 3: silt.v1.CompactResponse
+	(*ListSegmentsRequest)(nil),   // 4: silt.v1.ListSegmentsRequest
+	(*ListSegmentsResponse)(nil),  // 5: silt.v1.ListSegmentsResponse
+	(*Segment)(nil),               // 6: silt.v1.Segment
+	(*SegmentStream)(nil),         // 7: silt.v1.SegmentStream
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_silt_v1_admin_service_proto_depIdxs = []int32{
-	4, // 0: silt.v1.RotateResponse.segments:type_name -> silt.v1.Segment
-	4, // 1: silt.v1.ListSegmentsResponse.segments:type_name -> silt.v1.Segment
-	6, // 2: silt.v1.Segment.min_ingest_time:type_name -> google.protobuf.Timestamp
-	6, // 3: silt.v1.Segment.max_ingest_time:type_name -> google.protobuf.Timestamp
-	5, // 4: silt.v1.Segment.streams:type_name -> silt.v1.SegmentStream
-	0, // 5: silt.v1.AdminService.Rotate:input_type -> silt.v1.RotateRequest
-	2, // 6: silt.v1.AdminService.ListSegments:input_type -> silt.v1.ListSegmentsRequest
-	1, // 7: silt.v1.AdminService.Rotate:output_type -> silt.v1.RotateResponse
-	3, // 8: silt.v1.AdminService.ListSegments:output_type -> silt.v1.ListSegmentsResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6, // 0: silt.v1.RotateResponse.segments:type_name -> silt.v1.Segment
+	6, // 1: silt.v1.CompactResponse.segments:type_name -> silt.v1.Segment
+	6, // 2: silt.v1.ListSegmentsResponse.segments:type_name -> silt.v1.Segment
+	8, // 3: silt.v1.Segment.min_ingest_time:type_name -> google.protobuf.Timestamp
+	8, // 4: silt.v1.Segment.max_ingest_time:type_name -> google.protobuf.Timestamp
+	7, // 5: silt.v1.Segment.streams:type_name -> silt.v1.SegmentStream
+	0, // 6: silt.v1.AdminService.Rotate:input_type -> silt.v1.RotateRequest
+	2, // 7: silt.v1.AdminService.Compact:input_type -> silt.v1.CompactRequest
+	4, // 8: silt.v1.AdminService.ListSegments:input_type -> silt.v1.ListSegmentsRequest
+	1, // 9: silt.v1.AdminService.Rotate:output_type -> silt.v1.RotateResponse
+	3, // 10: silt.v1.AdminService.Compact:output_type -> silt.v1.CompactResponse
+	5, // 11: silt.v1.AdminService.ListSegments:output_type -> silt.v1.ListSegmentsResponse
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_silt_v1_admin_service_proto_init() }
@@ -484,7 +586,7 @@ func file_silt_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_silt_v1_admin_service_proto_rawDesc), len(file_silt_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

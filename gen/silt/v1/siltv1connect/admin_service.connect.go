@@ -35,6 +35,8 @@ const (
 const (
 	// AdminServiceRotateProcedure is the fully-qualified name of the AdminService's Rotate RPC.
 	AdminServiceRotateProcedure = "/silt.v1.AdminService/Rotate"
+	// AdminServiceCompactProcedure is the fully-qualified name of the AdminService's Compact RPC.
+	AdminServiceCompactProcedure = "/silt.v1.AdminService/Compact"
 	// AdminServiceListSegmentsProcedure is the fully-qualified name of the AdminService's ListSegments
 	// RPC.
 	AdminServiceListSegmentsProcedure = "/silt.v1.AdminService/ListSegments"
@@ -45,6 +47,10 @@ type AdminServiceClient interface {
 	// Rotate seals every event ingested before the call into Parquet
 	// segments now, instead of waiting for the rotator's thresholds.
 	Rotate(context.Context, *connect.Request[v1.RotateRequest]) (*connect.Response[v1.RotateResponse], error)
+	// Compact merges small segments of each project and ingest day now
+	// (every group of two or more), instead of waiting for the background
+	// compactor; the history of deleted streams goes with them.
+	Compact(context.Context, *connect.Request[v1.CompactRequest]) (*connect.Response[v1.CompactResponse], error)
 	// ListSegments lists the history tier's segments.
 	ListSegments(context.Context, *connect.Request[v1.ListSegmentsRequest]) (*connect.Response[v1.ListSegmentsResponse], error)
 }
@@ -66,6 +72,12 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(adminServiceMethods.ByName("Rotate")),
 			connect.WithClientOptions(opts...),
 		),
+		compact: connect.NewClient[v1.CompactRequest, v1.CompactResponse](
+			httpClient,
+			baseURL+AdminServiceCompactProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("Compact")),
+			connect.WithClientOptions(opts...),
+		),
 		listSegments: connect.NewClient[v1.ListSegmentsRequest, v1.ListSegmentsResponse](
 			httpClient,
 			baseURL+AdminServiceListSegmentsProcedure,
@@ -79,12 +91,18 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
 	rotate       *connect.Client[v1.RotateRequest, v1.RotateResponse]
+	compact      *connect.Client[v1.CompactRequest, v1.CompactResponse]
 	listSegments *connect.Client[v1.ListSegmentsRequest, v1.ListSegmentsResponse]
 }
 
 // Rotate calls silt.v1.AdminService.Rotate.
 func (c *adminServiceClient) Rotate(ctx context.Context, req *connect.Request[v1.RotateRequest]) (*connect.Response[v1.RotateResponse], error) {
 	return c.rotate.CallUnary(ctx, req)
+}
+
+// Compact calls silt.v1.AdminService.Compact.
+func (c *adminServiceClient) Compact(ctx context.Context, req *connect.Request[v1.CompactRequest]) (*connect.Response[v1.CompactResponse], error) {
+	return c.compact.CallUnary(ctx, req)
 }
 
 // ListSegments calls silt.v1.AdminService.ListSegments.
@@ -97,6 +115,10 @@ type AdminServiceHandler interface {
 	// Rotate seals every event ingested before the call into Parquet
 	// segments now, instead of waiting for the rotator's thresholds.
 	Rotate(context.Context, *connect.Request[v1.RotateRequest]) (*connect.Response[v1.RotateResponse], error)
+	// Compact merges small segments of each project and ingest day now
+	// (every group of two or more), instead of waiting for the background
+	// compactor; the history of deleted streams goes with them.
+	Compact(context.Context, *connect.Request[v1.CompactRequest]) (*connect.Response[v1.CompactResponse], error)
 	// ListSegments lists the history tier's segments.
 	ListSegments(context.Context, *connect.Request[v1.ListSegmentsRequest]) (*connect.Response[v1.ListSegmentsResponse], error)
 }
@@ -114,6 +136,12 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(adminServiceMethods.ByName("Rotate")),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceCompactHandler := connect.NewUnaryHandler(
+		AdminServiceCompactProcedure,
+		svc.Compact,
+		connect.WithSchema(adminServiceMethods.ByName("Compact")),
+		connect.WithHandlerOptions(opts...),
+	)
 	adminServiceListSegmentsHandler := connect.NewUnaryHandler(
 		AdminServiceListSegmentsProcedure,
 		svc.ListSegments,
@@ -125,6 +153,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		switch r.URL.Path {
 		case AdminServiceRotateProcedure:
 			adminServiceRotateHandler.ServeHTTP(w, r)
+		case AdminServiceCompactProcedure:
+			adminServiceCompactHandler.ServeHTTP(w, r)
 		case AdminServiceListSegmentsProcedure:
 			adminServiceListSegmentsHandler.ServeHTTP(w, r)
 		default:
@@ -138,6 +168,10 @@ type UnimplementedAdminServiceHandler struct{}
 
 func (UnimplementedAdminServiceHandler) Rotate(context.Context, *connect.Request[v1.RotateRequest]) (*connect.Response[v1.RotateResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("silt.v1.AdminService.Rotate is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) Compact(context.Context, *connect.Request[v1.CompactRequest]) (*connect.Response[v1.CompactResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("silt.v1.AdminService.Compact is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) ListSegments(context.Context, *connect.Request[v1.ListSegmentsRequest]) (*connect.Response[v1.ListSegmentsResponse], error) {

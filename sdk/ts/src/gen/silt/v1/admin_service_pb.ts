@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file silt/v1/admin_service.proto.
  */
 export const file_silt_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("ChtzaWx0L3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB3NpbHQudjEiLgoNUm90YXRlUmVxdWVzdBIdCgdwcm9qZWN0GAEgASgJQgy6SAnYAQFyBKiOJwEiNAoOUm90YXRlUmVzcG9uc2USIgoIc2VnbWVudHMYASADKAsyEC5zaWx0LnYxLlNlZ21lbnQiNAoTTGlzdFNlZ21lbnRzUmVxdWVzdBIdCgdwcm9qZWN0GAEgASgJQgy6SAnYAQFyBKiOJwEiOgoUTGlzdFNlZ21lbnRzUmVzcG9uc2USIgoIc2VnbWVudHMYASADKAsyEC5zaWx0LnYxLlNlZ21lbnQi+AEKB1NlZ21lbnQSCgoCaWQYASABKAkSDwoHcHJvamVjdBgCIAEoCRIMCgRwYXRoGAMgASgJEgwKBHJvd3MYBCABKAMSDQoFYnl0ZXMYBSABKAMSEgoKcm93X2dyb3VwcxgGIAEoBRIzCg9taW5faW5nZXN0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKD21heF9pbmdlc3RfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoHc3RyZWFtcxgJIAMoCzIWLnNpbHQudjEuU2VnbWVudFN0cmVhbSJTCg1TZWdtZW50U3RyZWFtEg4KBnN0cmVhbRgBIAEoCRIRCglmaXJzdF9zZXEYAiABKAQSEAoIbGFzdF9zZXEYAyABKAQSDQoFY291bnQYBCABKAMymwEKDEFkbWluU2VydmljZRI5CgZSb3RhdGUSFi5zaWx0LnYxLlJvdGF0ZVJlcXVlc3QaFy5zaWx0LnYxLlJvdGF0ZVJlc3BvbnNlElAKDExpc3RTZWdtZW50cxIcLnNpbHQudjEuTGlzdFNlZ21lbnRzUmVxdWVzdBodLnNpbHQudjEuTGlzdFNlZ21lbnRzUmVzcG9uc2UiA5ACAUIsWipnaXRodWIuY29tL3NpbHQtaW8vc2lsdC9nZW4vc2lsdC92MTtzaWx0djFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_silt_v1_names]);
+  fileDesc("ChtzaWx0L3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB3NpbHQudjEiLgoNUm90YXRlUmVxdWVzdBIdCgdwcm9qZWN0GAEgASgJQgy6SAnYAQFyBKiOJwEiNAoOUm90YXRlUmVzcG9uc2USIgoIc2VnbWVudHMYASADKAsyEC5zaWx0LnYxLlNlZ21lbnQiLwoOQ29tcGFjdFJlcXVlc3QSHQoHcHJvamVjdBgBIAEoCUIMukgJ2AEBcgSojicBIjUKD0NvbXBhY3RSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCI0ChNMaXN0U2VnbWVudHNSZXF1ZXN0Eh0KB3Byb2plY3QYASABKAlCDLpICdgBAXIEqI4nASI6ChRMaXN0U2VnbWVudHNSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCL4AQoHU2VnbWVudBIKCgJpZBgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEgwKBHBhdGgYAyABKAkSDAoEcm93cxgEIAEoAxINCgVieXRlcxgFIAEoAxISCgpyb3dfZ3JvdXBzGAYgASgFEjMKD21pbl9pbmdlc3RfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbWF4X2luZ2VzdF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgdzdHJlYW1zGAkgAygLMhYuc2lsdC52MS5TZWdtZW50U3RyZWFtIlMKDVNlZ21lbnRTdHJlYW0SDgoGc3RyZWFtGAEgASgJEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBINCgVjb3VudBgEIAEoAzLZAQoMQWRtaW5TZXJ2aWNlEjkKBlJvdGF0ZRIWLnNpbHQudjEuUm90YXRlUmVxdWVzdBoXLnNpbHQudjEuUm90YXRlUmVzcG9uc2USPAoHQ29tcGFjdBIXLnNpbHQudjEuQ29tcGFjdFJlcXVlc3QaGC5zaWx0LnYxLkNvbXBhY3RSZXNwb25zZRJQCgxMaXN0U2VnbWVudHMSHC5zaWx0LnYxLkxpc3RTZWdtZW50c1JlcXVlc3QaHS5zaWx0LnYxLkxpc3RTZWdtZW50c1Jlc3BvbnNlIgOQAgFCLFoqZ2l0aHViLmNvbS9zaWx0LWlvL3NpbHQvZ2VuL3NpbHQvdjE7c2lsdHYxYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_silt_v1_names]);
 
 /**
  * RotateRequest names what to rotate.
@@ -60,6 +60,48 @@ export const RotateResponseSchema: GenMessage<RotateResponse> = /*@__PURE__*/
   messageDesc(file_silt_v1_admin_service, 1);
 
 /**
+ * CompactRequest names what to compact.
+ *
+ * @generated from message silt.v1.CompactRequest
+ */
+export type CompactRequest = Message<"silt.v1.CompactRequest"> & {
+  /**
+   * Project to compact; empty compacts every project.
+   *
+   * @generated from field: string project = 1;
+   */
+  project: string;
+};
+
+/**
+ * Describes the message silt.v1.CompactRequest.
+ * Use `create(CompactRequestSchema)` to create a new message.
+ */
+export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
+  messageDesc(file_silt_v1_admin_service, 2);
+
+/**
+ * CompactResponse lists the merged segments written.
+ *
+ * @generated from message silt.v1.CompactResponse
+ */
+export type CompactResponse = Message<"silt.v1.CompactResponse"> & {
+  /**
+   * Segments written, in the order they were added.
+   *
+   * @generated from field: repeated silt.v1.Segment segments = 1;
+   */
+  segments: Segment[];
+};
+
+/**
+ * Describes the message silt.v1.CompactResponse.
+ * Use `create(CompactResponseSchema)` to create a new message.
+ */
+export const CompactResponseSchema: GenMessage<CompactResponse> = /*@__PURE__*/
+  messageDesc(file_silt_v1_admin_service, 3);
+
+/**
  * ListSegmentsRequest names whose segments to list.
  *
  * @generated from message silt.v1.ListSegmentsRequest
@@ -78,7 +120,7 @@ export type ListSegmentsRequest = Message<"silt.v1.ListSegmentsRequest"> & {
  * Use `create(ListSegmentsRequestSchema)` to create a new message.
  */
 export const ListSegmentsRequestSchema: GenMessage<ListSegmentsRequest> = /*@__PURE__*/
-  messageDesc(file_silt_v1_admin_service, 2);
+  messageDesc(file_silt_v1_admin_service, 4);
 
 /**
  * ListSegmentsResponse lists segments by ID (oldest first).
@@ -99,7 +141,7 @@ export type ListSegmentsResponse = Message<"silt.v1.ListSegmentsResponse"> & {
  * Use `create(ListSegmentsResponseSchema)` to create a new message.
  */
 export const ListSegmentsResponseSchema: GenMessage<ListSegmentsResponse> = /*@__PURE__*/
-  messageDesc(file_silt_v1_admin_service, 3);
+  messageDesc(file_silt_v1_admin_service, 5);
 
 /**
  * Segment is one Parquet file of the history tier.
@@ -177,7 +219,7 @@ export type Segment = Message<"silt.v1.Segment"> & {
  * Use `create(SegmentSchema)` to create a new message.
  */
 export const SegmentSchema: GenMessage<Segment> = /*@__PURE__*/
-  messageDesc(file_silt_v1_admin_service, 4);
+  messageDesc(file_silt_v1_admin_service, 6);
 
 /**
  * SegmentStream is what a segment holds of one stream.
@@ -219,7 +261,7 @@ export type SegmentStream = Message<"silt.v1.SegmentStream"> & {
  * Use `create(SegmentStreamSchema)` to create a new message.
  */
 export const SegmentStreamSchema: GenMessage<SegmentStream> = /*@__PURE__*/
-  messageDesc(file_silt_v1_admin_service, 5);
+  messageDesc(file_silt_v1_admin_service, 7);
 
 /**
  * AdminService is for operators and tests: the history tier on demand.
@@ -237,6 +279,18 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RotateRequestSchema;
     output: typeof RotateResponseSchema;
+  },
+  /**
+   * Compact merges small segments of each project and ingest day now
+   * (every group of two or more), instead of waiting for the background
+   * compactor; the history of deleted streams goes with them.
+   *
+   * @generated from rpc silt.v1.AdminService.Compact
+   */
+  compact: {
+    methodKind: "unary";
+    input: typeof CompactRequestSchema;
+    output: typeof CompactResponseSchema;
   },
   /**
    * ListSegments lists the history tier's segments.

@@ -57,6 +57,31 @@ func newRotateCommand() *cobra.Command {
 	return cmd
 }
 
+// newCompactCommand is `silt compact`.
+func newCompactCommand() *cobra.Command {
+	var c adminFlags
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Merge small Parquet segments of each project and day now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			stop := waiting(cmd.ErrOrStderr(), "compacting")
+			res, err := c.admin().Compact(cmd.Context(), connect.NewRequest(&siltv1.CompactRequest{Project: c.project}))
+			stop()
+			if err != nil {
+				return err
+			}
+			if !c.json && len(res.Msg.GetSegments()) == 0 {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), "nothing to compact")
+				return err
+			}
+			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
+		},
+	}
+	c.register(cmd)
+	return cmd
+}
+
 // newSegmentsCommand is `silt segments`.
 func newSegmentsCommand() *cobra.Command {
 	var c adminFlags

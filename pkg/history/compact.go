@@ -1,0 +1,230 @@
+package history
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/manifest"
+	"github.com/silt-io/silt/pkg/segment"
+)
+
+// compactPage is how many events compaction copies per segment read.
+const compactPage = 8192
+
+// maxMergeParts bounds a merge's fan-in, so each merge is a bounded unit of
+// work that commits on its own.
+const maxMergeParts = 16
+
+// Compact merges small segments of each project, day and size tier into
+// larger ones, as the background compactor does once CompactMinSegments of
+// them have piled up, but for every group of two or more (of project, or of
+// every project when it is ""). It returns the segments written.
+func (s *Store) Compact(ctx context.Context, project string) ([]manifest.Segment, error) {
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
+	return s.compact(ctx, project, 2)
+}
+
+// compact merges every group of at least minParts small segments.
+func (s *Store) compact(ctx context.Context, project string, minParts int) ([]manifest.Segment, error) {
+	var out []manifest.Segment
+	for _, parts := range s.compactionGroups(project, minParts) {
+		seg, err := s.merge(ctx, parts)
+		if err != nil {
+			return out, err
+		}
+		if seg != nil {
+			out = append(out, *seg)
+		}
+	}
+	return out, nil
+}
+
+// compactionGroups lists groups of small segments to merge: per project,
+// ingest day and size tier (sizes within a factor of four), runs of at
+// least minParts in ID order, each at most about CompactTargetBytes and
+// maxMergeParts segments. Merging
+// only like sizes keeps the rewriting per event logarithmic: a merged
+// segment moves up a tier instead of being merged again with every new
+// small one.
+func (s *Store) compactionGroups(project string, minParts int) [][]*manifest.Segment {
+	v := s.man.Acquire()
+	defer v.Release()
+	type key struct {
+		project string
+		day     time.Time
+		tier    int
+	}
+	small := map[key][]*manifest.Segment{}
+	var keys []key
+	for _, seg := range v.Segments() {
+		if (project != "" && seg.Info.Project != project) || seg.Info.Bytes >= s.opts.CompactTargetBytes {
+			continue
+		}
+		k := key{seg.Info.Project, segmentDay(seg), sizeTier(seg.Info.Bytes)}
+		if small[k] == nil {
+			keys = append(keys, k)
+		}
+		small[k] = append(small[k], seg)
+	}
+	var groups [][]*manifest.Segment
+	for _, k := range keys {
+		segs := small[k]
+		for len(segs) >= minParts {
+			n, size := 0, int64(0)
+			for n < len(segs) && n < maxMergeParts && (n < 2 || size < s.opts.CompactTargetBytes) {
+				size += segs[n].Info.Bytes
+				n++
+			}
+			groups = append(groups, segs[:n])
+			segs = segs[n:]
+		}
+	}
+	return groups
+}
+
+// sizeTier buckets segment sizes by powers of four from 64 KiB.
+func sizeTier(bytes int64) int { return bits.Len64(uint64(bytes>>16)) / 2 }
+
+// segmentDay is the ingest day a segment belongs to (rotation never lets
+// one span two days).
+func segmentDay(seg *manifest.Segment) time.Time {
+	return seg.Info.MinIngestTime.UTC().Truncate(24 * time.Hour)
+}
+
+// merge writes the events of parts that are still live (streams that
+// exist as the same incarnation, seqs at or above their first seq) into one
+// segment and swaps it for the parts in one manifest edit. Readers of older
+// Versions keep reading the parts until they release them.
+func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest.Segment, error) {
+	project := parts[0].Info.Project
+	v := s.man.Acquire()
+	defer v.Release()
+	for _, p := range parts {
+		if v.Segment(p.ID) == nil {
+			return nil, nil // changed since it was planned
+		}
+	}
+	// Each stream's parts in seq order.
+	type piece struct {
+		seg *manifest.Segment
+		r   segment.StreamRange
+	}
+	byStream := map[string][]piece{}
+	for _, p := range parts {
+		for _, r := range p.Info.Streams {
+			byStream[r.Stream] = append(byStream[r.Stream], piece{p, r})
+		}
+	}
+	names := make([]string, 0, len(byStream))
+	for name := range byStream {
+		names = append(names, name)
+		slices.SortFunc(byStream[name], func(a, b piece) int { return cmp.Compare(a.r.FirstSeq, b.r.FirstSeq) })
+	}
+	slices.Sort(names)
+
+	id := ulid.Make().String()
+	rel := manifest.Path(project, segmentDay(parts[0]), id)
+	opts := s.opts.Writer
+	opts.Project = project
+	w, err := segment.NewWriter(filepath.Join(s.opts.Root, rel), opts)
+	if err != nil {
+		return nil, fmt.Errorf("start merged segment: %w", err)
+	}
+	ids := map[string]uint64{}
+	rows := 0
+	err = s.hot.View(ctx, func(sn *hot.Snapshot) error {
+		for _, name := range names {
+			x, err := sn.Stream(project, name)
+			if errors.Is(err, event.ErrStreamNotFound) {
+				continue // deleted: its history goes
+			}
+			if err != nil {
+				return err
+			}
+			for _, pc := range byStream[name] {
+				if pc.seg.StreamIDs[name] != x.ID {
+					continue // an older incarnation's
+				}
+				n, err := s.copyStream(ctx, w, pc.seg, name, max(pc.r.FirstSeq, x.FirstSeq), pc.r.LastSeq)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					ids[name] = x.ID
+					rows += n
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("merge segments into %s: %w", rel, err), w.Abort())
+	}
+	edit := manifest.Edit{}
+	for _, p := range parts {
+		edit.Remove = append(edit.Remove, p.ID)
+	}
+	var seg *manifest.Segment
+	if rows == 0 {
+		if err := w.Abort(); err != nil {
+			return nil, err
+		}
+	} else {
+		info, err := w.Close(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("publish merged segment %s: %w", rel, err)
+		}
+		seg = &manifest.Segment{ID: id, Path: rel, Created: s.opts.Now().UTC(), Info: info, StreamIDs: ids}
+		edit.Add = []manifest.Segment{*seg}
+	}
+	if err := s.man.Apply(edit); err != nil {
+		if seg != nil {
+			_ = os.Remove(filepath.Join(s.opts.Root, rel))
+		}
+		return nil, fmt.Errorf("swap %d segments for %s in the manifest: %w", len(parts), id, err)
+	}
+	s.log.Debug("history: compacted", "parts", len(parts), "into", rel, "rows", rows)
+	return seg, nil
+}
+
+// copyStream appends a stream's events from..to of one segment to w and
+// returns how many it copied.
+func (s *Store) copyStream(ctx context.Context, w *segment.Writer, seg *manifest.Segment, stream string, from, to uint64) (int, error) {
+	r, err := s.readers.get(seg)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for from <= to {
+		evs, err := r.Read(ctx, stream, from, compactPage, 0)
+		if err != nil {
+			return n, fmt.Errorf("read segment %s: %w", seg.ID, err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for i := range evs {
+			if evs[i].Seq > to {
+				return n, nil
+			}
+			if err := w.Append(&evs[i]); err != nil {
+				return n, err
+			}
+			n++
+		}
+		from = evs[len(evs)-1].Seq + 1
+	}
+	return n, nil
+}
