@@ -31,11 +31,16 @@ build: ## Build bin/silt (static, CGO_ENABLED=0)
 	$(GO) build -o bin/silt ./cmd/silt
 
 .PHONY: test
-test: tools checkgenerate lint test-go test-ts test-readme ## Run every check and test (what CI runs)
+test: tools checkgenerate lint test-go test-duckdb test-ts test-readme ## Run every check and test (what CI runs)
 
 .PHONY: test-go
 test-go: ## Run the Go tests with the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: test-duckdb
+test-duckdb: ## Read the Parquet segments with DuckDB (nested cgo module test/duckdb)
+	@test -z "$$(gofmt -l test/duckdb)" || { gofmt -l test/duckdb; exit 1; }
+	cd test/duckdb && CGO_ENABLED=1 $(GO) vet ./... && CGO_ENABLED=1 $(GO) test -count=1 -timeout 15m ./...
 
 .PHONY: test-short
 test-short: ## Run the Go tests in -short mode
