@@ -101,15 +101,51 @@ func newHTTPClient(proto string) *http.Client {
 
 const benchProject = "bench"
 
-type siltEngine struct {
-	srv     *server.Server
-	cancel  context.CancelFunc
-	served  chan error
+// siltClient is the benchmark's Go client of one Silt server: the
+// generated Connect clients over one HTTP client.
+type siltClient struct {
 	httpc   *http.Client
 	events  siltv1connect.EventServiceClient
 	streams siltv1connect.StreamServiceClient
+	admin   siltv1connect.AdminServiceClient
 	value   bool
 	n       atomic.Int64
+}
+
+// newSiltClient returns a client of the server at addr speaking proto;
+// value sends the JSON data as a google.protobuf.Value instead of
+// binary_data.
+func newSiltClient(addr, proto string, value bool) *siltClient {
+	c := &siltClient{httpc: newHTTPClient(proto), value: value}
+	base := "http://" + addr
+	// The Go client uses Silt's vtprotobuf codec, as a Go SDK would.
+	copts := []connect.ClientOption{connect.WithCodec(api.Codec{})}
+	if strings.HasSuffix(proto, "-identity") {
+		// Do not offer gzip: the server then sends responses uncompressed.
+		copts = append(copts, connect.WithAcceptCompression("gzip", nil, nil))
+	}
+	c.events = siltv1connect.NewEventServiceClient(c.httpc, base, copts...)
+	c.streams = siltv1connect.NewStreamServiceClient(c.httpc, base)
+	c.admin = siltv1connect.NewAdminServiceClient(c.httpc, base, copts...)
+	return c
+}
+
+// siltEngine is a Silt server in this process and its client.
+type siltEngine struct {
+	*siltClient
+	srv    *server.Server
+	cancel context.CancelFunc
+	served chan error
+}
+
+// siltConfig is the server config of every in-process Silt engine: the
+// defaults of `silt serve`, a loopback port, a fresh data dir, no logs.
+func siltConfig(tb testing.TB) server.Config {
+	cfg := server.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = tb.TempDir()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	return cfg
 }
 
 // startSilt starts a real Silt server on a loopback port with a fresh data
@@ -117,11 +153,15 @@ type siltEngine struct {
 // google.protobuf.Value instead of binary_data.
 func startSilt(tb testing.TB, sync, value bool, proto string) *siltEngine {
 	tb.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = tb.TempDir()
+	cfg := siltConfig(tb)
 	cfg.Sync = sync
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	return startSiltConfig(tb, cfg, value, proto)
+}
+
+// startSiltConfig starts a Silt server from cfg in this process and
+// connects a client to it.
+func startSiltConfig(tb testing.TB, cfg server.Config, value bool, proto string) *siltEngine {
+	tb.Helper()
 	srv, err := server.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -131,35 +171,26 @@ func startSilt(tb testing.TB, sync, value bool, proto string) *siltEngine {
 		cancel()
 		tb.Fatal(err)
 	}
-	e := &siltEngine{srv: srv, cancel: cancel, served: make(chan error, 1), value: value}
+	e := &siltEngine{srv: srv, cancel: cancel, served: make(chan error, 1)}
 	go func() { e.served <- srv.Serve(ctx) }()
-	e.httpc = newHTTPClient(proto)
-	base := "http://" + srv.Addr()
-	// The Go client uses Silt's vtprotobuf codec, as a Go SDK would.
-	copts := []connect.ClientOption{connect.WithCodec(api.Codec{})}
-	if strings.HasSuffix(proto, "-identity") {
-		// Do not offer gzip: the server then sends responses uncompressed.
-		copts = append(copts, connect.WithAcceptCompression("gzip", nil, nil))
-	}
-	e.events = siltv1connect.NewEventServiceClient(e.httpc, base, copts...)
-	e.streams = siltv1connect.NewStreamServiceClient(e.httpc, base)
+	e.siltClient = newSiltClient(srv.Addr(), proto, value)
 	return e
 }
 
-func (e *siltEngine) NewStream(ctx context.Context) (string, error) {
+func (e *siltClient) NewStream(ctx context.Context) (string, error) {
 	name := fmt.Sprintf("s%d", e.n.Add(1))
 	_, err := e.streams.CreateStream(ctx, connect.NewRequest(&siltv1.CreateStreamRequest{Project: benchProject, Stream: name}))
 	return name, err
 }
 
-func (e *siltEngine) input(s *sample) *siltv1.EventInput {
+func (e *siltClient) input(s *sample) *siltv1.EventInput {
 	if e.value {
 		return s.value
 	}
 	return s.bin
 }
 
-func (e *siltEngine) AppendBatch(ctx context.Context, stream string, evs []*sample) error {
+func (e *siltClient) AppendBatch(ctx context.Context, stream string, evs []*sample) error {
 	in := make([]*siltv1.EventInput, len(evs))
 	for i, s := range evs {
 		in[i] = e.input(s)
@@ -174,7 +205,7 @@ func (e *siltEngine) AppendBatch(ctx context.Context, stream string, evs []*samp
 	return nil
 }
 
-func (e *siltEngine) AppendOne(ctx context.Context, stream string, ev *sample) (uint64, error) {
+func (e *siltClient) AppendOne(ctx context.Context, stream string, ev *sample) (uint64, error) {
 	res, err := e.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{
 		Project: benchProject, Stream: stream, Events: []*siltv1.EventInput{e.input(ev)},
 	}))
@@ -184,7 +215,7 @@ func (e *siltEngine) AppendOne(ctx context.Context, stream string, ev *sample) (
 	return res.Msg.GetLastSeq(), nil
 }
 
-func (e *siltEngine) ReadAll(ctx context.Context, stream string, page, want int) (int, error) {
+func (e *siltClient) ReadAll(ctx context.Context, stream string, page, want int) (int, error) {
 	n := 0
 	next := uint64(1)
 	for n < want {
@@ -210,7 +241,7 @@ func (e *siltEngine) ReadAll(ctx context.Context, stream string, page, want int)
 	return n, nil
 }
 
-func (e *siltEngine) Subscribe(ctx context.Context, stream string, fn func(seq uint64)) (func(), error) {
+func (e *siltClient) Subscribe(ctx context.Context, stream string, fn func(seq uint64)) (func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
 	sub, err := e.events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{
 		Project: benchProject, Stream: stream, Start: &siltv1.SubscribeRequest_FromTail{FromTail: true},
