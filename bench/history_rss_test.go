@@ -33,9 +33,11 @@ const defaultRSSEvents = 1_000_000
 // benchmark appends them over loopback (--sync=false, no background
 // rotation), reads the child's VmHWM, resets it (/proc/<pid>/clear_refs),
 // forces a Rotate through the admin API and reads VmHWM again, sampling
-// VmRSS, RssAnon and RssFile every 10 ms meanwhile. The timer runs only
-// around Rotate. Only the child's memory is measured; the client is this
-// process.
+// VmRSS, RssAnon and RssFile every 10 ms during the appends and the
+// rotation. The timer runs only around Rotate. Only the child's memory is
+// measured; the client is this process. RssFile is mostly Badger's
+// memory-mapped value log and memtables: clean pages the kernel can
+// reclaim, but VmHWM counts them.
 func BenchmarkHistoryRotateRSS(b *testing.B) {
 	n := envCount(b, "SILT_BENCH_RSS_EVENTS", defaultRSSEvents)
 	bin := buildSilt(b)
@@ -51,7 +53,10 @@ func BenchmarkHistoryRotateRSS(b *testing.B) {
 		mib := func(v int64) float64 { return float64(v) / (1 << 20) }
 		b.ReportMetric(float64(b.N*n)/took.Seconds(), "events/s")
 		b.ReportMetric(mib(worst.fillPeak), "fill-peak-MiB")
+		b.ReportMetric(mib(worst.fillMaxAnon), "fill-max-anon-MiB")
 		b.ReportMetric(mib(worst.preRSS), "pre-rotate-rss-MiB")
+		b.ReportMetric(mib(worst.preAnon), "pre-rotate-anon-MiB")
+		b.ReportMetric(mib(worst.preFile), "pre-rotate-file-MiB")
 		b.ReportMetric(mib(worst.rotatePeak), "rotate-peak-MiB")
 		b.ReportMetric(mib(worst.maxAnon), "rotate-max-anon-MiB")
 		b.ReportMetric(mib(worst.maxFile), "rotate-max-file-MiB")
@@ -82,8 +87,10 @@ func buildSilt(tb testing.TB) string {
 // rssRound is one child's memory figures, in bytes.
 type rssRound struct {
 	took time.Duration
-	// fillPeak is VmHWM after the appends; preRSS VmRSS then.
-	fillPeak, preRSS int64
+	// fillPeak is VmHWM after the appends; preRSS, preAnon and preFile
+	// are VmRSS, RssAnon and RssFile then; fillMaxAnon is the largest
+	// RssAnon sampled during the appends.
+	fillPeak, preRSS, preAnon, preFile, fillMaxAnon int64
 	// rotatePeak is VmHWM after the rotation, reset just before it when
 	// reset is true.
 	rotatePeak int64
@@ -97,6 +104,9 @@ type rssRound struct {
 func (r rssRound) max(o rssRound) rssRound {
 	r.fillPeak = max(r.fillPeak, o.fillPeak)
 	r.preRSS = max(r.preRSS, o.preRSS)
+	r.preAnon = max(r.preAnon, o.preAnon)
+	r.preFile = max(r.preFile, o.preFile)
+	r.fillMaxAnon = max(r.fillMaxAnon, o.fillMaxAnon)
 	r.rotatePeak = max(r.rotatePeak, o.rotatePeak)
 	r.maxAnon = max(r.maxAnon, o.maxAnon)
 	r.maxFile = max(r.maxFile, o.maxFile)
@@ -113,40 +123,24 @@ func rotateChild(b *testing.B, bin string, n int) rssRound {
 	defer child.stop(b)
 	c := newSiltClient(child.addr, httpProto(), false)
 	defer c.httpc.CloseIdleConnections()
-	fillHistory(b, c, n, "server")
-
 	pid := child.cmd.Process.Pid
 	var r rssRound
+
+	stopFill := sampleMem(pid)
+	fillHistory(b, c, n, "server")
+	r.fillMaxAnon = stopFill().anon
 	st := readMemStatus(b, pid)
-	r.fillPeak, r.preRSS = st.hwm, st.rss
+	r.fillPeak, r.preRSS, r.preAnon, r.preFile = st.hwm, st.rss, st.anon, st.file
 	// Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
 	r.reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
 
-	stop := make(chan struct{})
-	sampled := make(chan memStatus, 1)
-	go func() {
-		var m memStatus
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if s, err := memStatusOf(pid); err == nil {
-				m.rss, m.anon, m.file = max(m.rss, s.rss), max(m.anon, s.anon), max(m.file, s.file)
-			}
-			select {
-			case <-stop:
-				sampled <- m
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	stopRotate := sampleMem(pid)
 	b.StartTimer()
 	t0 := time.Now()
 	res, err := c.admin.Rotate(context.Background(), connect.NewRequest(&siltv1.RotateRequest{Project: benchProject}))
 	r.took = time.Since(t0)
 	b.StopTimer()
-	close(stop)
-	m := <-sampled
+	m := stopRotate()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -161,6 +155,34 @@ func rotateChild(b *testing.B, bin string, n int) rssRound {
 		b.Fatalf("rotated %d events, want %d", rows, n)
 	}
 	return r
+}
+
+// sampleMem reads pid's memory every 10 ms until the returned function
+// is called, which returns the largest RSS, RssAnon and RssFile seen
+// (each on its own).
+func sampleMem(pid int) (stop func() memStatus) {
+	done := make(chan struct{})
+	sampled := make(chan memStatus, 1)
+	go func() {
+		var m memStatus
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if s, err := memStatusOf(pid); err == nil {
+				m.rss, m.anon, m.file = max(m.rss, s.rss), max(m.anon, s.anon), max(m.file, s.file)
+			}
+			select {
+			case <-done:
+				sampled <- m
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() memStatus {
+		close(done)
+		return <-sampled
+	}
 }
 
 // memStatus is a process's memory from /proc/<pid>/status, in bytes.
