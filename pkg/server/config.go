@@ -32,7 +32,7 @@ type Config struct {
 	HotMaxBytes uint64
 	// HistoryInterval is how often the history tier rotates what is due,
 	// compacts and enforces retention (0: a quarter of RotateAfter, between
-	// 1 s and 15 s).
+	// 1 s and 15 s; negative: never, only on demand through AdminService).
 	HistoryInterval time.Duration
 	// ProjectRetention bounds what each named project keeps, on top of
 	// each stream's retention settings.
@@ -73,9 +73,6 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir is required"))
-	}
-	if c.HistoryInterval < 0 {
-		errs = append(errs, fmt.Errorf("history interval %v must not be negative", c.HistoryInterval))
 	}
 	if c.RotateAfter < 0 {
 		errs = append(errs, fmt.Errorf("rotate after %v must not be negative", c.RotateAfter))

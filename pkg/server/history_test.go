@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +120,95 @@ func TestServer_HistoryRotationAndRetention(t *testing.T) {
 			t.Fatalf("event %d changed by retention", e.GetSeq())
 		}
 	}
+}
+
+// seqEvents are n events whose ids name the seqs they will get in a stream
+// with one writer that is at seq from-1.
+func seqEvents(from uint64, n int) []*siltv1.EventInput {
+	out := make([]*siltv1.EventInput, n)
+	for i := range out {
+		seq := from + uint64(i)
+		out[i] = &siltv1.EventInput{
+			Id: fmt.Sprintf("n%d", seq), Type: "seq", ContentType: "application/json",
+			Payload: &siltv1.EventInput_BinaryData{BinaryData: fmt.Appendf(nil, `{"seq":%d,"pad":"%s"}`, seq, strings.Repeat("x", 100))},
+		}
+	}
+	return out
+}
+
+// TestServer_SubscribeFromSeqOneAcrossTiers subscribes from seq 1 to a
+// stream whose first events are in segments and the rest in the hot tier,
+// while appends, rotations and compactions go on, and requires every event
+// once, in order, up to the live tail.
+func TestServer_SubscribeFromSeqOneAcrossTiers(t *testing.T) {
+	t.Parallel()
+	cold := 300_000
+	switch {
+	case testing.Short():
+		cold = 10_000
+	case raceEnabled:
+		cold = 40_000
+	}
+	ts := startServer(t, func(c *server.Config) {
+		c.Sync = false
+		c.HistoryInterval = -1 // no background work: the test drives it
+		c.RotateAfter, c.HotMaxBytes = 0, 0
+	})
+	c := ts.clients(protocols[0])
+	admin := adminClient(ts.url)
+	ctx := testContext(t)
+	next := uint64(1)
+	appendBatch := func(n int) {
+		t.Helper()
+		res, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: "big", Events: seqEvents(next, n)}))
+		if err != nil || res.Msg.GetFirstSeq() != next {
+			t.Fatalf("append at %d: %v %v", next, res, err)
+		}
+		next += uint64(n)
+	}
+	if _, err := c.streams.CreateStream(ctx, connect.NewRequest(&siltv1.CreateStreamRequest{Project: project, Stream: "big"})); err != nil {
+		t.Fatal(err)
+	}
+	for next <= uint64(cold) {
+		appendBatch(1000)
+	}
+	if _, err := admin.Rotate(ctx, connect.NewRequest(&siltv1.RotateRequest{})); err != nil {
+		t.Fatal(err)
+	}
+	appendBatch(5000) // a hot tail
+
+	sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: "big", Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: 1}, RawJson: true})
+	// Live appends, rotations and compactions while the subscriber catches up.
+	for round := range 20 {
+		appendBatch(500)
+		if _, err := admin.Rotate(ctx, connect.NewRequest(&siltv1.RotateRequest{})); err != nil {
+			t.Fatal(err)
+		}
+		if round%4 == 3 {
+			if _, err := admin.Compact(ctx, connect.NewRequest(&siltv1.CompactRequest{})); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	last := next - 1
+	sub.waitFor(t, fmt.Sprintf("seq %d", last), func(s *subscription) bool {
+		return len(s.events) > 0 && s.events[len(s.events)-1].GetSeq() >= last
+	})
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if uint64(len(sub.events)) != last {
+		t.Fatalf("received %d events, want %d", len(sub.events), last)
+	}
+	for i, e := range sub.events {
+		seq := uint64(i + 1)
+		if e.GetSeq() != seq || e.GetId() != fmt.Sprintf("n%d", seq) {
+			t.Fatalf("event %d: seq %d id %s", i, e.GetSeq(), e.GetId())
+		}
+		pad := strings.Repeat("x", 100)
+		got := string(e.GetBinaryData())
+		if got != fmt.Sprintf(`{"seq":%d,"pad":"%s"}`, seq, pad) && got != fmt.Sprintf(`{"pad":"%s","seq":%d}`, pad, seq) {
+			t.Fatalf("event %d carries %s", seq, got)
+		}
+	}
+	t.Logf("%d events received in order across both tiers", last)
 }
