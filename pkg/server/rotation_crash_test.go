@@ -58,16 +58,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 				}
 			}
 		}
-		for _, w := range writers {
-			if w.pending == nil {
-				continue
-			}
-			res, err := w.send(ctx, c, w.pending)
-			if err != nil {
-				t.Fatalf("round %d: retry of %s's in-flight batch: %v", round, w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
+		retryPending(t, ctx, c, writers, round)
 		if round%10 == 0 {
 			for s := range from {
 				from[s] = 1 // a full check now and then
@@ -77,20 +68,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		for i, w := range writers {
-			wrng := rand.New(rand.NewPCG(uint64(round), uint64(i)))
-			wg.Go(func() {
-				for loadCtx.Err() == nil {
-					events := w.batch(wrng)
-					w.pending = events
-					res, err := w.send(loadCtx, c, events)
-					if err != nil {
-						return
-					}
-					w.record(res, events)
-				}
-			})
-		}
+		startLoad(loadCtx, &wg, c, writers, round)
 		firstRotation := make(chan struct{})
 		wg.Go(func() {
 			for i := 0; loadCtx.Err() == nil; i++ {
@@ -128,15 +106,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 	child := startChild(t, dir, flags...)
 	defer child.kill(t)
 	c := (&testServer{url: child.url}).clients(protocols[0])
-	for _, w := range writers {
-		if w.pending != nil {
-			res, err := w.send(testContext(t), c, w.pending)
-			if err != nil {
-				t.Fatalf("final retry of %s: %v", w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
-	}
+	retryPending(t, testContext(t), c, writers, rounds)
 	for s := range from {
 		from[s] = 1
 	}
