@@ -26,6 +26,7 @@ import (
 // time and checks that every acknowledged event is readable exactly once,
 // in order, with its content, across both tiers.
 func TestServer_SIGKILL_DuringRotation(t *testing.T) {
+	skipUnderRace(t)
 	t.Parallel()
 	rounds := 50
 	if testing.Short() {
@@ -40,10 +41,9 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		from[fmt.Sprintf("rot-%d", i%streams)] = 1
 		writers = append(writers, &crashWriter{stream: fmt.Sprintf("rot-%d", i%streams), producer: fmt.Sprintf("r%d", i)})
 	}
-	// Background rotation is off (--rotate-after 0 --hot-max-bytes 0): the
-	// test drives rotations and compactions through the admin API, back to
-	// back.
-	flags := []string{"--rotate-after", "0", "--hot-max-bytes", "0"}
+	// Background work is off (--history-interval -1s): the test drives
+	// rotations and compactions through the admin API, back to back.
+	flags := []string{"--rotate-after", "0", "--hot-max-bytes", "0", "--history-interval", "-1s"}
 	// Counted by the one goroutine that rotates; read after wg.Wait.
 	interrupted, rotated, compacted := 0, 0, 0
 	for round := range rounds {
@@ -69,7 +69,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		startLoad(loadCtx, &wg, c, writers, round)
-		firstRotation := make(chan struct{})
+		firstRotation, firstCompaction := make(chan struct{}), make(chan struct{})
 		wg.Go(func() {
 			for i := 0; loadCtx.Err() == nil; i++ {
 				res, err := admin.Rotate(loadCtx, connect.NewRequest(&siltv1.RotateRequest{}))
@@ -86,14 +86,23 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 						return
 					}
 					compacted += len(res.Msg.GetSegments())
+					if i == 1 {
+						close(firstCompaction)
+					}
 				}
 			}
 		})
-		// Kill at a random moment once the round has made progress.
+		// Kill at a random moment once the round has made progress: after
+		// its first rotation, and every third round after its first
+		// compaction (merges take longer than a rotation).
+		progress := firstRotation
+		if round%3 == 2 {
+			progress = firstCompaction
+		}
 		select {
-		case <-firstRotation:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("round %d: no rotation finished within 10s", round)
+		case <-progress:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("round %d: no rotation or compaction finished within 60s", round)
 		}
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 		child.kill(t)
