@@ -139,15 +139,13 @@ func seqEvents(from uint64, n int) []*siltv1.EventInput {
 // TestServer_SubscribeFromSeqOneAcrossTiers subscribes from seq 1 to a
 // stream whose first events are in segments and the rest in the hot tier,
 // while appends, rotations and compactions go on, and requires every event
-// once, in order, up to the live tail.
+// once, in order, up to the live tail. 300,000 cold events; 10,000 in
+// -short and under the race detector.
 func TestServer_SubscribeFromSeqOneAcrossTiers(t *testing.T) {
 	t.Parallel()
 	cold := 300_000
-	switch {
-	case testing.Short():
+	if testing.Short() || raceEnabled { // arrow-go under the race detector is slow
 		cold = 10_000
-	case raceEnabled:
-		cold = 40_000
 	}
 	ts := startServer(t, func(c *server.Config) {
 		c.Sync = false
