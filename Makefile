@@ -34,8 +34,9 @@ build: ## Build bin/silt (static, CGO_ENABLED=0)
 test: tools checkgenerate lint test-go test-duckdb test-ts test-readme ## Run every check and test (what CI runs)
 
 .PHONY: test-go
-test-go: ## Run the Go tests with the race detector
+test-go: ## Run the Go tests with the race detector, then the SIGKILL tests without it
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 15m -run 'SIGKILL' -v ./pkg/server/ | grep -E '^(--- |ok|FAIL|PASS)|kills
 
 .PHONY: test-duckdb
 test-duckdb: ## Read the Parquet segments with DuckDB (nested cgo module test/duckdb)

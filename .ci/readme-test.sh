@@ -175,6 +175,10 @@ check "silt read" '^silt read -p acme clicks$' '^1 .*page\.view' '^4 .*signup.*\
 check "silt read --from" '^silt read .*--from 3' '^3 .*page\.view.*/docs' '^4 .*signup'
 check "silt read --json" '^silt read .*--json' '^\{"events":\[\{"project":"acme","stream":"clicks","seq":"1"'
 check "silt tail" '^timeout [0-9]+ silt tail ' '^5 .*page\.view.*/welcome'
+check "silt rotate" '^silt rotate$' ' events .*project=acme/date=[0-9-]+/[0-9A-Z]+\.parquet'
+check "silt compact" '^silt compact$' 'nothing to compact|project=acme'
+check "silt segments" '^silt segments$' 'project=acme/date='
+check "silt read after rotation" '^silt read .*--from 1 --limit 2' '^1 .*page\.view' '^2 .*page\.view'
 check "silt streams list" '^silt streams list -p acme$' 'acme/clicks' 'acme/orders'
 check "silt streams list --json, after delete" '^silt streams list .*--json' '"name":"orders"'
 

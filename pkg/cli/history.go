@@ -3,38 +3,17 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
-	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
 )
-
-// adminFlags are the flags of admin commands: like clientFlags, but the
-// project is optional (empty: every project).
-type adminFlags struct {
-	server  string
-	project string
-	json    bool
-}
-
-func (c *adminFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&c.server, "server", "http://127.0.0.1:4437", "Silt server URL")
-	f.StringVarP(&c.project, "project", "p", "", "project (default: every project)")
-	f.BoolVar(&c.json, "json", false, "print JSON (one object per line) for scripts")
-}
-
-func (c *adminFlags) admin() siltv1connect.AdminServiceClient {
-	return siltv1connect.NewAdminServiceClient(http.DefaultClient, c.server)
-}
 
 // newRotateCommand is `silt rotate`.
 func newRotateCommand() *cobra.Command {
-	var c adminFlags
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use:   "rotate",
 		Short: "Seal the hot tier's events into Parquet segments now",
@@ -53,13 +32,13 @@ func newRotateCommand() *cobra.Command {
 			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
 		},
 	}
-	c.register(cmd)
+	c.registerWith(cmd, "", "project (default: every project)")
 	return cmd
 }
 
 // newCompactCommand is `silt compact`.
 func newCompactCommand() *cobra.Command {
-	var c adminFlags
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use:   "compact",
 		Short: "Merge small Parquet segments of each project and day now",
@@ -78,13 +57,13 @@ func newCompactCommand() *cobra.Command {
 			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
 		},
 	}
-	c.register(cmd)
+	c.registerWith(cmd, "", "project (default: every project)")
 	return cmd
 }
 
 // newSegmentsCommand is `silt segments`.
 func newSegmentsCommand() *cobra.Command {
-	var c adminFlags
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use:   "segments",
 		Short: "List the history tier's Parquet segments",
@@ -97,12 +76,12 @@ func newSegmentsCommand() *cobra.Command {
 			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
 		},
 	}
-	c.register(cmd)
+	c.registerWith(cmd, "", "project (default: every project)")
 	return cmd
 }
 
 // printSegments writes one line per segment (JSON with --json).
-func (c *adminFlags) printSegments(w io.Writer, segs []*siltv1.Segment) error {
+func (c *clientFlags) printSegments(w io.Writer, segs []*siltv1.Segment) error {
 	for _, s := range segs {
 		if c.json {
 			if err := printJSON(w, s); err != nil {

@@ -11,6 +11,8 @@ import (
 // newServeCommand is `silt serve`.
 func newServeCommand() *cobra.Command {
 	cfg := server.DefaultConfig()
+	retention := projectRetention{}
+	cfg.ProjectRetention = retention
 	var logLevel, logFormat, origins string
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -37,6 +39,8 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&cfg.AutoCreate, "auto-create", cfg.AutoCreate, "let appends create missing streams")
 	f.DurationVar(&cfg.RotateAfter, "rotate-after", cfg.RotateAfter, "seal events into Parquet segments once they are this old (0: never by age)")
 	f.Uint64Var(&cfg.HotMaxBytes, "hot-max-bytes", cfg.HotMaxBytes, "seal every hot event once the hot tier holds about this many bytes (0: never by size)")
+	f.DurationVar(&cfg.HistoryInterval, "history-interval", cfg.HistoryInterval, "how often to rotate, compact and enforce retention (0: a quarter of --rotate-after, 1s to 15s; negative: never)")
+	f.Var(retention, "project-retention", "a project's retention, NAME=MAX_AGE[,MAX_BYTES] (repeatable), e.g. acme=720h or acme=0,10737418240")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

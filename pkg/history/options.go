@@ -39,9 +39,10 @@ type Options struct {
 	// this size (estimated from each stream's average event size). Zero
 	// disables size-based rotation.
 	HotMaxBytes uint64
-	// CheckEvery is how often the rotator checks both thresholds; zero
-	// means a quarter of RotateAfter, between 1 s and 15 s. Negative
-	// disables the background rotator (Rotate still works).
+	// CheckEvery is how often the background loop rotates what is due,
+	// compacts and enforces retention; zero means a quarter of RotateAfter,
+	// between 1 s and 15 s. Negative disables the loop (Rotate, Compact and
+	// EnforceRetention still work).
 	CheckEvery time.Duration
 	// CompactMinSegments is how many small segments of one project and day
 	// the background compactor merges at once; 0 means
@@ -50,6 +51,9 @@ type Options struct {
 	// CompactTargetBytes is the size below which a segment is small; 0
 	// means DefaultCompactTargetBytes.
 	CompactTargetBytes int64
+	// ProjectRetention bounds what each named project keeps, on top of
+	// each stream's own retention settings.
+	ProjectRetention map[string]Retention
 	// Writer tunes the segment files (Project is set per segment).
 	Writer segment.WriterOptions
 	// Logger receives the rotator's logs; nil means slog.Default().

@@ -61,7 +61,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.recover(ctx); err != nil {
 		return nil, fmt.Errorf("recover history tier: %w", err)
 	}
-	if opts.CheckEvery > 0 && (opts.RotateAfter > 0 || opts.HotMaxBytes > 0) {
+	if opts.CheckEvery > 0 {
 		go s.loop()
 	} else {
 		close(s.done)
@@ -134,19 +134,21 @@ func (s *Store) Close(ctx context.Context) error {
 	return nil
 }
 
-// background runs one round of the background work: a rotation, then a
-// compaction of groups that reached CompactMinSegments.
+// background runs one round of the background work: a rotation, a
+// compaction of groups that reached CompactMinSegments, retention.
 func (s *Store) background(ctx context.Context) {
 	s.workMu.Lock()
 	defer s.workMu.Unlock()
 	if _, err := s.rotate(ctx, rotation{}); err != nil && ctx.Err() == nil {
 		s.log.Error("history: rotation failed", "err", err)
 	}
-	if s.opts.CompactMinSegments < 0 {
-		return
+	if s.opts.CompactMinSegments > 0 {
+		if _, err := s.compact(ctx, "", s.opts.CompactMinSegments); err != nil && ctx.Err() == nil {
+			s.log.Error("history: compaction failed", "err", err)
+		}
 	}
-	if _, err := s.compact(ctx, "", s.opts.CompactMinSegments); err != nil && ctx.Err() == nil {
-		s.log.Error("history: compaction failed", "err", err)
+	if err := s.enforceRetention(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("history: retention failed", "err", err)
 	}
 }
 

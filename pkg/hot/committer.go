@@ -36,6 +36,7 @@ const (
 	opUpdate
 	opDelete
 	opSeal
+	opRetain
 )
 
 // request is one mutation waiting for the committer.
@@ -45,6 +46,7 @@ type request struct {
 	settings event.StreamSettings // create, update
 	app      *preparedAppend      // append
 	seals    []Seal               // seal
+	retains  []Retain             // retain
 
 	// Set by the committer before done is closed.
 	info   event.StreamInfo
@@ -335,6 +337,8 @@ func (g *stage) run(group []*request) error {
 			err = g.deleteStream(r)
 		case opSeal:
 			err = g.seal(r)
+		case opRetain:
+			err = g.retain(r)
 		}
 		if err != nil {
 			return err
@@ -357,6 +361,11 @@ func (g *stage) estimate(r *request) budget {
 		b.count++
 	case opSeal:
 		for _, x := range r.seals {
+			b.size += entrySize(1+10+len(x.Project)+len(x.Stream), 200)
+			b.count++
+		}
+	case opRetain:
+		for _, x := range r.retains {
 			b.size += entrySize(1+10+len(x.Project)+len(x.Stream), 200)
 			b.count++
 		}

@@ -53,21 +53,76 @@ func (g *stage) seal(r *request) error {
 		}
 		st.coldSeq = x.UpTo
 		g.markDirty(st, "")
-		g.trims = append(g.trims, trim{id: st.id, upTo: x.UpTo})
+		g.trims = append(g.trims, trim{id: st.id, upTo: st.trimTo()})
 	}
 	return nil
 }
 
-// trim is a sealed range whose hot blocks and time-index entries are still
-// to delete.
+// Retain says that a stream's events before FirstSeq are expired.
+type Retain struct {
+	Project, Stream string
+	// ID is the stream incarnation (Extent.ID).
+	ID uint64
+	// FirstSeq is the new first seq; LastSeq+1 expires every event.
+	FirstSeq uint64
+}
+
+// Retain drops the events before each stream's new FirstSeq from both
+// tiers' point of view: GetStream and reads start there at once (a read
+// below it is out of range), EventCount follows and Bytes drops by the
+// stream's average event size per event; hot blocks below it are deleted in
+// the background and the history tier drops or rewrites its segments. A
+// first seq never moves back; a retain for another incarnation is skipped.
+func (s *Store) Retain(ctx context.Context, retains []Retain) error {
+	for len(retains) > 0 {
+		n := min(len(retains), maxSealsPerRequest)
+		r := &request{kind: opRetain, retains: retains[:n], done: make(chan struct{})}
+		if err := s.submit(ctx, r); err != nil {
+			return fmt.Errorf("apply retention to %d streams: %w", n, err)
+		}
+		retains = retains[n:]
+	}
+	return nil
+}
+
+// retain stages a Retain request.
+func (g *stage) retain(r *request) error {
+	for _, x := range r.retains {
+		st := g.lookup(nameKey{x.Project, x.Stream})
+		if st == nil || st.id != x.ID {
+			continue
+		}
+		first := min(x.FirstSeq, st.lastSeq+1)
+		if first <= st.firstSeq {
+			continue
+		}
+		kept := st.lastSeq + 1 - first
+		if st.count > 0 {
+			st.bytes = min(st.bytes, uint64(float64(st.bytes)*float64(kept)/float64(st.count)))
+		}
+		st.count = kept
+		st.firstSeq = first
+		g.markDirty(st, "")
+		g.trims = append(g.trims, trim{id: st.id, upTo: st.trimTo()})
+	}
+	return nil
+}
+
+// trimTo is the last seq whose hot blocks may go: sealed or expired.
+func (st *streamState) trimTo() uint64 { return max(st.coldSeq, st.firstSeq-1) }
+
+// trim is a sealed or expired range whose hot blocks and time-index entries
+// are still to delete.
 type trim struct{ id, upTo uint64 }
 
 // trimChunk is how many keys one trim step deletes.
 const trimChunk = 4096
 
-// trimStep deletes up to trimChunk keys of the first pending trim. Like
-// purges, trims are not synced: a crash leaves keys that reads already skip
-// (they are at or below ColdSeq), and the next Open queues the trim again.
+// trimStep deletes up to trimChunk keys of the first pending trim: blocks
+// that end at or below upTo, and time-index entries of appends that do
+// (an entry goes once the next one starts at or below upTo+1). Like purges,
+// trims are not synced: a crash leaves keys that reads already skip, and
+// the next Open queues the trim again.
 func (s *Store) trimStep() {
 	t := s.trims[0]
 	txn := s.db.NewTransaction(true)
@@ -79,12 +134,16 @@ func (s *Store) trimStep() {
 	}
 	it.Close()
 	it = txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, t.id)})
+	var prev []byte
 	for it.Rewind(); it.Valid() && len(keys) < trimChunk; it.Next() {
 		k := it.Item().Key()
-		if len(k) != 25 || timeKeyFirstSeq(k) > t.upTo {
+		if len(k) != 25 || timeKeyFirstSeq(k) > t.upTo+1 {
 			break
 		}
-		keys = append(keys, it.Item().KeyCopy(nil))
+		if prev != nil {
+			keys = append(keys, prev)
+		}
+		prev = it.Item().KeyCopy(nil)
 	}
 	it.Close()
 	for _, k := range keys {
@@ -104,26 +163,34 @@ func (s *Store) trimStep() {
 
 // trimFailed logs a trim error and leaves the range for the next Open.
 func (s *Store) trimFailed(t trim, err error) {
-	s.log.Error("hot: trim sealed events", "stream_id", t.id, "up_to", t.upTo, "err", err)
+	s.log.Error("hot: trim sealed or expired events", "stream_id", t.id, "up_to", t.upTo, "err", err)
 	s.trims = s.trims[1:]
 }
 
 // pendingTrim returns the trim a stream still needs after a restart, if
-// any: blocks or time-index entries at or below its ColdSeq.
+// any: blocks at or below its trim point, or more than one time-index entry
+// starting at or before the seq after it.
 func pendingTrim(txn *badger.Txn, st *streamState) (trim, bool) {
-	if st.coldSeq == 0 {
+	t := trim{id: st.id, upTo: st.trimTo()}
+	if t.upTo == 0 {
 		return trim{}, false
 	}
-	t := trim{id: st.id, upTo: st.coldSeq}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceBlock, st.id)})
 	it.Rewind()
-	found := it.Valid() && blockKeyLastSeq(it.Item().Key()) <= st.coldSeq
+	found := it.Valid() && blockKeyLastSeq(it.Item().Key()) <= t.upTo
 	it.Close()
 	if found {
 		return t, true
 	}
 	it = txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, st.id)})
 	defer it.Close()
-	it.Rewind()
-	return t, it.Valid() && len(it.Item().Key()) == 25 && timeKeyFirstSeq(it.Item().Key()) <= st.coldSeq
+	n := 0
+	for it.Rewind(); it.Valid() && n < 2; it.Next() {
+		k := it.Item().Key()
+		if len(k) != 25 || timeKeyFirstSeq(k) > t.upTo+1 {
+			break
+		}
+		n++
+	}
+	return t, n >= 2
 }

@@ -132,3 +132,45 @@ func TestSnapshot_SealPointAndScan(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRetain_MovesFirstSeqForwardOnly(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	for range 5 {
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(10, "a"), AutoCreate: true})
+	}
+	x := snapshotExtent(t, s, "p", "s")
+	if err := s.Retain(t.Context(), []Retain{{Project: "p", Stream: "s", ID: x.ID, FirstSeq: 26}}); err != nil {
+		t.Fatal(err)
+	}
+	// Backwards, another incarnation and past the tail are clamped or skipped.
+	if err := s.Retain(t.Context(), []Retain{{Project: "p", Stream: "s", ID: x.ID, FirstSeq: 3}, {Project: "p", Stream: "s", ID: x.ID + 1, FirstSeq: 40}}); err != nil {
+		t.Fatal(err)
+	}
+	y := snapshotExtent(t, s, "p", "s")
+	if y.FirstSeq != 26 || y.Count != 25 || y.Bytes != x.Bytes/2 {
+		t.Fatalf("after retain: first %d count %d bytes %d (was %d)", y.FirstSeq, y.Count, y.Bytes, x.Bytes)
+	}
+	info, err := s.GetStream(t.Context(), "p", "s")
+	if err != nil || info.FirstSeq != 26 || info.EventCount != 25 {
+		t.Fatalf("GetStream after retain: %+v %v", info, err)
+	}
+	var ce *event.ConflictError
+	if _, err := s.Read(t.Context(), event.ReadRequest{Project: "p", Stream: "s", FromSeq: 25, Limit: 5}); !errors.As(err, &ce) || ce.Expected != 26 {
+		t.Fatalf("read below the first seq: %v", err)
+	}
+	// Blocks wholly below seq 26 (seqs 1..20) go; the block holding 21..30 stays.
+	deadline := time.Now().Add(10 * time.Second)
+	for countKeys(t, s, idPrefix(spaceBlock, x.ID)) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("expired blocks left: %d blocks, want 3", countKeys(t, s, idPrefix(spaceBlock, x.ID)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := s.Retain(t.Context(), []Retain{{Project: "p", Stream: "s", ID: x.ID, FirstSeq: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	if z := snapshotExtent(t, s, "p", "s"); z.FirstSeq != 51 || z.Count != 0 || z.Bytes != 0 || z.LastSeq != 50 {
+		t.Fatalf("after expiring everything: %+v", z)
+	}
+}

@@ -26,6 +26,8 @@ type Extent struct {
 	Count, Bytes uint64
 	// LastIngest is the ingest time of the last append (zero if none).
 	LastIngest time.Time
+	// Settings are the stream's settings (retention among them).
+	Settings event.StreamSettings
 }
 
 // HotCount is the number of events the hot tier serves.
@@ -49,7 +51,7 @@ func (st *streamState) extent() Extent {
 	return Extent{
 		Project: st.project, Stream: st.name, ID: st.id,
 		FirstSeq: st.firstSeq, LastSeq: st.lastSeq, ColdSeq: st.coldSeq,
-		Count: st.count, Bytes: st.bytes, LastIngest: st.lastIngest,
+		Count: st.count, Bytes: st.bytes, LastIngest: st.lastIngest, Settings: st.settings,
 	}
 }
 
@@ -122,19 +124,26 @@ func (sn *Snapshot) FirstHotIngest(x Extent) (time.Time, bool, error) {
 	if x.HotCount() == 0 {
 		return time.Time{}, false, nil
 	}
+	first := max(x.ColdSeq+1, x.FirstSeq)
+	// The entry of the append holding first is the last one starting at or
+	// before it; entries before it wait for their trim.
 	it := sn.txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, x.ID)})
 	defer it.Close()
+	var found []byte
 	for it.Rewind(); it.Valid(); it.Next() {
 		k := it.Item().Key()
 		if len(k) != 25 {
 			return time.Time{}, false, fmt.Errorf("time index: %w: key %x", errCorrupt, k)
 		}
-		// Entries at or below ColdSeq wait for their trim.
-		if timeKeyFirstSeq(k) > x.ColdSeq {
-			return timeFromOrder(beUint64(k[9:17])), true, nil
+		if timeKeyFirstSeq(k) > first {
+			break
 		}
+		found = it.Item().KeyCopy(found)
 	}
-	return time.Time{}, false, fmt.Errorf("time index of %s/%s: %w: no entry after seq %d", x.Project, x.Stream, errCorrupt, x.ColdSeq)
+	if found == nil {
+		return time.Time{}, false, fmt.Errorf("time index of %s/%s: %w: no entry for seq %d", x.Project, x.Stream, errCorrupt, first)
+	}
+	return timeFromOrder(beUint64(found[9:17])), true, nil
 }
 
 // SealPoint returns the last seq of the stream ingested before cutoff (at

@@ -100,43 +100,52 @@ func (s *heapSampler) finish() uint64 {
 }
 
 // BenchmarkWriter_Stream1M writes 1M realistic events through the
-// streaming Writer and reports throughput, bytes per event on disk and the
-// peak heap while writing. The generator's own cost is included; see
-// BenchmarkGenerator_1M.
+// streaming Writer, with each DataCompression, and reports throughput, CPU
+// time, bytes per event on disk and the peak heap while writing. The
+// generator's own cost is included; see BenchmarkGenerator_1M.
 func BenchmarkWriter_Stream1M(b *testing.B) {
-	dir := b.TempDir()
-	var info Info
-	var raw int64
-	var peak uint64
-	for b.Loop() {
-		path := filepath.Join(dir, "seg.parquet")
-		runtime.GC()
-		hs := startHeapSampler()
-		w, err := NewWriter(path, WriterOptions{Project: "acme"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		g := newGenerator(1, benchEvents, 20)
-		var e event.Event
-		raw = 0
-		for g.next(&e) {
-			raw += int64(EventSize(&e))
-			if err := w.Append(&e); err != nil {
-				b.Fatal(err)
+	for _, dc := range []struct {
+		name string
+		dc   DataCompression
+	}{{"gzip", DataGzip}, {"zstd", DataZstd}} {
+		b.Run("data="+dc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			var info Info
+			var raw int64
+			var peak uint64
+			cpu := cpuTime()
+			for b.Loop() {
+				path := filepath.Join(dir, "seg.parquet")
+				runtime.GC()
+				hs := startHeapSampler()
+				w, err := NewWriter(path, WriterOptions{Project: "acme", DataCompression: dc.dc})
+				if err != nil {
+					b.Fatal(err)
+				}
+				g := newGenerator(1, benchEvents, 20)
+				var e event.Event
+				raw = 0
+				for g.next(&e) {
+					raw += int64(EventSize(&e))
+					if err := w.Append(&e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if info, err = w.Close(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+				peak = max(peak, hs.finish())
+				_ = os.Remove(path)
 			}
-		}
-		if info, err = w.Close(b.Context()); err != nil {
-			b.Fatal(err)
-		}
-		peak = max(peak, hs.finish())
-		_ = os.Remove(path)
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(info.Rows)/sec, "events/s")
+			b.ReportMetric(float64(cpuTime()-cpu)/1e9/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(raw)/sec/1e6, "rawMB/s")
+			b.ReportMetric(float64(info.Bytes)/float64(info.Rows), "B/event")
+			b.ReportMetric(float64(raw)/float64(info.Rows), "rawB/event")
+			b.ReportMetric(float64(peak)/(1<<20), "peakHeapMiB")
+		})
 	}
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(info.Rows)/sec, "events/s")
-	b.ReportMetric(float64(raw)/sec/1e6, "rawMB/s")
-	b.ReportMetric(float64(info.Bytes)/float64(info.Rows), "B/event")
-	b.ReportMetric(float64(raw)/float64(info.Rows), "rawB/event")
-	b.ReportMetric(float64(peak)/(1<<20), "peakHeapMiB")
 }
 
 // BenchmarkGenerator_1M is the cost of making the events alone.
@@ -163,6 +172,7 @@ func BenchmarkReader_Read(b *testing.B) {
 	for _, page := range []int{1000, 10000} {
 		b.Run("page="+itoa(page), func(b *testing.B) {
 			from, n := s.FirstSeq, 0
+			cpu := cpuTime()
 			for b.Loop() {
 				got, err := r.Read(b.Context(), s.Stream, from, page, 0)
 				if err != nil {
@@ -175,6 +185,7 @@ func BenchmarkReader_Read(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
 		})
 	}
 }
@@ -193,6 +204,7 @@ func BenchmarkReader_TimeToFirstEvent(b *testing.B) {
 	}
 	seq := s.FirstSeq + uint64(mid-s.FirstRow)
 	b.Run("open", func(b *testing.B) {
+		cpu := cpuTime()
 		for b.Loop() {
 			r, err := Open(path)
 			if err != nil {
@@ -204,6 +216,7 @@ func BenchmarkReader_TimeToFirstEvent(b *testing.B) {
 			}
 			_ = r.Close()
 		}
+		b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	})
 	b.Run("warm", func(b *testing.B) {
 		r, err := Open(path)
@@ -211,12 +224,14 @@ func BenchmarkReader_TimeToFirstEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer r.Close()
+		cpu := cpuTime()
 		for b.Loop() {
 			got, err := r.Read(b.Context(), s.Stream, seq, 100, 0)
 			if err != nil || len(got) == 0 || got[0].Seq != seq {
 				b.Fatal(err, len(got))
 			}
 		}
+		b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	})
 }
 
@@ -231,4 +246,49 @@ func itoa(n int) string {
 		b[i] = byte('0' + n%10)
 	}
 	return string(b[i:])
+}
+
+// BenchmarkWriter_ColumnBytes writes 200k events and reports the bytes per
+// event of the file and of each column: where the bytes go, for each
+// DataCompression.
+func BenchmarkWriter_ColumnBytes(b *testing.B) {
+	events := genEvents(1, 200_000, 20)
+	for _, dc := range []struct {
+		name string
+		dc   DataCompression
+	}{{"gzip", DataGzip}, {"zstd", DataZstd}} {
+		b.Run("data="+dc.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "seg.parquet")
+			var info Info
+			for b.Loop() {
+				var err error
+				if info, err = Write(b.Context(), path, events, WriterOptions{DataCompression: dc.dc}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			r, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			md := r.pf.MetaData()
+			cols := make([]int64, numLeaves)
+			for rg := range md.NumRowGroups() {
+				for leaf := range numLeaves {
+					cc, err := md.RowGroup(rg).ColumnChunk(leaf)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cols[leaf] += cc.TotalCompressedSize()
+				}
+			}
+			n := float64(info.Rows)
+			b.ReportMetric(float64(info.Bytes)/n, "B/event")
+			for leaf, c := range cols {
+				if c >= int64(n)/10 {
+					b.ReportMetric(float64(c)/n, leafShapes[leaf].path+"-B/event")
+				}
+			}
+		})
+	}
 }

@@ -2,70 +2,18 @@ package segment
 
 import (
 	"fmt"
+	"slices"
 	"time"
+	"unsafe"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/silt-io/silt/pkg/event"
 )
 
-// columns are the typed arrays of one record batch of [Schema].
-type columns struct {
-	stream, id, typ, source, subject, contentType, data *array.String
-	seq                                                 *array.Uint64
-	time, ingestTime                                    *array.Timestamp
-	attrs, metrics                                      *array.Map
-	attrKeys, attrValues, metricKeys                    *array.String
-	metricVals                                          *array.Float64
-	dataBinary                                          *array.Binary
-}
-
-// columnsOf types the columns of rec, which must have the segment schema.
-func columnsOf(rec arrow.RecordBatch) (c columns, err error) {
-	if rec.NumCols() != numFields {
-		return c, fmt.Errorf("%w: record has %d columns, want %d", ErrCorrupt, rec.NumCols(), numFields)
-	}
-	ok := true
-	str := func(i int) *array.String {
-		a, k := rec.Column(i).(*array.String)
-		ok = ok && k
-		return a
-	}
-	c.stream, c.id, c.typ, c.source, c.subject = str(fStream), str(fID), str(fType), str(fSource), str(fSubject)
-	c.contentType, c.data = str(fContentType), str(fData)
-	var k bool
-	c.seq, k = rec.Column(fSeq).(*array.Uint64)
-	ok = ok && k
-	c.time, k = rec.Column(fTime).(*array.Timestamp)
-	ok = ok && k
-	c.ingestTime, k = rec.Column(fIngestTime).(*array.Timestamp)
-	ok = ok && k
-	c.dataBinary, k = rec.Column(fDataBinary).(*array.Binary)
-	ok = ok && k
-	c.attrs, k = rec.Column(fAttributes).(*array.Map)
-	ok = ok && k
-	c.metrics, k = rec.Column(fMetrics).(*array.Map)
-	ok = ok && k
-	if ok {
-		c.attrKeys, k = c.attrs.Keys().(*array.String)
-		ok = ok && k
-		c.attrValues, k = c.attrs.Items().(*array.String)
-		ok = ok && k
-		c.metricKeys, k = c.metrics.Keys().(*array.String)
-		ok = ok && k
-		c.metricVals, k = c.metrics.Items().(*array.Float64)
-		ok = ok && k
-	}
-	if !ok {
-		return c, fmt.Errorf("%w: columns do not have the segment schema: %v", ErrCorrupt, rec.Schema())
-	}
-	return c, nil
-}
-
 // internCap bounds the strings an interner keeps: low-cardinality columns
-// (stream, type, attribute keys …) share one string per distinct value,
-// high-cardinality ones stop being interned past it.
+// (type, source, attribute keys …) share one string per distinct value.
 const internCap = 1 << 14
 
 // interner hands out one Go string per distinct value, so that decoding a
@@ -84,118 +32,335 @@ func (in interner) get(b []byte) string {
 	return s
 }
 
-// blob copies the values of rows [lo, hi) of a string or binary column into
-// one allocation and slices them, so a page of N events costs one allocation
-// per column rather than N.
-type blob struct {
-	offs []int32
-	base int32
-	text string
-	raw  []byte
+// dictStrings turns the values of one dictionary-encoded column into
+// interned strings. Values decoded from one dictionary share their bytes,
+// so a value's address finds its string without hashing the value; the
+// string is compared with the value before it is reused, so an address
+// that now holds other bytes can never give a wrong string.
+type dictStrings struct {
+	slots [dictSlots]struct {
+		p *byte
+		s string
+	}
 }
 
-// newBlob copies rows [lo, hi) of a; asText chooses a string or a []byte copy.
-func newBlob(a arrow.Array, lo, hi int, asText bool) blob {
-	var (
-		offs []int32
-		vals []byte
-	)
-	switch a := a.(type) {
-	case *array.String:
-		offs = a.ValueOffsets()
-		if bufs := a.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
-			vals = bufs[2].Bytes()
-		}
-	case *array.Binary:
-		offs = a.ValueOffsets()
-		if bufs := a.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
-			vals = bufs[2].Bytes()
-		}
+// dictSlots is the size of a dictStrings cache, a power of two: the
+// columns that use one have fewer distinct values than that.
+const (
+	dictBits  = 6
+	dictSlots = 1 << dictBits
+)
+
+// get returns the string of b, from the cache or from in.
+func (d *dictStrings) get(b []byte, in interner) string {
+	if len(b) == 0 {
+		return ""
 	}
-	b := blob{offs: offs, base: offs[lo]}
-	part := vals[offs[lo]:offs[hi]]
-	if asText {
-		b.text = string(part)
-	} else {
-		b.raw = append([]byte(nil), part...)
+	p := unsafe.SliceData(b)
+	slot := &d.slots[(uint64(uintptr(unsafe.Pointer(p)))*0x9E3779B97F4A7C15)>>(64-dictBits)]
+	if slot.p == p && slot.s == string(b) {
+		return slot.s
 	}
-	return b
+	s := in.get(b)
+	slot.p, slot.s = p, s
+	return s
 }
 
-// str is row i's value as a string.
-func (b *blob) str(i int) string { return b.text[b.offs[i]-b.base : b.offs[i+1]-b.base] }
+// concat copies vals back to back into one new string, so that a batch of
+// N values costs one allocation; callers slice it in the same order.
+func concat(vals []parquet.ByteArray) string {
+	n := 0
+	for _, v := range vals {
+		n += len(v)
+	}
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, 0, n)
+	for _, v := range vals {
+		b = append(b, v...)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
-// bytes is row i's value as bytes (nil when empty), capped so appending to
-// it cannot overwrite the next value.
-func (b *blob) bytes(i int) []byte {
-	lo, hi := b.offs[i]-b.base, b.offs[i+1]-b.base
+// payloadColumns reads the data and data_binary columns into windows of
+// rows decoded ahead of the other columns, so that Read applies maxBytes
+// before it decodes them, and so that the payloads of the next batch can be
+// decompressed while the current batch is decoded.
+type payloadColumns struct {
+	data, binary *file.ByteArrayColumnChunkReader
+	// cur holds the rows from the cursor's row on; ahead, when it holds
+	// rows, the rows right after cur's.
+	cur, ahead payloadWindow
+
+	dataDefs, binDefs []int16
+	dataVals, binVals []parquet.ByteArray
+}
+
+// payloadWindow is the payloads of consecutive rows. Events keep slices of
+// buf, so each fill allocates a new one.
+type payloadWindow struct {
+	buf     []byte
+	offs    []int32 // row i of the window is buf[offs[i]:offs[i+1]]
+	next, n int     // rows [next, n) are not taken yet
+}
+
+// buffered is the number of rows in the window not taken yet.
+func (w *payloadWindow) buffered() int { return w.n - w.next }
+
+// size is the payload size of the i-th row not taken yet.
+func (w *payloadWindow) size(i int) int {
+	j := w.next + i
+	return int(w.offs[j+1] - w.offs[j])
+}
+
+// take returns the payload of the next row: nil when empty, capped so that
+// appending to it cannot overwrite the next row's.
+func (w *payloadWindow) take() []byte {
+	lo, hi := w.offs[w.next], w.offs[w.next+1]
+	w.next++
 	if lo == hi {
 		return nil
 	}
-	return b.raw[lo:hi:hi]
+	return w.buf[lo:hi:hi]
 }
 
-// decoder turns rows of record batches into events.
-type decoder struct {
-	project string
-	strs    interner
-}
-
-// newDecoder returns a decoder stamping events with project.
-func newDecoder(project string) *decoder {
-	return &decoder{project: project, strs: make(interner, 64)}
-}
-
-// dataLen is the payload size of row i, counted by Read's maxBytes.
-func (c *columns) dataLen(i int) int {
-	if c.data.IsValid(i) {
-		return c.data.ValueLen(i)
+// ready makes cur hold rows: the ones read ahead, or n rows read now.
+func (p *payloadColumns) ready(n int) error {
+	if p.cur.buffered() > 0 {
+		return nil
 	}
-	return c.dataBinary.ValueLen(i)
+	if p.ahead.buffered() > 0 {
+		p.cur, p.ahead = p.ahead, p.cur
+		p.ahead.next, p.ahead.n = 0, 0
+		return nil
+	}
+	return p.fill(&p.cur, n)
 }
 
-// decode appends rows [lo, hi) of c to out.
-func (d *decoder) decode(c *columns, lo, hi int, out []event.Event) []event.Event {
-	if hi <= lo {
-		return out
+// fill decodes the payloads of the next n rows into w, which must be empty.
+func (p *payloadColumns) fill(w *payloadWindow, n int) error {
+	if cap(p.dataVals) < n {
+		p.dataVals, p.binVals = make([]parquet.ByteArray, n), make([]parquet.ByteArray, n)
+		p.dataDefs, p.binDefs = make([]int16, n), make([]int16, n)
 	}
-	ids := newBlob(c.id, lo, hi, true)
-	subjects := newBlob(c.subject, lo, hi, true)
-	data := newBlob(c.data, lo, hi, false)
-	bin := newBlob(c.dataBinary, lo, hi, false)
-	for i := lo; i < hi; i++ {
-		e := event.Event{
-			Project:     d.project,
-			Stream:      d.strs.get(bytesOf(c.stream.Value(i))),
-			Seq:         c.seq.Value(i),
-			ID:          ids.str(i),
-			Type:        d.strs.get(bytesOf(c.typ.Value(i))),
-			Source:      d.strs.get(bytesOf(c.source.Value(i))),
-			Subject:     subjects.str(i),
-			IngestTime:  time.Unix(0, int64(c.ingestTime.Value(i))).UTC(),
-			ContentType: d.strs.get(bytesOf(c.contentType.Value(i))),
+	if cap(w.offs) < n+1 {
+		w.offs = make([]int32, n+1)
+	}
+	dv, dd, bv, bd := p.dataVals[:n], p.dataDefs[:n], p.binVals[:n], p.binDefs[:n]
+	total, nd, err := p.data.ReadBatch(int64(n), dv, dd, nil)
+	if err != nil {
+		return err
+	}
+	total2, nb, err := p.binary.ReadBatch(int64(n), bv, bd, nil)
+	if err != nil {
+		return err
+	}
+	if total != int64(n) || total2 != int64(n) {
+		return fmt.Errorf("%w: payload columns ended after %d and %d of %d rows", ErrCorrupt, total, total2, n)
+	}
+	size := 0
+	for _, v := range dv[:nd] {
+		size += len(v)
+	}
+	for _, v := range bv[:nb] {
+		size += len(v)
+	}
+	if size > 1<<31-1 {
+		return fmt.Errorf("%w: %d payload bytes in %d rows", ErrCorrupt, size, n)
+	}
+	buf := make([]byte, 0, size)
+	offs := w.offs[:n+1]
+	offs[0] = 0
+	di, bi := 0, 0
+	for i := range n {
+		switch {
+		case dd[i] == 1 && bd[i] == 1:
+			return fmt.Errorf("%w: row has both %s and %s", ErrCorrupt, colData, colDataBinary)
+		case dd[i] == 1:
+			buf = append(buf, dv[di]...)
+			di++
+		case bd[i] == 1:
+			buf = append(buf, bv[bi]...)
+			bi++
 		}
-		if c.time.IsValid(i) {
-			e.Time = time.Unix(0, int64(c.time.Value(i))).UTC()
+		offs[i+1] = int32(len(buf))
+	}
+	w.buf, w.offs, w.next, w.n = buf, offs, 0, n
+	return nil
+}
+
+// decodeWorkers is how many goroutines decode a batch (fewer when
+// GOMAXPROCS is lower).
+const decodeWorkers = 2
+
+// decode appends the next n rows of the cursor to out as events of project
+// and stream, checking that every row belongs to stream. The current
+// payload window must hold at least n rows. When ahead > 0 and no rows are
+// read ahead yet, it also reads the payloads of the ahead rows after the
+// window, in parallel.
+func (c *cursor) decode(n int, project, stream string, out []event.Event, ahead int) ([]event.Event, error) {
+	if n <= 0 {
+		return out, nil
+	}
+	base := len(out)
+	out = slices.Grow(out, n)[:base+n]
+	evs := out[base:]
+	for i := range evs {
+		evs[i] = event.Event{Project: project, Stream: stream}
+	}
+	tasks := []func() error{
+		func() error { return c.attrs.decodeAttributes(evs) },
+		func() error { return c.flat.decode(evs, stream, c.rg, c.row) },
+		func() error { return c.metrics.decodeMetrics(evs) },
+	}
+	if ahead > 0 && c.payload.ahead.buffered() == 0 {
+		tasks = append(tasks, func() error { return c.payload.fill(&c.payload.ahead, ahead) })
+	}
+	workers := decodeWorkers
+	if n < minParallelRows {
+		workers = 1
+	}
+	if err := runTasks(workers, tasks); err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		evs[i].Data = c.payload.cur.take()
+	}
+	c.row += int64(n)
+	return out, nil
+}
+
+// minParallelRows is the smallest batch decoded on several goroutines.
+const minParallelRows = 256
+
+// decode sets the flat fields of evs, the next len(evs) rows, and checks
+// that they belong to stream (rows from row of row group rg on).
+func (c *flatColumns) decode(evs []event.Event, stream string, rg int, row int64) error {
+	n := len(evs)
+	vals, _, err := c.readBytes(c.stream, n, nil)
+	if err != nil {
+		return err
+	}
+	for i, v := range vals {
+		if string(v) != stream {
+			return fmt.Errorf("%w: row %d of row group %d holds stream %q, want %q", ErrCorrupt, row+int64(i), rg, v, stream)
 		}
-		if c.data.IsValid(i) {
-			e.Data = data.bytes(i)
-		} else {
-			e.Data = bin.bytes(i)
-		}
-		if lo, hi := c.attrs.ValueOffsets(i); hi > lo {
-			e.Attributes = make(map[string]string, hi-lo)
-			for j := int(lo); j < int(hi); j++ {
-				e.Attributes[d.strs.get(bytesOf(c.attrKeys.Value(j)))] = d.strs.get(bytesOf(c.attrValues.Value(j)))
+	}
+	seqs, err := c.readInts(c.seq, n, nil)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(seqs[i])
+	}
+	if vals, _, err = c.readBytes(c.id, n, nil); err != nil {
+		return err
+	}
+	s, off := concat(vals), 0
+	for i, v := range vals {
+		evs[i].ID = s[off : off+len(v)]
+		off += len(v)
+	}
+	if vals, _, err = c.readBytes(c.typ, n, nil); err != nil {
+		return err
+	}
+	for i, v := range vals {
+		evs[i].Type = c.types.get(v, c.strs)
+	}
+	if vals, _, err = c.readBytes(c.source, n, nil); err != nil {
+		return err
+	}
+	for i, v := range vals {
+		evs[i].Source = c.sources.get(v, c.strs)
+	}
+	if vals, _, err = c.readBytes(c.subject, n, nil); err != nil {
+		return err
+	}
+	s, off = concat(vals), 0
+	for i, v := range vals {
+		evs[i].Subject = s[off : off+len(v)]
+		off += len(v)
+	}
+	if vals, _, err = c.readBytes(c.contentType, n, nil); err != nil {
+		return err
+	}
+	for i, v := range vals {
+		evs[i].ContentType = c.contentTypes.get(v, c.strs)
+	}
+	defs := c.levels(n)
+	times, err := c.readInts(c.time, n, defs)
+	if err != nil {
+		return err
+	}
+	j := 0
+	for i := range evs {
+		if defs[i] == 1 {
+			if j == len(times) {
+				return fmt.Errorf("%w: column %s has fewer values than levels", ErrCorrupt, colTime)
 			}
+			evs[i].Time = time.Unix(0, times[j]).UTC()
+			j++
 		}
-		if lo, hi := c.metrics.ValueOffsets(i); hi > lo {
-			e.Metrics = make(map[string]float64, hi-lo)
-			for j := int(lo); j < int(hi); j++ {
-				e.Metrics[d.strs.get(bytesOf(c.metricKeys.Value(j)))] = c.metricVals.Value(j)
-			}
-		}
-		out = append(out, e)
 	}
-	return out
+	ingest, err := c.readInts(c.ingestTime, n, nil)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].IngestTime = time.Unix(0, ingest[i]).UTC()
+	}
+	return nil
+}
+
+// decodeAttributes sets the Attributes of evs, the next len(evs) rows.
+func (m *mapColumn[V]) decodeAttributes(evs []event.Event) error {
+	var err error
+	if m.spans, err = m.rows(len(evs), m.spans); err != nil {
+		return err
+	}
+	k, ok := any(m.v).([]parquet.ByteArray)
+	if !ok {
+		return fmt.Errorf("attribute values are %T", m.v)
+	}
+	lo, hi := m.spans[0].lo, m.spans[len(evs)-1].hi
+	if hi == lo {
+		return nil
+	}
+	s, off := concat(k[lo:hi]), 0
+	for i, sp := range m.spans {
+		if sp.hi == sp.lo {
+			continue
+		}
+		attrs := make(map[string]string, sp.hi-sp.lo)
+		for e := sp.lo; e < sp.hi; e++ {
+			attrs[m.keyStrs.get(m.k[e], m.strs)] = s[off : off+len(k[e])]
+			off += len(k[e])
+		}
+		evs[i].Attributes = attrs
+	}
+	return nil
+}
+
+// decodeMetrics sets the Metrics of evs, the next len(evs) rows.
+func (m *mapColumn[V]) decodeMetrics(evs []event.Event) error {
+	var err error
+	if m.spans, err = m.rows(len(evs), m.spans); err != nil {
+		return err
+	}
+	v, ok := any(m.v).([]float64)
+	if !ok {
+		return fmt.Errorf("metric values are %T", m.v)
+	}
+	for i, sp := range m.spans {
+		if sp.hi == sp.lo {
+			continue
+		}
+		metrics := make(map[string]float64, sp.hi-sp.lo)
+		for e := sp.lo; e < sp.hi; e++ {
+			metrics[m.keyStrs.get(m.k[e], m.strs)] = v[e]
+		}
+		evs[i].Metrics = metrics
+	}
+	return nil
 }

@@ -28,4 +28,9 @@
 //   - Read returns events exactly as appended (every field; times in UTC to
 //     the nanosecond) except that empty Attributes, Metrics and Data read
 //     back as nil.
+//   - Every page of a flat column decodes alone (the format requires it;
+//     arrow-go v18.4.1 breaks it for DELTA_BYTE_ARRAY, which the writer
+//     therefore does not use), so a seek through the page index decodes
+//     only the page holding its row. Map columns have version 1 pages that
+//     may split a row, and no page index.
 package segment

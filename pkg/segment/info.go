@@ -46,6 +46,10 @@ type StreamRange struct {
 	// MinIngestTime and MaxIngestTime are the ingest times of its first and
 	// last event.
 	MinIngestTime, MaxIngestTime time.Time
+	// DataBytes is the sum of len(Data) of the stream's events in the
+	// segment: the payload bytes that size-based retention counts. Segments
+	// written before the field existed report 0.
+	DataBytes uint64
 }
 
 // Gapless reports whether the stream's seqs in the segment have no holes,
@@ -135,6 +139,7 @@ type metaStream struct {
 	FirstRow  int64  `json:"r"`
 	MinIngest int64  `json:"i"`
 	MaxIngest int64  `json:"x"`
+	DataBytes uint64 `json:"d,omitempty"`
 }
 
 // metaGroup is one row group's (stream, seq) range; streams by index.
@@ -158,6 +163,7 @@ func encodeMeta(info *Info) (string, error) {
 		m.Streams = append(m.Streams, metaStream{
 			Name: s.Stream, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq, Count: s.Count, FirstRow: s.FirstRow,
 			MinIngest: s.MinIngestTime.UnixNano(), MaxIngest: s.MaxIngestTime.UnixNano(),
+			DataBytes: s.DataBytes,
 		})
 	}
 	for _, g := range info.RowGroups {
@@ -195,6 +201,7 @@ func decodeMeta(s string, info *Info) error {
 		info.Streams = append(info.Streams, StreamRange{
 			Stream: s.Name, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq, Count: s.Count, FirstRow: s.FirstRow,
 			MinIngestTime: fromNanos(s.MinIngest), MaxIngestTime: fromNanos(s.MaxIngest),
+			DataBytes: s.DataBytes,
 		})
 	}
 	if row != m.Rows {

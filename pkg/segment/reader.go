@@ -6,11 +6,11 @@ import (
 	"hash/crc32"
 	"os"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -21,33 +21,47 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 )
 
-// maxBatchRows caps the rows decoded into Arrow arrays at once.
-const maxBatchRows = 8192
+// batchRows caps the rows Read decodes at once: small batches keep the
+// scratch space of a cursor small, and cost little per batch.
+const batchRows = 1024
+
+// scanBatchRows caps the rows of the seq and ingest-time columns that
+// SeekTime and the search of a stream with holes decode at once.
+const scanBatchRows = 8192
 
 // Reader reads events from one segment file. It is safe for concurrent use
-// by many goroutines (every Read decodes with its own column readers over
-// one shared file handle), but Close must not race with them: the owner
+// by many goroutines (each Read decodes with a cursor of its own over one
+// shared file handle), but Close must not race with them: the owner
 // closes the Reader once its last Read has returned.
+//
+// A Read that stops inside a row group leaves its cursor (open column
+// readers, decompressed pages) in a [CursorCache], and a later Read that
+// starts at the next row continues with it instead of seeking again: a
+// catch-up reader paging through a stream decodes each page once.
 type Reader struct {
-	path string
-	f    *os.File
-	pf   *file.Reader
-	// fr makes the column readers of each scan; it holds no per-read state.
-	fr      *pqarrow.FileReader
+	path    string
+	f       *os.File
+	pf      *file.Reader
 	info    Info
 	project string
-	// leaf indexes of the Parquet columns Read and SeekTime project.
-	leafAll             []int
-	leafSeq, leafIngest int
+
+	// rowGroups[i] is row group i's reader, made on first use.
+	rowGroups []struct {
+		once sync.Once
+		r    *file.RowGroupReader
+	}
 
 	stats readerCounters
 	// verified[i] is set once row group i's CRC has been checked.
 	verified []atomic.Bool
+
+	// cursors keeps the cursors Reads leave.
+	cursors *CursorCache
 }
 
 // readerCounters count what Reads did; see [ReaderStats].
 type readerCounters struct {
-	reads, rowGroups, rows atomic.Int64
+	reads, rowGroups, rows, seeks atomic.Int64
 }
 
 // ReaderStats says what a Reader has read since Open, so callers and tests
@@ -57,16 +71,23 @@ type ReaderStats struct {
 	Reads int64
 	// RowGroupsRead counts row groups whose column chunks were decoded.
 	RowGroupsRead int64
-	// RowsDecoded counts rows decoded into Arrow arrays.
+	// RowsDecoded counts rows decoded into events (or, for SeekTime and
+	// streams with holes, into seqs and times).
 	RowsDecoded int64
+	// Seeks counts row groups opened at a row, rather than continued with
+	// the cursor an earlier Read left at that row.
+	Seeks int64
 }
 
 // Open opens the segment at path and reads its footer. Events read through
 // it carry the project stored in the segment unless [WithProject] says otherwise.
 func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
-	var cfg readerConfig
+	cfg := readerConfig{cursors: defaultCursors}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.cursors == nil {
+		cfg.cursors = NewCursorCache(0)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -83,6 +104,10 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}
 	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	// Column readers read only the pages they decode, through a small
+	// buffer, rather than the whole column chunk each.
+	props.BufferedStreamEnabled = true
+	props.BufferSize = readBufferSize
 	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w: %w", path, ErrCorrupt, err)
@@ -91,27 +116,26 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w: %w", path, ErrCorrupt, err)
-	}
-	if err := checkSchema(fr); err != nil {
+	if err := checkSchema(pf); err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}
-	r = &Reader{path: path, f: f, pf: pf, fr: fr, info: info, project: info.Project, verified: make([]atomic.Bool, len(info.RowGroups))}
+	r = &Reader{
+		path: path, f: f, pf: pf, info: info, project: info.Project, cursors: cfg.cursors,
+		verified: make([]atomic.Bool, len(info.RowGroups)),
+	}
+	r.rowGroups = make([]struct {
+		once sync.Once
+		r    *file.RowGroupReader
+	}, len(info.RowGroups))
 	if cfg.project != "" {
 		r.project = cfg.project
 	}
-	sc := pf.MetaData().Schema
-	for i := range sc.NumColumns() {
-		r.leafAll = append(r.leafAll, i)
-	}
-	r.leafSeq, r.leafIngest = sc.ColumnIndexByName(colSeq), sc.ColumnIndexByName(colIngestTime)
-	if r.leafSeq < 0 || r.leafIngest < 0 || sc.NumColumns() != 15 {
-		return nil, fmt.Errorf("open segment %s: %w: not a segment schema", path, ErrCorrupt)
-	}
 	return r, nil
 }
+
+// readBufferSize is the read buffer of each column reader: arrow-go peeks
+// 16 KiB for every page header, and reads page bodies past the buffer.
+const readBufferSize = 16 << 10
 
 // ReadInfo returns the Info of the segment at path from its footer alone:
 // the same value that Write returned when it wrote the file.
@@ -124,8 +148,10 @@ func ReadInfo(path string) (Info, error) {
 	return r.Info(), nil
 }
 
-// Close closes the file. No Read may be in flight or start after it.
+// Close closes the file and drops the idle cursors. No Read may be in
+// flight or start after it.
 func (r *Reader) Close() error {
+	r.cursors.drop(r)
 	if err := r.f.Close(); err != nil {
 		return fmt.Errorf("close segment %s: %w", r.path, err)
 	}
@@ -140,7 +166,10 @@ func (r *Reader) Info() Info { return r.info }
 
 // Stats returns what the Reader has read so far.
 func (r *Reader) Stats() ReaderStats {
-	return ReaderStats{Reads: r.stats.reads.Load(), RowGroupsRead: r.stats.rowGroups.Load(), RowsDecoded: r.stats.rows.Load()}
+	return ReaderStats{
+		Reads: r.stats.reads.Load(), RowGroupsRead: r.stats.rowGroups.Load(),
+		RowsDecoded: r.stats.rows.Load(), Seeks: r.stats.seeks.Load(),
+	}
 }
 
 // Read returns up to limit events of stream with Seq >= fromSeq, in seq
@@ -152,6 +181,8 @@ func (r *Reader) Stats() ReaderStats {
 // metadata (or searches the seq column of the one row group that holds it
 // when the stream has holes), then decodes only the pages of that row group
 // from that row on, and further row groups only while the page needs them.
+// When an earlier Read stopped at that row, it continues with that Read's
+// cursor and seeks nothing.
 func (r *Reader) Read(ctx context.Context, stream string, fromSeq uint64, limit, maxBytes int) (out []event.Event, err error) {
 	defer recoverCorrupt(&err, "read segment", r.path)
 	r.stats.reads.Add(1)
@@ -168,51 +199,105 @@ func (r *Reader) Read(ctx context.Context, stream string, fromSeq uint64, limit,
 		return nil, fmt.Errorf("read segment %s: %w", r.path, err)
 	}
 	end := min(s.FirstRow+s.Count, row+int64(limit))
-	out = make([]event.Event, 0, min(end-row, maxBatchRows))
-	dec := newDecoder(r.project)
+	out = make([]event.Event, 0, min(end-row, maxReadPrealloc))
 	size := 0
 	for rg := r.info.rowGroupOfRow(row); row < end && rg < len(r.info.RowGroups); rg++ {
 		g := r.info.RowGroups[rg]
-		n := min(end, g.FirstRow+g.Rows) - row
+		stop := min(end, g.FirstRow+g.Rows)
+		streamStop := min(s.FirstRow+s.Count, g.FirstRow+g.Rows)
+		c, err := r.cursorAt(ctx, rg, row-g.FirstRow)
+		if err != nil {
+			return nil, fmt.Errorf("read segment %s: %w", r.path, err)
+		}
+		r.stats.rowGroups.Add(1)
 		full := false
-		err := r.scan(ctx, rg, row-g.FirstRow, n, r.leafAll, func(rec arrow.RecordBatch, first int64) (bool, error) {
-			c, err := columnsOf(rec)
-			if err != nil {
-				return false, err
+		for row < stop && !full {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
-			hi := int(rec.NumRows())
+			n := int(min(stop-row, batchRows))
+			if err := c.payload.ready(n); err != nil {
+				return nil, fmt.Errorf("read segment %s: row group %d: %w", r.path, rg, err)
+			}
+			n = min(n, c.payload.cur.buffered())
 			if maxBytes > 0 {
-				for i := range hi {
-					l := c.dataLen(i)
+				for i := range n {
+					l := c.payload.cur.size(i)
 					if len(out)+i > 0 && size+l > maxBytes {
-						hi, full = i, true
+						n, full = i, true
 						break
 					}
 					size += l
 				}
 			}
+			// While a large batch decodes, read the payloads of the rows
+			// after the window, for this Read or the next page's.
+			ahead := 0
+			if !full && n >= minParallelRows && c.payload.ahead.buffered() == 0 {
+				after := row + int64(c.payload.cur.buffered())
+				ahead = int(max(0, min(streamStop-after, batchRows)))
+			}
 			before := len(out)
-			out = dec.decode(&c, 0, hi, out)
+			if out, err = c.decode(n, r.project, s.Stream, out, ahead); err != nil {
+				return nil, fmt.Errorf("read segment %s: row group %d: %w", r.path, rg, err)
+			}
+			r.stats.rows.Add(int64(n))
 			for i := before; i < len(out); i++ {
 				want := fromSeq
 				if i > 0 {
 					want = out[i-1].Seq + 1
 				}
-				if out[i].Stream != stream || out[i].Seq < want || (s.Gapless() && out[i].Seq != want) {
-					return false, fmt.Errorf("%w: row %d holds %s/%d, want %s/%d", ErrCorrupt, row+first+int64(i-before), out[i].Stream, out[i].Seq, stream, want)
+				if out[i].Seq < want || (s.Gapless() && out[i].Seq != want) {
+					return nil, fmt.Errorf("read segment %s: %w: row %d holds %s/%d, want %s/%d", r.path, ErrCorrupt, row+int64(i-before), stream, out[i].Seq, stream, want)
 				}
 			}
-			return !full, nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read segment %s: %w", r.path, err)
+			row += int64(n)
+		}
+		if row < s.FirstRow+s.Count {
+			r.putCursor(c)
 		}
 		if full {
 			break
 		}
-		row += n
 	}
 	return out, nil
+}
+
+// maxReadPrealloc caps the events Read allocates room for up front.
+const maxReadPrealloc = 1 << 16
+
+// rowGroup returns row group rg's reader.
+func (r *Reader) rowGroup(rg int) *file.RowGroupReader {
+	g := &r.rowGroups[rg]
+	g.once.Do(func() { g.r = r.pf.RowGroup(rg) })
+	return g.r
+}
+
+// cursorAt returns a cursor of row group rg at row offset: one an earlier
+// Read left there, or a new one. The caller owns it; putCursor gives it back.
+func (r *Reader) cursorAt(ctx context.Context, rg int, offset int64) (*cursor, error) {
+	if c := r.cursors.take(r, rg, offset); c != nil {
+		return c, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.verify(rg); err != nil {
+		return nil, err
+	}
+	r.stats.seeks.Add(1)
+	c, err := newCursor(r.rowGroup(rg), rg, offset)
+	if err != nil {
+		return nil, fmt.Errorf("row group %d: %w", rg, err)
+	}
+	return c, nil
+}
+
+// putCursor keeps c for a later Read, unless it reached its row group's end.
+func (r *Reader) putCursor(c *cursor) {
+	if c.row < c.rows {
+		r.cursors.put(r, c)
+	}
 }
 
 // rowOf returns the file-wide row of the first event of s with Seq >= seq,
@@ -228,17 +313,12 @@ func (r *Reader) rowOf(ctx context.Context, s StreamRange, seq uint64) (int64, e
 	g := r.info.RowGroups[rg]
 	lo, hi := max(s.FirstRow, g.FirstRow), min(s.FirstRow+s.Count, g.FirstRow+g.Rows)
 	found := int64(-1)
-	err := r.scan(ctx, rg, lo-g.FirstRow, hi-lo, []int{r.leafSeq}, func(rec arrow.RecordBatch, first int64) (bool, error) {
-		seqs, ok := rec.Column(0).(*array.Uint64)
-		if !ok {
-			return false, fmt.Errorf("%w: seq column has type %v", ErrCorrupt, rec.Column(0).DataType())
-		}
-		vals := seqs.Uint64Values()
-		if i := sort.Search(len(vals), func(i int) bool { return vals[i] >= seq }); i < len(vals) {
+	err := r.scanInts(ctx, rg, lo-g.FirstRow, hi-lo, leafSeq, -1, func(seqs, _ []int64, first int64) bool {
+		if i := sort.Search(len(seqs), func(i int) bool { return uint64(seqs[i]) >= seq }); i < len(seqs) {
 			found = lo + first + int64(i)
-			return false, nil
+			return false
 		}
-		return true, nil
+		return true
 	})
 	if err != nil {
 		return 0, err
@@ -272,19 +352,14 @@ func (r *Reader) SeekTime(ctx context.Context, stream string, t time.Time) (seq 
 			continue
 		}
 		lo, hi := max(s.FirstRow, g.FirstRow), min(end, g.FirstRow+g.Rows)
-		err := r.scan(ctx, rg, lo-g.FirstRow, hi-lo, []int{r.leafSeq, r.leafIngest}, func(rec arrow.RecordBatch, _ int64) (bool, error) {
-			seqs, ok1 := rec.Column(0).(*array.Uint64)
-			times, ok2 := rec.Column(1).(*array.Timestamp)
-			if !ok1 || !ok2 {
-				return false, fmt.Errorf("%w: seq or ingest_time column has the wrong type", ErrCorrupt)
-			}
-			for i, v := range times.TimestampValues() {
-				if int64(v) >= want {
-					seq, ok = seqs.Value(i), true
-					return false, nil
+		err := r.scanInts(ctx, rg, lo-g.FirstRow, hi-lo, leafSeq, leafIngestTime, func(seqs, times []int64, _ int64) bool {
+			for i, v := range times {
+				if v >= want {
+					seq, ok = uint64(seqs[i]), true
+					return false
 				}
 			}
-			return true, nil
+			return true
 		})
 		if err != nil {
 			return 0, false, fmt.Errorf("seek segment %s: %w", r.path, err)
@@ -296,16 +371,11 @@ func (r *Reader) SeekTime(ctx context.Context, stream string, t time.Time) (seq 
 	return 0, false, nil
 }
 
-// scan decodes n rows of row group rg from its row offset, projecting the
-// given leaf columns, and passes each batch to fn with the batch's first
-// row relative to offset, until fn returns false or n rows were passed. The
-// batches are released when fn returns.
-//
-// Flat columns seek to the offset through the page index, decoding only the
-// pages from the one holding the offset on. Map columns cannot seek (arrow-go
-// v18.4.1's SeekToRow yields no rows for repeated fields), so they decode
-// and drop the rows before the offset; they are small next to the payload.
-func (r *Reader) scan(ctx context.Context, rg int, offset, n int64, leaves []int, fn func(rec arrow.RecordBatch, first int64) (bool, error)) error {
+// scanInts decodes n rows of row group rg from its row offset of one or two
+// required INT64 leaves (leafB < 0 for none) and passes each batch to fn
+// with the batch's first row relative to offset, until fn returns false or
+// n rows were passed. Both leaves seek through the page index.
+func (r *Reader) scanInts(ctx context.Context, rg int, offset, n int64, leafA, leafB int, fn func(a, b []int64, first int64) bool) error {
 	if n <= 0 {
 		return nil
 	}
@@ -313,115 +383,75 @@ func (r *Reader) scan(ctx context.Context, rg int, offset, n int64, leaves []int
 	if err := r.verify(rg); err != nil {
 		return err
 	}
-	readers, sc, err := r.fieldReaders(ctx, leaves, rg)
-	defer func() {
-		for _, cr := range readers {
-			cr.Release()
+	rgr := r.rowGroup(rg)
+	open := func(leaf int) (*file.Int64ColumnChunkReader, error) {
+		if leaf < 0 {
+			return nil, nil
 		}
-	}()
+		cr, err := rgr.Column(leaf)
+		if err != nil {
+			return nil, fmt.Errorf("row group %d: open column %s: %w", rg, leafShapes[leaf].path, err)
+		}
+		ir, ok := cr.(*file.Int64ColumnChunkReader)
+		if !ok || leafShapes[leaf].maxDef != 0 {
+			return nil, fmt.Errorf("row group %d: column %s is not a required INT64 column", rg, leafShapes[leaf].path)
+		}
+		if offset > 0 {
+			if err := ir.SeekToRow(offset); err != nil {
+				return nil, fmt.Errorf("row group %d: seek column %s to row %d: %w", rg, leafShapes[leaf].path, offset, err)
+			}
+		}
+		return ir, nil
+	}
+	a, err := open(leafA)
 	if err != nil {
-		return fmt.Errorf("read row group %d: %w", rg, err)
+		return err
 	}
-	if offset > 0 {
-		for i, cr := range readers {
-			if sc.Field(i).Type.ID() != arrow.MAP {
-				if err := cr.SeekToRow(offset); err != nil {
-					return fmt.Errorf("seek row group %d to row %d: %w", rg, offset, err)
-				}
-				continue
-			}
-			if _, err := nextArray(cr, offset); err != nil {
-				return fmt.Errorf("skip to row %d of row group %d: %w", offset, rg, err)
-			}
-		}
+	b, err := open(leafB)
+	if err != nil {
+		return err
 	}
-	cols := make([]arrow.Array, len(readers))
+	bufA := make([]int64, min(n, scanBatchRows))
+	var bufB []int64
+	if b != nil {
+		bufB = make([]int64, len(bufA))
+	}
 	for done := int64(0); done < n; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		want := min(n-done, maxBatchRows)
-		for i, cr := range readers {
-			a, err := nextArray(cr, want)
-			if err != nil {
-				releaseAll(cols[:i])
-				return fmt.Errorf("read rows %d to %d of row group %d: %w", offset+done, offset+done+want, rg, err)
+		want := min(n-done, scanBatchRows)
+		for _, x := range []struct {
+			cr  *file.Int64ColumnChunkReader
+			buf []int64
+		}{{a, bufA}, {b, bufB}} {
+			if x.cr == nil {
+				continue
 			}
-			cols[i] = a
+			got, _, err := x.cr.ReadBatch(want, x.buf[:want], nil, nil)
+			if err != nil {
+				return fmt.Errorf("row group %d: read rows %d to %d: %w", rg, offset+done, offset+done+want, err)
+			}
+			if got != want {
+				return fmt.Errorf("%w: row group %d: column %s ended %d rows early", ErrCorrupt, rg, x.cr.Descriptor().Path(), want-got)
+			}
 		}
-		rec := array.NewRecordBatch(sc, cols, want)
-		releaseAll(cols)
 		r.stats.rows.Add(want)
-		more, err := fn(rec, done)
-		rec.Release()
-		if err != nil || !more {
-			return err
+		var vb []int64
+		if b != nil {
+			vb = bufB[:want]
+		}
+		if !fn(bufA[:want], vb, done) {
+			return nil
 		}
 		done += want
 	}
 	return nil
 }
 
-// fieldReaders makes the column readers of the fields holding leaves for
-// one row group. Unlike pqarrow's GetFieldReaders it runs in the calling
-// goroutine, so recoverCorrupt sees a decoder panic.
-func (r *Reader) fieldReaders(ctx context.Context, leaves []int, rg int) ([]*pqarrow.ColumnReader, *arrow.Schema, error) {
-	fields, err := r.fr.Manifest.GetFieldIndices(leaves)
-	if err != nil {
-		return nil, nil, err
-	}
-	include := make(map[int]bool, len(leaves))
-	for _, l := range leaves {
-		include[l] = true
-	}
-	readers := make([]*pqarrow.ColumnReader, 0, len(fields))
-	out := make([]arrow.Field, 0, len(fields))
-	for _, f := range fields {
-		cr, err := r.fr.GetFieldReader(ctx, f, include, []int{rg})
-		if err != nil {
-			return readers, nil, err
-		}
-		readers = append(readers, cr)
-		out = append(out, *cr.Field())
-	}
-	return readers, arrow.NewSchema(out, nil), nil
-}
-
-// nextArray reads the next n rows of a column as one array; the caller
-// releases it. Fewer rows than asked means the row group is shorter than
-// the metadata says.
-func nextArray(cr *pqarrow.ColumnReader, n int64) (arrow.Array, error) {
-	ch, err := cr.NextBatch(n)
-	if err != nil {
-		return nil, err
-	}
-	defer ch.Release()
-	if int64(ch.Len()) != n {
-		return nil, fmt.Errorf("%w: column %s has %d rows where %d were expected", ErrCorrupt, cr.Field().Name, ch.Len(), n)
-	}
-	switch chunks := ch.Chunks(); len(chunks) {
-	case 1:
-		chunks[0].Retain()
-		return chunks[0], nil
-	default:
-		return array.Concatenate(chunks, memory.DefaultAllocator)
-	}
-}
-
-// releaseAll releases arrays and clears the slice.
-func releaseAll(as []arrow.Array) {
-	for i, a := range as {
-		if a != nil {
-			a.Release()
-			as[i] = nil
-		}
-	}
-}
-
-// verify checks row group rg's bytes against its CRC, once per Reader.
-// The Parquet decoder panics on some corrupt input in goroutines of its
-// own, where no recover can reach; checking first turns any damage to the
-// data into an ErrCorrupt error before a byte of it is decoded.
+// verify checks row group rg's bytes against its CRC, once per Reader, so
+// that damage to the data gives an ErrCorrupt error before a byte of it is
+// decoded, rather than wrong events or a decoder panic.
 func (r *Reader) verify(rg int) error {
 	if r.verified[rg].Load() {
 		return nil
@@ -438,9 +468,13 @@ func (r *Reader) verify(rg int) error {
 	return nil
 }
 
-// checkSchema fails unless the file's Arrow schema is the segment schema.
-func checkSchema(fr *pqarrow.FileReader) error {
-	sc, err := fr.Schema()
+// checkSchema fails unless the file's schema is the segment schema: the
+// Arrow schema stored with it, and the Parquet leaves the cursor decodes.
+func checkSchema(pf *file.Reader) error {
+	if err := checkLeaves(pf.MetaData().Schema); err != nil {
+		return err
+	}
+	sc, err := pqarrow.FromParquet(pf.MetaData().Schema, nil, pf.MetaData().KeyValueMetadata())
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
@@ -511,8 +545,8 @@ func infoFromFooter(pf *file.Reader, size int64) (Info, error) {
 			if start < g.Offset || length <= 0 || start+length > g.Offset+g.Bytes || cc.DataPageOffset() >= start+length {
 				return Info{}, fmt.Errorf("%w: row group %d column %d lies outside the row group's bytes", ErrCorrupt, i, c)
 			}
-			if cc.Compression() != compress.Codecs.Zstd {
-				return Info{}, fmt.Errorf("%w: row group %d column %d is not zstd-compressed", ErrCorrupt, i, c)
+			if codec := cc.Compression(); codec != compress.Codecs.Zstd && codec != compress.Codecs.Gzip {
+				return Info{}, fmt.Errorf("%w: row group %d column %d is compressed with %s, not zstd or gzip", ErrCorrupt, i, c, codec)
 			}
 			if nv := cc.NumValues(); nv < g.Rows || (sc.Column(c).MaxRepetitionLevel() == 0 && nv != g.Rows) {
 				return Info{}, fmt.Errorf("%w: row group %d column %d has %d values in %d rows", ErrCorrupt, i, c, nv, g.Rows)

@@ -296,3 +296,83 @@ func FuzzReader(f *testing.F) {
 		_ = exercise(t, p)
 	})
 }
+
+// variedEvents are generated events whose maps have 0 to 12 entries, so
+// that map rows of many sizes straddle page boundaries.
+func variedEvents(seed uint64, n, streams int) []event.Event {
+	events := genEvents(seed, n, streams)
+	rng := rand.New(rand.NewPCG(seed, 77))
+	for i := range events {
+		e := &events[i]
+		switch k := rng.IntN(6); k {
+		case 0:
+			e.Attributes = nil
+		case 1:
+			e.Metrics = nil
+		case 2:
+			for j := range 4 + rng.IntN(9) {
+				e.Attributes[fmt.Sprintf("k%02d", j)] = fmt.Sprintf("v%d", rng.IntN(1000))
+			}
+			e.Metrics[fmt.Sprintf("m%d", rng.IntN(3))] = rng.Float64()
+		}
+	}
+	return events
+}
+
+func TestReader_Read_SmallPagesAndCursors(t *testing.T) {
+	t.Parallel()
+	events := variedEvents(12, 30_000, 5)
+	// Tiny pages: flat columns seek through many pages, and map rows
+	// straddle version 1 pages.
+	path, info, _ := writeSegment(t, events, WriterOptions{RowGroupRows: 3000, PageBytes: 512})
+	// A cache of its own: other tests' Readers share the default one.
+	r, err := Open(path, WithCursorCache(NewCursorCache(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	noCursors, err := Open(path, WithCursorCache(NewCursorCache(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noCursors.Close()
+	streams := byStream(events, "")
+	rng := rand.New(rand.NewPCG(12, 12))
+	for range 300 {
+		s := info.Streams[rng.IntN(len(info.Streams))]
+		from := s.FirstSeq + uint64(rng.Int64N(s.Count))
+		limit := 1 + rng.IntN(4000)
+		maxBytes := 0
+		if rng.IntN(2) == 0 {
+			maxBytes = 1 + rng.IntN(100_000)
+		}
+		wantEvents := expectRead(streams[s.Stream], from, limit, maxBytes)
+		for _, rd := range []*Reader{r, noCursors} {
+			got, err := rd.Read(t.Context(), s.Stream, from, limit, maxBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEvents(t, fmt.Sprintf("Read(%s, %d, %d, %d)", s.Stream, from, limit, maxBytes), got, wantEvents)
+		}
+	}
+	// Paging through a stream continues each Read with the cursor the
+	// previous one left: one seek per row group, however small the pages
+	// and whatever maxBytes cuts.
+	for _, s := range info.Streams {
+		before := r.Stats()
+		var all []event.Event
+		for from := s.FirstSeq; from <= s.LastSeq; {
+			page, err := r.Read(t.Context(), s.Stream, from, 1+rng.IntN(700), 1+rng.IntN(50_000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, page...)
+			from = page[len(page)-1].Seq + 1
+		}
+		checkEvents(t, "paged "+s.Stream, all, streams[s.Stream])
+		first, last := info.rowGroupOfRow(s.FirstRow), info.rowGroupOfRow(s.FirstRow+s.Count-1)
+		if seeks := r.Stats().Seeks - before.Seeks; seeks != int64(last-first+1) {
+			t.Errorf("paging through %s (row groups %d to %d) opened %d cursors", s.Stream, first, last, seeks)
+		}
+	}
+}

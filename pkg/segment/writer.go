@@ -109,6 +109,7 @@ func (w *Writer) Append(e *event.Event) error {
 	s := &w.info.Streams[len(w.info.Streams)-1]
 	s.LastSeq = e.Seq
 	s.Count++
+	s.DataBytes += uint64(len(e.Data))
 	if e.IngestTime.Before(s.MinIngestTime) {
 		s.MinIngestTime = e.IngestTime.UTC()
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/compress"
+
 	"github.com/silt-io/silt/pkg/event"
 )
 
@@ -51,6 +53,13 @@ func TestWriter_Write_InfoMatchesReadInfo(t *testing.T) {
 	groups := byStream(events, "acme")
 	for _, s := range info.Streams {
 		es := groups[s.Stream]
+		var data uint64
+		for _, e := range es {
+			data += uint64(len(e.Data))
+		}
+		if s.DataBytes != data || data == 0 {
+			t.Fatalf("stream %s: DataBytes %d, want %d", s.Stream, s.DataBytes, data)
+		}
 		if s.FirstSeq != es[0].Seq || s.LastSeq != es[len(es)-1].Seq || s.Count != int64(len(es)) ||
 			!s.MinIngestTime.Equal(es[0].IngestTime) || !s.MaxIngestTime.Equal(es[len(es)-1].IngestTime) || !s.Gapless() {
 			t.Fatalf("stream %+v does not match its events", s)
@@ -196,7 +205,7 @@ func TestWriter_Append_FlushesByBytes(t *testing.T) {
 
 func TestWriter_Options_Validate(t *testing.T) {
 	t.Parallel()
-	for _, o := range []WriterOptions{{RowGroupRows: -1}, {CompressionLevel: 23}, {PageBytes: -1}, {RowGroupBytes: 2 << 30}} {
+	for _, o := range []WriterOptions{{RowGroupRows: -1}, {CompressionLevel: 23}, {PageBytes: -1}, {RowGroupBytes: 2 << 30}, {DataCompression: 7}} {
 		if o.Validate() == nil {
 			t.Errorf("%+v is valid", o)
 		}
@@ -206,6 +215,33 @@ func TestWriter_Options_Validate(t *testing.T) {
 	}
 	if err := (WriterOptions{}).Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestWriter_Write_DataCompression(t *testing.T) {
+	t.Parallel()
+	events := genEvents(13, 5000, 3)
+	for _, c := range []struct {
+		dc    DataCompression
+		codec compress.Compression
+	}{{DataGzip, compress.Codecs.Gzip}, {DataZstd, compress.Codecs.Zstd}} {
+		_, info, r := writeSegment(t, events, WriterOptions{RowGroupRows: 2000, PageBytes: 4096, DataCompression: c.dc})
+		for rg := range info.RowGroups {
+			cc, err := r.pf.MetaData().RowGroup(rg).ColumnChunk(leafData)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.Compression() != c.codec {
+				t.Fatalf("DataCompression %d: row group %d data column is %s, want %s", c.dc, rg, cc.Compression(), c.codec)
+			}
+		}
+		for name, es := range byStream(events, "") {
+			got, err := r.Read(t.Context(), name, 0, len(es), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEvents(t, name, got, es)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/server"
 )
 
 // violationFields lists the field paths of an InvalidArgument's violations.
@@ -141,6 +142,10 @@ func TestAPI_BadInput(t *testing.T) {
 			}))
 			return err
 		}, connect.CodeInvalidArgument, "settings.retention.max_age"},
+		{"read below the first retained seq", func(ctx context.Context, c clients) error {
+			_, err := c.events.Read(ctx, connect.NewRequest(&siltv1.ReadRequest{Project: project, Stream: "expired", Start: &siltv1.ReadRequest_FromSeq{FromSeq: 2}}))
+			return err
+		}, connect.CodeOutOfRange, ""},
 		{"heartbeat under 100ms", func(ctx context.Context, c clients) error {
 			s, err := c.events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{Project: project, Stream: "s", HeartbeatInterval: durationpb.New(time.Millisecond)}))
 			if err != nil {
@@ -152,7 +157,9 @@ func TestAPI_BadInput(t *testing.T) {
 			return s.Err()
 		}, connect.CodeInvalidArgument, "heartbeat_interval"},
 	}
-	ts := startServer(t)
+	// "expired" keeps at most one byte: retention expires its events.
+	ts := startServer(t, func(c *server.Config) { c.HistoryInterval = 20 * time.Millisecond })
+	expireAll(t, ts.clients(protocols[0]), "expired")
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			c := ts.clients(p)

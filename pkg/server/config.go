@@ -30,6 +30,13 @@ type Config struct {
 	// HotMaxBytes seals every hot event once the hot tier holds about this
 	// many bytes of events (0: never by size).
 	HotMaxBytes uint64
+	// HistoryInterval is how often the history tier rotates what is due,
+	// compacts and enforces retention (0: a quarter of RotateAfter, between
+	// 1 s and 15 s; negative: never, only on demand through AdminService).
+	HistoryInterval time.Duration
+	// ProjectRetention bounds what each named project keeps, on top of
+	// each stream's retention settings.
+	ProjectRetention map[string]history.Retention
 	// Sync acknowledges an append only after its group commit is fsynced.
 	Sync bool
 	// AutoCreate lets an Append create a missing stream with default settings.

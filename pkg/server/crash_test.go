@@ -128,11 +128,58 @@ func (w *crashWriter) record(res *siltv1.AppendResponse, events []*siltv1.EventI
 	w.pending = nil
 }
 
+// skipUnderRace skips the SIGKILL tests under the race detector: their
+// child servers would run instrumented, too slowly for rotations and merges
+// to finish between kills. `make test-go` runs them in a separate, plain
+// `go test` (the rest of the server is race-tested by the other tests).
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("SIGKILL tests run without the race detector (make test-go runs them separately)")
+	}
+}
+
+// retryPending resends each writer's batch that was in flight at the last
+// kill: as an idempotent producer's retry it lands exactly once.
+func retryPending(t *testing.T, ctx context.Context, c clients, writers []*crashWriter, round int) {
+	t.Helper()
+	for _, w := range writers {
+		if w.pending == nil {
+			continue
+		}
+		res, err := w.send(ctx, c, w.pending)
+		if err != nil {
+			t.Fatalf("round %d: retry of %s's in-flight batch: %v", round, w.producer, err)
+		}
+		w.record(res, w.pending)
+	}
+}
+
+// startLoad makes every writer append batches until ctx ends or an append
+// fails (the server died); wg tracks them.
+func startLoad(ctx context.Context, wg *sync.WaitGroup, c clients, writers []*crashWriter, round int) {
+	for i, w := range writers {
+		wrng := rand.New(rand.NewPCG(uint64(round), uint64(i)))
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				events := w.batch(wrng)
+				w.pending = events
+				res, err := w.send(ctx, c, events)
+				if err != nil {
+					return
+				}
+				w.record(res, events)
+			}
+		})
+	}
+}
+
 // TestServer_SIGKILL_LosesNoAcknowledgedEvent kills a server process in the
 // middle of a write load, restarts it, and checks that every acknowledged
 // event is there exactly once at its acknowledged seq, that retrying the
 // batches in flight at the kill writes nothing twice, and that seqs continue.
 func TestServer_SIGKILL_LosesNoAcknowledgedEvent(t *testing.T) {
+	skipUnderRace(t)
 	t.Parallel()
 	rounds := 3
 	if testing.Short() {
@@ -156,36 +203,13 @@ func TestServer_SIGKILL_LosesNoAcknowledgedEvent(t *testing.T) {
 				}
 			}
 		}
-		// Retry what was in flight at the last kill: it lands exactly once.
-		for _, w := range writers {
-			if w.pending == nil {
-				continue
-			}
-			res, err := w.send(ctx, c, w.pending)
-			if err != nil {
-				t.Fatalf("round %d: retry of %s's in-flight batch: %v", round, w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
+		retryPending(t, ctx, c, writers, round)
 		verifyCrashStreams(t, c, writers, round)
 
 		// Load, then SIGKILL at a random moment while appends are in flight.
 		var wg sync.WaitGroup
 		loadCtx, stopLoad := context.WithCancel(ctx)
-		for i, w := range writers {
-			wrng := rand.New(rand.NewPCG(uint64(round), uint64(i)))
-			wg.Go(func() {
-				for loadCtx.Err() == nil {
-					events := w.batch(wrng)
-					w.pending = events
-					res, err := w.send(loadCtx, c, events)
-					if err != nil {
-						return
-					}
-					w.record(res, events)
-				}
-			})
-		}
+		startLoad(loadCtx, &wg, c, writers, round)
 		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
 		child.kill(t)
 		wg.Wait()
@@ -194,15 +218,7 @@ func TestServer_SIGKILL_LosesNoAcknowledgedEvent(t *testing.T) {
 	child := startChild(t, dir)
 	defer child.kill(t)
 	c := (&testServer{url: child.url}).clients(protocols[0])
-	for _, w := range writers {
-		if w.pending != nil {
-			res, err := w.send(testContext(t), c, w.pending)
-			if err != nil {
-				t.Fatalf("final retry of %s: %v", w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
-	}
+	retryPending(t, testContext(t), c, writers, rounds)
 	verifyCrashStreams(t, c, writers, rounds)
 }
 

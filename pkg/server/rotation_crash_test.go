@@ -26,6 +26,7 @@ import (
 // time and checks that every acknowledged event is readable exactly once,
 // in order, with its content, across both tiers.
 func TestServer_SIGKILL_DuringRotation(t *testing.T) {
+	skipUnderRace(t)
 	t.Parallel()
 	rounds := 50
 	if testing.Short() {
@@ -40,10 +41,9 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		from[fmt.Sprintf("rot-%d", i%streams)] = 1
 		writers = append(writers, &crashWriter{stream: fmt.Sprintf("rot-%d", i%streams), producer: fmt.Sprintf("r%d", i)})
 	}
-	// Background rotation is off (--rotate-after 0 --hot-max-bytes 0): the
-	// test drives rotations and compactions through the admin API, back to
-	// back.
-	flags := []string{"--rotate-after", "0", "--hot-max-bytes", "0"}
+	// Background work is off (--history-interval -1s): the test drives
+	// rotations and compactions through the admin API, back to back.
+	flags := []string{"--rotate-after", "0", "--hot-max-bytes", "0", "--history-interval", "-1s"}
 	// Counted by the one goroutine that rotates; read after wg.Wait.
 	interrupted, rotated, compacted := 0, 0, 0
 	for round := range rounds {
@@ -58,16 +58,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 				}
 			}
 		}
-		for _, w := range writers {
-			if w.pending == nil {
-				continue
-			}
-			res, err := w.send(ctx, c, w.pending)
-			if err != nil {
-				t.Fatalf("round %d: retry of %s's in-flight batch: %v", round, w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
+		retryPending(t, ctx, c, writers, round)
 		if round%10 == 0 {
 			for s := range from {
 				from[s] = 1 // a full check now and then
@@ -77,21 +68,8 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		for i, w := range writers {
-			wrng := rand.New(rand.NewPCG(uint64(round), uint64(i)))
-			wg.Go(func() {
-				for loadCtx.Err() == nil {
-					events := w.batch(wrng)
-					w.pending = events
-					res, err := w.send(loadCtx, c, events)
-					if err != nil {
-						return
-					}
-					w.record(res, events)
-				}
-			})
-		}
-		firstRotation := make(chan struct{})
+		startLoad(loadCtx, &wg, c, writers, round)
+		firstRotation, firstCompaction := make(chan struct{}), make(chan struct{})
 		wg.Go(func() {
 			for i := 0; loadCtx.Err() == nil; i++ {
 				res, err := admin.Rotate(loadCtx, connect.NewRequest(&siltv1.RotateRequest{}))
@@ -108,14 +86,23 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 						return
 					}
 					compacted += len(res.Msg.GetSegments())
+					if i == 1 {
+						close(firstCompaction)
+					}
 				}
 			}
 		})
-		// Kill at a random moment once the round has made progress.
+		// Kill at a random moment once the round has made progress: after
+		// its first rotation, and every third round after its first
+		// compaction (merges take longer than a rotation).
+		progress := firstRotation
+		if round%3 == 2 {
+			progress = firstCompaction
+		}
 		select {
-		case <-firstRotation:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("round %d: no rotation finished within 10s", round)
+		case <-progress:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("round %d: no rotation or compaction finished within 60s", round)
 		}
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 		child.kill(t)
@@ -128,15 +115,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 	child := startChild(t, dir, flags...)
 	defer child.kill(t)
 	c := (&testServer{url: child.url}).clients(protocols[0])
-	for _, w := range writers {
-		if w.pending != nil {
-			res, err := w.send(testContext(t), c, w.pending)
-			if err != nil {
-				t.Fatalf("final retry of %s: %v", w.producer, err)
-			}
-			w.record(res, w.pending)
-		}
-	}
+	retryPending(t, testContext(t), c, writers, rounds)
 	for s := range from {
 		from[s] = 1
 	}

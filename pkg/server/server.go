@@ -65,6 +65,8 @@ func (s *Server) Open(ctx context.Context) error {
 	hopts := history.DefaultOptions(filepath.Join(s.cfg.DataDir, "segments"), store)
 	hopts.RotateAfter = s.cfg.RotateAfter
 	hopts.HotMaxBytes = s.cfg.HotMaxBytes
+	hopts.CheckEvery = s.cfg.HistoryInterval
+	hopts.ProjectRetention = s.cfg.ProjectRetention
 	hopts.Logger = s.log
 	hist, err := history.Open(ctx, hopts)
 	if err != nil {

@@ -1,0 +1,240 @@
+package history
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/manifest"
+)
+
+// Retention bounds what a project keeps: events older than MaxAge, and the
+// oldest events past MaxBytes in total, expire. Zero fields do not bound.
+type Retention struct {
+	MaxAge   time.Duration
+	MaxBytes uint64
+}
+
+// rewriteExpiredShare is the share of a segment's rows that must have
+// expired before retention rewrites it without them; below it the expired
+// rows stay in the file (reads never return them) until a merge or a
+// later rewrite.
+const rewriteExpiredShare = 0.5
+
+// EnforceRetention applies every stream's retention settings and the
+// projects' Retention (Options.ProjectRetention): it moves each stream's
+// first seq past its expired events (at once for readers: a read below it
+// is out of range), then drops segments whose events all expired and
+// rewrites those mostly expired. The background loop runs it after each
+// compaction.
+func (s *Store) EnforceRetention(ctx context.Context) error {
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
+	return s.enforceRetention(ctx)
+}
+
+func (s *Store) enforceRetention(ctx context.Context) error {
+	var retains []hot.Retain
+	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
+		v := s.man.Acquire()
+		defer v.Release()
+		var err error
+		retains, err = s.planRetention(ctx, sn, v)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("plan retention: %w", err)
+	}
+	if len(retains) > 0 {
+		if err := s.hot.Retain(ctx, retains); err != nil {
+			return err
+		}
+		s.log.Debug("history: retention moved first seqs", "streams", len(retains))
+	}
+	return s.dropExpired(ctx)
+}
+
+// planRetention computes each stream's new first seq.
+func (s *Store) planRetention(ctx context.Context, sn *hot.Snapshot, v *manifest.Version) ([]hot.Retain, error) {
+	now := s.opts.Now()
+	first := map[string]uint64{} // by stream, within one project at a time
+	var out []hot.Retain
+	var project []hot.Extent
+	flush := func() error {
+		if len(project) == 0 {
+			return nil
+		}
+		if err := s.projectBytes(v, project, first); err != nil {
+			return err
+		}
+		for _, x := range project {
+			if f := first[x.Stream]; f > x.FirstSeq {
+				out = append(out, hot.Retain{Project: x.Project, Stream: x.Stream, ID: x.ID, FirstSeq: f})
+			}
+		}
+		project = project[:0]
+		clear(first)
+		return nil
+	}
+	err := sn.Streams(ctx, func(x hot.Extent) error {
+		if len(project) > 0 && project[0].Project != x.Project {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		project = append(project, x)
+		pr := s.opts.ProjectRetention[x.Project]
+		f := x.FirstSeq
+		if age := minPositive(x.Settings.RetentionMaxAge, pr.MaxAge); age > 0 && x.Count > 0 {
+			seq, err := s.firstAtOrAfter(ctx, sn, v, x, now.Add(-age))
+			if err != nil {
+				return err
+			}
+			f = max(f, seq)
+		}
+		if maxBytes := x.Settings.RetentionMaxBytes; maxBytes > 0 && x.Bytes > maxBytes && x.Count > 0 {
+			avg := float64(x.Bytes) / float64(x.Count)
+			f = max(f, x.FirstSeq+uint64((float64(x.Bytes-maxBytes)+avg-1)/avg))
+		}
+		first[x.Stream] = min(f, x.LastSeq+1)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, flush()
+}
+
+// projectBytes moves first seqs further so a project over its MaxBytes
+// drops its oldest segments (by ingest time) until it fits. The hot tier is
+// not cut for a project's size: its events expire once rotated.
+func (s *Store) projectBytes(v *manifest.Version, project []hot.Extent, first map[string]uint64) error {
+	limit := s.opts.ProjectRetention[project[0].Project].MaxBytes
+	if limit == 0 {
+		return nil
+	}
+	live := map[string]hot.Extent{}
+	var total float64
+	for _, x := range project {
+		live[x.Stream] = x
+		total += retainedBytes(x, first[x.Stream])
+	}
+	var segs []*manifest.Segment
+	for _, seg := range v.Segments() {
+		if seg.Info.Project == project[0].Project {
+			segs = append(segs, seg)
+		}
+	}
+	slices.SortFunc(segs, func(a, b *manifest.Segment) int { return a.Info.MinIngestTime.Compare(b.Info.MinIngestTime) })
+	for _, seg := range segs {
+		if total <= float64(limit) {
+			break
+		}
+		for _, r := range seg.Info.Streams {
+			x, ok := live[r.Stream]
+			if !ok || seg.StreamIDs[r.Stream] != x.ID || r.LastSeq < first[r.Stream] {
+				continue
+			}
+			before := retainedBytes(x, first[r.Stream])
+			first[r.Stream] = min(r.LastSeq+1, x.LastSeq+1)
+			total -= before - retainedBytes(x, first[r.Stream])
+		}
+	}
+	return nil
+}
+
+// retainedBytes estimates a stream's bytes from seq first on.
+func retainedBytes(x hot.Extent, first uint64) float64 {
+	if x.Count == 0 || first > x.LastSeq {
+		return 0
+	}
+	return float64(x.Bytes) * float64(x.LastSeq+1-first) / float64(x.Count)
+}
+
+// firstAtOrAfter is the first seq of the stream ingested at or after t
+// (LastSeq+1 if none), across both tiers.
+func (s *Store) firstAtOrAfter(ctx context.Context, sn *hot.Snapshot, v *manifest.Version, x hot.Extent, t time.Time) (uint64, error) {
+	req := event.ReadRequest{Project: x.Project, Stream: x.Stream, FromTime: t, Limit: 1}
+	if x.ColdSeq >= x.FirstSeq {
+		seq, ok, err := s.seekTime(ctx, v, x, req)
+		if err != nil || ok {
+			return seq, err
+		}
+	}
+	res, err := sn.Read(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Events) > 0 {
+		return res.Events[0].Seq, nil
+	}
+	return res.NextSeq, nil
+}
+
+// dropExpired removes segments whose events all expired (or belong to
+// deleted streams) and rewrites those with at least rewriteExpiredShare of
+// their rows expired.
+func (s *Store) dropExpired(ctx context.Context) error {
+	var drop []string
+	var rewrite []*manifest.Segment
+	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
+		v := s.man.Acquire()
+		defer v.Release()
+		for _, seg := range v.Segments() {
+			var expired int64
+			for _, r := range seg.Info.Streams {
+				x, err := sn.Stream(seg.Info.Project, r.Stream)
+				switch {
+				case errors.Is(err, event.ErrStreamNotFound):
+					expired += r.Count
+				case err != nil:
+					return err
+				case seg.StreamIDs[r.Stream] != x.ID || r.LastSeq < x.FirstSeq:
+					expired += r.Count
+				case r.FirstSeq < x.FirstSeq:
+					expired += int64(x.FirstSeq - r.FirstSeq) // an upper bound when the range has holes
+				}
+			}
+			switch {
+			case expired >= seg.Info.Rows:
+				drop = append(drop, seg.ID)
+			case float64(expired) >= rewriteExpiredShare*float64(seg.Info.Rows):
+				rewrite = append(rewrite, seg)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("find expired segments: %w", err)
+	}
+	if len(drop) > 0 {
+		if err := s.man.Apply(manifest.Edit{Remove: drop}); err != nil {
+			return fmt.Errorf("drop %d expired segments: %w", len(drop), err)
+		}
+		s.log.Debug("history: dropped expired segments", "segments", len(drop))
+	}
+	slices.SortFunc(rewrite, func(a, b *manifest.Segment) int { return cmp.Compare(a.ID, b.ID) })
+	for _, seg := range rewrite {
+		if _, err := s.merge(ctx, []*manifest.Segment{seg}); err != nil {
+			return fmt.Errorf("rewrite segment %s without expired events: %w", seg.ID, err)
+		}
+	}
+	return nil
+}
+
+// minPositive is the smaller of the positive durations (0 if neither is).
+func minPositive(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	default:
+		return min(a, b)
+	}
+}
