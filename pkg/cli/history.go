@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -13,48 +14,48 @@ import (
 
 // newRotateCommand is `silt rotate`.
 func newRotateCommand() *cobra.Command {
-	var c clientFlags
-	cmd := &cobra.Command{
-		Use:   "rotate",
-		Short: "Seal the hot tier's events into Parquet segments now",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			stop := waiting(cmd.ErrOrStderr(), "rotating")
-			res, err := c.admin().Rotate(cmd.Context(), connect.NewRequest(&siltv1.RotateRequest{Project: c.project}))
-			stop()
+	return newHistoryWorkCommand("rotate", "Seal the hot tier's events into Parquet segments now", "rotating",
+		func(ctx context.Context, c *clientFlags) ([]*siltv1.Segment, error) {
+			res, err := c.admin().Rotate(ctx, connect.NewRequest(&siltv1.RotateRequest{Project: c.project}))
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if !c.json && len(res.Msg.GetSegments()) == 0 {
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "nothing to rotate")
-				return err
-			}
-			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
-		},
-	}
-	c.registerWith(cmd, "", "project (default: every project)")
-	return cmd
+			return res.Msg.GetSegments(), nil
+		})
 }
 
 // newCompactCommand is `silt compact`.
 func newCompactCommand() *cobra.Command {
+	return newHistoryWorkCommand("compact", "Merge small Parquet segments of each project and day now", "compacting",
+		func(ctx context.Context, c *clientFlags) ([]*siltv1.Segment, error) {
+			res, err := c.admin().Compact(ctx, connect.NewRequest(&siltv1.CompactRequest{Project: c.project}))
+			if err != nil {
+				return nil, err
+			}
+			return res.Msg.GetSegments(), nil
+		})
+}
+
+// newHistoryWorkCommand is an admin command that runs history work now and
+// prints the segments it wrote ("nothing to <use>" when none).
+func newHistoryWorkCommand(use, short, doing string, call func(context.Context, *clientFlags) ([]*siltv1.Segment, error)) *cobra.Command {
 	var c clientFlags
 	cmd := &cobra.Command{
-		Use:   "compact",
-		Short: "Merge small Parquet segments of each project and day now",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stop := waiting(cmd.ErrOrStderr(), "compacting")
-			res, err := c.admin().Compact(cmd.Context(), connect.NewRequest(&siltv1.CompactRequest{Project: c.project}))
+			stop := waiting(cmd.ErrOrStderr(), doing)
+			segs, err := call(cmd.Context(), &c)
 			stop()
 			if err != nil {
 				return err
 			}
-			if !c.json && len(res.Msg.GetSegments()) == 0 {
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "nothing to compact")
+			if !c.json && len(segs) == 0 {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), "nothing to "+use)
 				return err
 			}
-			return c.printSegments(cmd.OutOrStdout(), res.Msg.GetSegments())
+			return c.printSegments(cmd.OutOrStdout(), segs)
 		},
 	}
 	c.registerWith(cmd, "", "project (default: every project)")
