@@ -26,10 +26,11 @@ const compactPage = 8192
 // work that commits on its own.
 const maxMergeParts = 16
 
-// Compact merges small segments of each project, day and size tier into
-// larger ones, as the background compactor does once CompactMinSegments of
-// them have piled up, but for every group of two or more (of project, or of
-// every project when it is ""). It returns the segments written.
+// Compact merges runs of neighbouring small segments of one size tier (per
+// project and day) into larger ones, as the background compactor does once
+// CompactMinSegments of them have piled up, but for every run of two or more
+// (of project, or of every project when it is ""). It returns the segments
+// written.
 func (s *Store) Compact(ctx context.Context, project string) ([]manifest.Segment, error) {
 	s.workMu.Lock()
 	defer s.workMu.Unlock()
@@ -51,45 +52,60 @@ func (s *Store) compact(ctx context.Context, project string, minParts int) ([]ma
 	return out, nil
 }
 
-// compactionGroups lists groups of small segments to merge: per project,
-// ingest day and size tier (sizes within a factor of four), runs of at
-// least minParts in ID order, each at most about CompactTargetBytes and
-// maxMergeParts segments. Merging
-// only like sizes keeps the rewriting per event logarithmic: a merged
-// segment moves up a tier instead of being merged again with every new
-// small one.
+// compactionGroups lists groups of segments to merge. Per project and
+// ingest day, segments are ordered by ingest time, which is seq order for
+// every stream (each rotation seals all of a project's streams up to one
+// cutoff). A group is a run of neighbours in that order that are all small
+// and of one size tier (sizes within a factor of four), at least minParts
+// long, at most maxMergeParts segments and about CompactTargetBytes. Only
+// neighbours merge, so a merged segment's seq ranges never straddle another
+// segment's; only like sizes merge, so each event is rewritten a
+// logarithmic number of times.
 func (s *Store) compactionGroups(project string, minParts int) [][]*manifest.Segment {
 	v := s.man.Acquire()
 	defer v.Release()
 	type key struct {
 		project string
 		day     time.Time
-		tier    int
 	}
-	small := map[key][]*manifest.Segment{}
+	byDay := map[key][]*manifest.Segment{}
 	var keys []key
 	for _, seg := range v.Segments() {
-		if (project != "" && seg.Info.Project != project) || seg.Info.Bytes >= s.opts.CompactTargetBytes {
+		if project != "" && seg.Info.Project != project {
 			continue
 		}
-		k := key{seg.Info.Project, segmentDay(seg), sizeTier(seg.Info.Bytes)}
-		if small[k] == nil {
+		k := key{seg.Info.Project, segmentDay(seg)}
+		if byDay[k] == nil {
 			keys = append(keys, k)
 		}
-		small[k] = append(small[k], seg)
+		byDay[k] = append(byDay[k], seg)
 	}
 	var groups [][]*manifest.Segment
 	for _, k := range keys {
-		segs := small[k]
-		for len(segs) >= minParts {
-			n, size := 0, int64(0)
-			for n < len(segs) && n < maxMergeParts && (n < 2 || size < s.opts.CompactTargetBytes) {
-				size += segs[n].Info.Bytes
-				n++
+		segs := byDay[k]
+		slices.SortFunc(segs, func(a, b *manifest.Segment) int {
+			return cmp.Or(a.Info.MinIngestTime.Compare(b.Info.MinIngestTime), cmp.Compare(a.ID, b.ID))
+		})
+		var run []*manifest.Segment
+		var size int64
+		flush := func() {
+			if len(run) >= minParts {
+				groups = append(groups, run)
 			}
-			groups = append(groups, segs[:n])
-			segs = segs[n:]
+			run, size = nil, 0
 		}
+		for _, seg := range segs {
+			small := seg.Info.Bytes < s.opts.CompactTargetBytes
+			if len(run) > 0 && (!small || sizeTier(seg.Info.Bytes) != sizeTier(run[0].Info.Bytes) ||
+				len(run) == maxMergeParts || (len(run) >= 2 && size >= s.opts.CompactTargetBytes)) {
+				flush()
+			}
+			if small {
+				run = append(run, seg)
+				size += seg.Info.Bytes
+			}
+		}
+		flush()
 	}
 	return groups
 }

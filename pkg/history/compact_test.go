@@ -127,3 +127,50 @@ func TestCompact_DropsHistoryOfDeletedStreams(t *testing.T) {
 	}
 	checkEvents(t, "acme", "kept", 1, readAll(t, tr.hist, "acme", "kept", 8, 0))
 }
+
+// Two small segments with a large one between them in seq order must not
+// merge: the result's seq range would straddle the large one's.
+func TestCompact_MergesOnlyNeighbours(t *testing.T) {
+	t.Parallel()
+	tr := openTiers(t, t.TempDir(), func(o *Options) {
+		o.Writer.RowGroupRows = 0
+		o.CompactTargetBytes = 50_000 // the middle segment is large
+	})
+	ctx := context.Background()
+	for i, n := range []uint64{100, 20000, 100} {
+		from := []uint64{1, 101, 20101}[i]
+		appendN(t, tr.hot, "acme", "s", from, n, 1000)
+		if _, err := tr.hist.Rotate(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs := tr.hist.Segments("acme")
+	if len(segs) != 3 || segs[1].Info.Bytes < 50_000 || segs[0].Info.Bytes >= 50_000 || segs[2].Info.Bytes >= 50_000 {
+		t.Fatalf("setup: want a small, a large and a small segment, got sizes %d, %d, %d",
+			segs[0].Info.Bytes, segs[1].Info.Bytes, segs[2].Info.Bytes)
+	}
+	merged, err := tr.hist.Compact(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged) != 0 {
+		t.Fatalf("merged %+v across a larger neighbour", merged)
+	}
+	// Two more small ones after the last: those three neighbours merge.
+	appendN(t, tr.hot, "acme", "s", 20201, 100, 100)
+	if _, err := tr.hist.Rotate(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, tr.hot, "acme", "s", 20301, 100, 100)
+	if _, err := tr.hist.Rotate(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	merged, err = tr.hist.Compact(ctx, "")
+	if err != nil || len(merged) != 1 {
+		t.Fatalf("compact: %+v %v", merged, err)
+	}
+	if r, _ := merged[0].Info.Stream("s"); r.FirstSeq != 20101 || r.LastSeq != 20400 {
+		t.Fatalf("merged range %d..%d, want 20101..20400", r.FirstSeq, r.LastSeq)
+	}
+	checkEvents(t, "acme", "s", 1, readAll(t, tr.hist, "acme", "s", 5000, 0))
+}

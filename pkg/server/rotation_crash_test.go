@@ -70,10 +70,14 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		var wg sync.WaitGroup
 		startLoad(loadCtx, &wg, c, writers, round)
 		firstRotation, firstCompaction := make(chan struct{}), make(chan struct{})
+		// workErr is the first failed rotation or compaction, read only
+		// when the round made no progress (before any kill, so it is a bug).
+		workErr := make(chan error, 1)
 		wg.Go(func() {
 			for i := 0; loadCtx.Err() == nil; i++ {
 				res, err := admin.Rotate(loadCtx, connect.NewRequest(&siltv1.RotateRequest{}))
 				if err != nil {
+					workErr <- fmt.Errorf("rotate: %w", err)
 					return
 				}
 				rotated += len(res.Msg.GetSegments())
@@ -83,6 +87,7 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 				if i%2 == 1 {
 					res, err := admin.Compact(loadCtx, connect.NewRequest(&siltv1.CompactRequest{}))
 					if err != nil {
+						workErr <- fmt.Errorf("compact: %w", err)
 						return
 					}
 					compacted += len(res.Msg.GetSegments())
@@ -101,6 +106,8 @@ func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 		}
 		select {
 		case <-progress:
+		case err := <-workErr:
+			t.Fatalf("round %d: %v", round, err)
 		case <-time.After(60 * time.Second):
 			t.Fatalf("round %d: no rotation or compaction finished within 60s", round)
 		}
