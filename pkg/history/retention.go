@@ -122,7 +122,7 @@ func (s *Store) projectBytes(v *manifest.Version, project []hot.Extent, first ma
 	var total float64
 	for _, x := range project {
 		live[x.Stream] = x
-		total += retainedBytes(x, first[x.Stream])
+		total += x.BytesFrom(first[x.Stream])
 	}
 	var segs []*manifest.Segment
 	for _, seg := range v.Segments() {
@@ -140,20 +140,12 @@ func (s *Store) projectBytes(v *manifest.Version, project []hot.Extent, first ma
 			if !ok || seg.StreamIDs[r.Stream] != x.ID || r.LastSeq < first[r.Stream] {
 				continue
 			}
-			before := retainedBytes(x, first[r.Stream])
+			before := x.BytesFrom(first[r.Stream])
 			first[r.Stream] = min(r.LastSeq+1, x.LastSeq+1)
-			total -= before - retainedBytes(x, first[r.Stream])
+			total -= before - x.BytesFrom(first[r.Stream])
 		}
 	}
 	return nil
-}
-
-// retainedBytes estimates a stream's bytes from seq first on.
-func retainedBytes(x hot.Extent, first uint64) float64 {
-	if x.Count == 0 || first > x.LastSeq {
-		return 0
-	}
-	return float64(x.Bytes) * float64(x.LastSeq+1-first) / float64(x.Count)
 }
 
 // firstAtOrAfter is the first seq of the stream ingested at or after t
@@ -185,10 +177,25 @@ func (s *Store) dropExpired(ctx context.Context) error {
 	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
 		v := s.man.Acquire()
 		defer v.Release()
+		// A stream spans many segments: look each up once.
+		type lookup struct {
+			x   hot.Extent
+			err error
+		}
+		seen := map[[2]string]lookup{}
+		stream := func(project, name string) (hot.Extent, error) {
+			k := [2]string{project, name}
+			l, ok := seen[k]
+			if !ok {
+				l.x, l.err = sn.Stream(project, name)
+				seen[k] = l
+			}
+			return l.x, l.err
+		}
 		for _, seg := range v.Segments() {
 			var expired int64
 			for _, r := range seg.Info.Streams {
-				x, err := sn.Stream(seg.Info.Project, r.Stream)
+				x, err := stream(seg.Info.Project, r.Stream)
 				switch {
 				case errors.Is(err, event.ErrStreamNotFound):
 					expired += r.Count

@@ -359,16 +359,12 @@ func (g *stage) estimate(r *request) budget {
 	case opDelete:
 		b.size += entrySize(9, 0)
 		b.count++
-	case opSeal:
-		for _, x := range r.seals {
-			b.size += entrySize(1+10+len(x.Project)+len(x.Stream), 200)
-			b.count++
-		}
-	case opRetain:
-		for _, x := range r.retains {
-			b.size += entrySize(1+10+len(x.Project)+len(x.Stream), 200)
-			b.count++
-		}
+	case opSeal, opRetain:
+		// One stream meta per seal or retain (metadata is at most ~200 bytes
+		// beyond the content type, and names at most 63+256).
+		n := int64(len(r.seals) + len(r.retains))
+		b.size += n * entrySize(1+10+63+256, 200)
+		b.count += n
 	case opAppend:
 		a := r.app
 		for _, c := range a.chunks {

@@ -29,13 +29,24 @@ var errSealPastTail = errors.New("seal past the stream's last seq")
 // A seal for a stream that no longer exists, or exists as another
 // incarnation, is skipped. Seal is idempotent, so recovery may repeat it.
 func (s *Store) Seal(ctx context.Context, seals []Seal) error {
-	for len(seals) > 0 {
-		n := min(len(seals), maxSealsPerRequest)
-		r := &request{kind: opSeal, seals: seals[:n], done: make(chan struct{})}
+	err := submitChunked(ctx, s, seals, func(part []Seal) *request { return &request{kind: opSeal, seals: part} })
+	if err != nil {
+		return fmt.Errorf("seal %d streams: %w", len(seals), err)
+	}
+	return nil
+}
+
+// submitChunked submits items in requests of at most maxSealsPerRequest
+// streams each; a request that fails stops the rest.
+func submitChunked[T any](ctx context.Context, s *Store, items []T, newRequest func([]T) *request) error {
+	for len(items) > 0 {
+		n := min(len(items), maxSealsPerRequest)
+		r := newRequest(items[:n])
+		r.done = make(chan struct{})
 		if err := s.submit(ctx, r); err != nil {
-			return fmt.Errorf("seal %d streams: %w", n, err)
+			return err
 		}
-		seals = seals[n:]
+		items = items[n:]
 	}
 	return nil
 }
@@ -74,13 +85,9 @@ type Retain struct {
 // the background and the history tier drops or rewrites its segments. A
 // first seq never moves back; a retain for another incarnation is skipped.
 func (s *Store) Retain(ctx context.Context, retains []Retain) error {
-	for len(retains) > 0 {
-		n := min(len(retains), maxSealsPerRequest)
-		r := &request{kind: opRetain, retains: retains[:n], done: make(chan struct{})}
-		if err := s.submit(ctx, r); err != nil {
-			return fmt.Errorf("apply retention to %d streams: %w", n, err)
-		}
-		retains = retains[n:]
+	err := submitChunked(ctx, s, retains, func(part []Retain) *request { return &request{kind: opRetain, retains: part} })
+	if err != nil {
+		return fmt.Errorf("apply retention to %d streams: %w", len(retains), err)
 	}
 	return nil
 }
@@ -97,9 +104,7 @@ func (g *stage) retain(r *request) error {
 			continue
 		}
 		kept := st.lastSeq + 1 - first
-		if st.count > 0 {
-			st.bytes = min(st.bytes, uint64(float64(st.bytes)*float64(kept)/float64(st.count)))
-		}
+		st.bytes = min(st.bytes, uint64(scaleBytes(st.bytes, st.count, kept)))
 		st.count = kept
 		st.firstSeq = first
 		g.markDirty(st, "")

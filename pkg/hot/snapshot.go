@@ -40,11 +40,24 @@ func (x Extent) HotCount() uint64 {
 
 // HotBytes estimates the bytes of the hot events from the stream's average
 // event size.
-func (x Extent) HotBytes() uint64 {
-	if x.Count == 0 {
+func (x Extent) HotBytes() uint64 { return uint64(x.BytesFrom(max(x.ColdSeq+1, x.FirstSeq))) }
+
+// BytesFrom estimates, from the stream's average event size, the bytes of
+// its events from seq first to its tail.
+func (x Extent) BytesFrom(first uint64) float64 {
+	if first > x.LastSeq {
 		return 0
 	}
-	return uint64(float64(x.Bytes) * float64(x.HotCount()) / float64(x.Count))
+	return scaleBytes(x.Bytes, x.Count, x.LastSeq+1-max(first, x.FirstSeq))
+}
+
+// scaleBytes is the share of bytes (of count events) that n events take at
+// the average event size.
+func scaleBytes(bytes, count, n uint64) float64 {
+	if count == 0 {
+		return 0
+	}
+	return float64(bytes) * float64(n) / float64(count)
 }
 
 func (st *streamState) extent() Extent {
