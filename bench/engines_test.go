@@ -279,6 +279,34 @@ func (e *siltClient) Subscribe(ctx context.Context, stream string, fn func(seq u
 	}, nil
 }
 
+// SubscribeBacklog subscribes to stream from seq 1, counts the events
+// until the caught-up marker, checks they came in seq order without a gap,
+// and ends the subscription.
+func (e *siltClient) SubscribeBacklog(ctx context.Context, stream string) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := e.events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{
+		Project: benchProject, Stream: stream, Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: 1},
+		RawJson: !e.value,
+	}))
+	if err != nil {
+		return 0, err
+	}
+	defer sub.Close()
+	n := 0
+	for sub.Receive() {
+		if sub.Msg().GetCaughtUp() != nil {
+			return n, nil
+		}
+		for _, ev := range sub.Msg().GetBatch().GetEvents() {
+			if n++; ev.GetSeq() != uint64(n) {
+				return n, fmt.Errorf("event %d of %s has seq %d", n, stream, ev.GetSeq())
+			}
+		}
+	}
+	return n, fmt.Errorf("subscription ended before caught up: %w", sub.Err())
+}
+
 func (e *siltEngine) Close() {
 	e.cancel()
 	if err := <-e.served; err != nil && !errors.Is(err, context.Canceled) {

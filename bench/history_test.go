@@ -390,6 +390,30 @@ func BenchmarkHistory(b *testing.B) {
 		})
 	}
 
+	// Catch-up by Subscribe: every stream from seq 1 until the caught-up
+	// marker, uncompressed; the server streams batches of 1,000 while the
+	// client decodes, so the two overlap where a Read loop takes turns.
+	b.Run(fmt.Sprintf("op=catchup-subscribe/gzip=false/ids=%s", ids), func(b *testing.B) {
+		f := cold(b)
+		c := newSiltClient(f.e.srv.Addr(), httpProto()+"-identity", false)
+		defer c.httpc.CloseIdleConnections()
+		ctx := context.Background()
+		b.ResetTimer()
+		cpu := startCPU()
+		for range b.N {
+			for k, s := range f.data.streams {
+				got, err := c.SubscribeBacklog(ctx, s)
+				if err != nil {
+					b.Fatal(readFailure(err))
+				}
+				if got != f.data.counts[k] {
+					b.Fatalf("subscribe delivered %d events of %s before caught up, want %d", got, s, f.data.counts[k])
+				}
+			}
+		}
+		reportRate(b, b.N*f.data.events, cpu)
+	})
+
 	// Time to first event: a Read of firstEventLimit events from a random
 	// seq of a random stream, all cold. One op is one Read; its latency is
 	// from the call to the response (a Read is unary, so its first event

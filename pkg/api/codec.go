@@ -20,11 +20,13 @@ type vtMessage interface {
 // Codec is the binary protobuf codec of the handlers (and of Go clients
 // that want it): vtprotobuf's generated code for silt.v1 messages, protobuf-go
 // for the rest. An AppendRequest of 1,000 events decodes 1.5× and a Read page
-// encodes 3× faster than through reflection.
+// encodes 3× faster than through reflection; Go clients decode Read pages
+// and Subscribe batches with it too.
 //
 // vtprotobuf does not check that strings are UTF-8, which proto3 requires
-// and protobuf-go enforces; Unmarshal checks every string of an
-// AppendRequest itself, so stored events can always be encoded again.
+// and protobuf-go enforces; Unmarshal checks every string of the messages it
+// decodes with vtprotobuf itself, so stored events can always be encoded
+// again and a client never sees a string protobuf-go would refuse.
 type Codec struct{}
 
 // Name implements connect.Codec.
@@ -51,20 +53,37 @@ func (Codec) Unmarshal(b []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("unmarshal into %T: not a proto.Message", v)
 	}
-	a, ok := v.(*siltv1.AppendRequest)
-	if !ok {
+	valid := utf8Check(v)
+	vm, ok := v.(vtMessage)
+	if valid == nil || !ok {
 		return proto.Unmarshal(b, m)
 	}
-	proto.Reset(a)
-	if err := a.UnmarshalVT(b); err != nil {
+	proto.Reset(m)
+	if err := vm.UnmarshalVT(b); err != nil {
 		// vtprotobuf rejects some input protobuf-go accepts (a known field
 		// with another wire type is an unknown field to protobuf-go);
 		// protobuf-go decides, so both codecs accept the same bytes.
-		proto.Reset(a)
-		return proto.Unmarshal(b, a)
+		proto.Reset(m)
+		return proto.Unmarshal(b, m)
 	}
-	if !appendRequestUTF8(a) {
+	if !valid() {
 		return errInvalidUTF8
+	}
+	return nil
+}
+
+// utf8Check returns the UTF-8 check of the messages the codec decodes with
+// vtprotobuf, the large ones: an AppendRequest on the server, a Read page
+// or a Subscribe batch in a Go client. It returns nil for every other
+// message, which protobuf-go decodes.
+func utf8Check(v any) func() bool {
+	switch m := v.(type) {
+	case *siltv1.AppendRequest:
+		return func() bool { return appendRequestUTF8(m) }
+	case *siltv1.ReadResponse:
+		return func() bool { return eventsUTF8(m.GetEvents()) }
+	case *siltv1.SubscribeResponse:
+		return func() bool { return eventsUTF8(m.GetBatch().GetEvents()) }
 	}
 	return nil
 }
@@ -80,6 +99,31 @@ func appendRequestUTF8(a *siltv1.AppendRequest) bool {
 	for _, e := range a.GetEvents() {
 		if !utf8.ValidString(e.GetId()) || !utf8.ValidString(e.GetType()) || !utf8.ValidString(e.GetSource()) ||
 			!utf8.ValidString(e.GetSubject()) || !utf8.ValidString(e.GetContentType()) {
+			return false
+		}
+		for k, v := range e.GetAttributes() {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return false
+			}
+		}
+		for k := range e.GetMetrics() {
+			if !utf8.ValidString(k) {
+				return false
+			}
+		}
+		if d := e.GetData(); d != nil && !valueUTF8(d, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// eventsUTF8 reports whether every string in evs is valid UTF-8.
+func eventsUTF8(evs []*siltv1.Event) bool {
+	for _, e := range evs {
+		if !utf8.ValidString(e.GetProject()) || !utf8.ValidString(e.GetStream()) || !utf8.ValidString(e.GetId()) ||
+			!utf8.ValidString(e.GetType()) || !utf8.ValidString(e.GetSource()) || !utf8.ValidString(e.GetSubject()) ||
+			!utf8.ValidString(e.GetContentType()) {
 			return false
 		}
 		for k, v := range e.GetAttributes() {

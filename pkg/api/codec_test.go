@@ -2,9 +2,11 @@ package api
 
 import (
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 )
@@ -86,31 +88,118 @@ func FuzzCodecAppendRequest(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte{0x0a, 0x02, 0xff, 0xfe})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		want := new(siltv1.AppendRequest)
-		werr := proto.Unmarshal(in, want)
-		got := new(siltv1.AppendRequest)
-		gerr := Codec{}.Unmarshal(in, got)
-		if werr == nil && gerr != nil {
-			t.Fatalf("protobuf-go accepts %x, codec says %v", in, gerr)
-		}
-		if gerr == nil && werr != nil {
-			return
-		}
-		if werr == nil && !proto.Equal(withoutUnknown(t, got), withoutUnknown(t, want)) {
-			t.Fatalf("codec decoded %v, protobuf-go %v", got, want)
-		}
+		checkLikeProtobufGo(t, in, func() *siltv1.AppendRequest { return new(siltv1.AppendRequest) })
 	})
 }
 
-// withoutUnknown returns a copy of m without unknown fields.
-func withoutUnknown(t *testing.T, m *siltv1.AppendRequest) *siltv1.AppendRequest {
+// FuzzCodecReadResponse is FuzzCodecAppendRequest for what a Go client
+// decodes: a Read page.
+func FuzzCodecReadResponse(f *testing.F) {
+	b, _ := proto.Marshal(sampleReadResponse())
+	f.Add(b)
+	f.Add([]byte{0x0a, 0x04, 0x22, 0x02, 0xc3, 0x28})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkLikeProtobufGo(t, in, func() *siltv1.ReadResponse { return new(siltv1.ReadResponse) })
+	})
+}
+
+// FuzzCodecSubscribeResponse is FuzzCodecAppendRequest for a Subscribe
+// message.
+func FuzzCodecSubscribeResponse(f *testing.F) {
+	b, _ := proto.Marshal(&siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_Batch{
+		Batch: &siltv1.EventBatch{Events: sampleReadResponse().GetEvents()}}})
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkLikeProtobufGo(t, in, func() *siltv1.SubscribeResponse { return new(siltv1.SubscribeResponse) })
+	})
+}
+
+// checkLikeProtobufGo decodes in with the codec and with protobuf-go and
+// fails unless the codec accepts whatever protobuf-go accepts and decodes it
+// to the same message up to unknown fields.
+func checkLikeProtobufGo[M proto.Message](t *testing.T, in []byte, newM func() M) {
+	want := newM()
+	werr := proto.Unmarshal(in, want)
+	got := newM()
+	gerr := Codec{}.Unmarshal(in, got)
+	if werr == nil && gerr != nil {
+		t.Fatalf("protobuf-go accepts %x, codec says %v", in, gerr)
+	}
+	if gerr == nil && werr != nil {
+		return
+	}
+	if werr == nil && !proto.Equal(withoutUnknown(t, got, newM()), withoutUnknown(t, want, newM())) {
+		t.Fatalf("codec decoded %v, protobuf-go %v", got, want)
+	}
+}
+
+// withoutUnknown returns m decoded again into out without unknown fields.
+func withoutUnknown[M proto.Message](t *testing.T, m, out M) M {
 	b, err := proto.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := new(siltv1.AppendRequest)
 	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, out); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// sampleReadResponse is a Read page with every kind of field set.
+func sampleReadResponse() *siltv1.ReadResponse {
+	data, _ := structpb.NewValue(map[string]any{"user": "u1", "tags": []any{"a", 2.0}})
+	now := timestamppb.New(time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC))
+	return &siltv1.ReadResponse{
+		NextSeq: 3, LastSeq: 9, FirstSeq: 1,
+		Events: []*siltv1.Event{
+			{Project: "acme", Stream: "orders/1", Seq: 1, Id: "i", Type: "t", Source: "s", Subject: "x", Time: now, IngestTime: now,
+				Attributes: map[string]string{"a": "b"}, Metrics: map[string]float64{"m": 2}, Payload: &siltv1.Event_Data{Data: data},
+				ContentType: "application/json"},
+			{Project: "acme", Stream: "orders/1", Seq: 2, Id: "j", Type: "b", IngestTime: now,
+				Payload: &siltv1.Event_BinaryData{BinaryData: []byte{1, 2}}, ContentType: "application/octet-stream"},
+		},
+	}
+}
+
+func TestCodec_ReadResponse_RoundTripsAndRejectsInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	want := sampleReadResponse()
+	b, err := Codec{}.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &siltv1.ReadResponse{Events: []*siltv1.Event{{Type: "stale"}}, UpToDate: true}
+	if err := (Codec{}).Unmarshal(b, got); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got, want) {
+		t.Fatalf("round trip: got %v, want %v", got, want)
+	}
+	for name, mut := range map[string]func(r *siltv1.ReadResponse){
+		"type":          func(r *siltv1.ReadResponse) { r.Events[1].Type = "a\xff" },
+		"attribute key": func(r *siltv1.ReadResponse) { r.Events[0].Attributes["\xc3"] = "v" },
+		"metric key":    func(r *siltv1.ReadResponse) { r.Events[0].Metrics["\xc3"] = 1 },
+		"data string": func(r *siltv1.ReadResponse) {
+			r.Events[0].Payload = &siltv1.Event_Data{Data: structpb.NewStringValue("\xff")}
+		},
+		"content type":    func(r *siltv1.ReadResponse) { r.Events[1].ContentType = "\xfe" },
+		"stream of event": func(r *siltv1.ReadResponse) { r.Events[0].Stream = "\xff" },
+	} {
+		r := sampleReadResponse()
+		mut(r)
+		b, err := r.MarshalVT()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (Codec{}).Unmarshal(b, new(siltv1.ReadResponse)); err == nil {
+			t.Errorf("%s: invalid UTF-8 accepted", name)
+		}
+		s := &siltv1.SubscribeResponse{Message: &siltv1.SubscribeResponse_Batch{Batch: &siltv1.EventBatch{Events: r.Events}}}
+		if b, err = s.MarshalVT(); err != nil {
+			t.Fatal(err)
+		}
+		if err := (Codec{}).Unmarshal(b, new(siltv1.SubscribeResponse)); err == nil {
+			t.Errorf("%s: invalid UTF-8 accepted in a Subscribe batch", name)
+		}
+	}
 }
