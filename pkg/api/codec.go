@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -53,6 +55,9 @@ func (Codec) Unmarshal(b []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("unmarshal into %T: not a proto.Message", v)
 	}
+	if a, ok := v.(*siltv1.AppendRequest); ok {
+		return unmarshalAppend(b, a)
+	}
 	valid := utf8Check(v)
 	vm, ok := v.(vtMessage)
 	if valid == nil || !ok {
@@ -72,14 +77,36 @@ func (Codec) Unmarshal(b []byte, v any) error {
 	return nil
 }
 
-// utf8Check returns the UTF-8 check of the messages the codec decodes with
-// vtprotobuf, the large ones: an AppendRequest on the server, a Read page
-// or a Subscribe batch in a Go client. It returns nil for every other
-// message, which protobuf-go decodes.
+// unmarshalAppend decodes an AppendRequest without copying its strings and
+// bytes one by one: they point into one private copy of b (connect reuses
+// b's buffer once the handler has it). The event fields therefore keep that
+// whole copy alive as long as any of them lives; the store copies events
+// into its own blocks, and the names a store may keep (project, stream,
+// producer id) are cloned here.
+func unmarshalAppend(b []byte, a *siltv1.AppendRequest) error {
+	proto.Reset(a)
+	if err := a.UnmarshalVTUnsafe(bytes.Clone(b)); err != nil {
+		// vtprotobuf rejects some input protobuf-go accepts (a known field
+		// with another wire type is an unknown field to protobuf-go);
+		// protobuf-go decides, so both codecs accept the same bytes.
+		proto.Reset(a)
+		return proto.Unmarshal(b, a)
+	}
+	a.Project, a.Stream = strings.Clone(a.Project), strings.Clone(a.Stream)
+	if p := a.GetProducer(); p != nil {
+		p.Id = strings.Clone(p.Id)
+	}
+	if !appendRequestUTF8(a) {
+		return errInvalidUTF8
+	}
+	return nil
+}
+
+// utf8Check returns the UTF-8 check of the messages a Go client decodes
+// with vtprotobuf, the large ones: a Read page or a Subscribe batch. It
+// returns nil for every other message, which protobuf-go decodes.
 func utf8Check(v any) func() bool {
 	switch m := v.(type) {
-	case *siltv1.AppendRequest:
-		return func() bool { return appendRequestUTF8(m) }
 	case *siltv1.ReadResponse:
 		return func() bool { return eventsUTF8(m.GetEvents()) }
 	case *siltv1.SubscribeResponse:

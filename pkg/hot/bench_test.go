@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func benchmarkAppend(b *testing.B, s *Store, batch, clients, streams int) {
 	b.SetBytes(int64(batch * len(evs[0].Data)))
 	b.SetParallelism((clients + 1) / 2) // GOMAXPROCS is 2 on the target machine
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		stream := fmt.Sprintf("s%d", next.Add(1)%int64(streams))
 		for pb.Next() {
@@ -68,6 +69,19 @@ func benchmarkAppend(b *testing.B, s *Store, batch, clients, streams int) {
 		}
 	})
 	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "events/s")
+	// CPU of the whole process (callers, committer, Badger, kernel work
+	// such as msync's writeback) per event: the store's share of the
+	// end-to-end benchmarks' CPU budget (docs/benchmarks.md, "CPU floors").
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N*batch), "cpu-ns/event")
+}
+
+// processCPU is the process's user + system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkAppendBatch100(b *testing.B) {
