@@ -83,7 +83,28 @@ func recordLen(e *event.Event, id string) int {
 // appendRecord appends uvarint(len(record)) and e's record, with id in place
 // of e.ID, to dst.
 func appendRecord(dst []byte, e *event.Event, id string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(recordLen(e, id)))
+	// The length goes first but is known last: write the record after room
+	// for a 2-byte length (records of 128 B to 16 KiB, the usual case), then
+	// move it if its length takes another size. This walks the maps once.
+	start := len(dst)
+	dst = append(dst, 0, 0)
+	dst = appendRecordBody(dst, e, id)
+	n := uint64(len(dst) - start - 2)
+	switch h := uvarintLen(n); {
+	case h == 2:
+	case h < 2:
+		copy(dst[start+1:], dst[start+2:])
+		dst = dst[:len(dst)-1]
+	default:
+		dst = append(dst, make([]byte, h-2)...)
+		copy(dst[start+h:], dst[start+2:len(dst)-(h-2)])
+	}
+	binary.PutUvarint(dst[start:], n)
+	return dst
+}
+
+// appendRecordBody appends e's record without its length prefix.
+func appendRecordBody(dst []byte, e *event.Event, id string) []byte {
 	var flags byte
 	if !e.Time.IsZero() {
 		flags |= flagHasTime

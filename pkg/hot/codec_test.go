@@ -36,7 +36,10 @@ func encodeTestBlock(h blockHeader, evs []event.Event) []byte {
 
 func TestCodec_DecodeBlock_RoundTrip(t *testing.T) {
 	t.Parallel()
-	evs := sampleEvents()
+	// Records whose length prefix takes 1, 2 and 3 bytes.
+	evs := append(sampleEvents(),
+		event.Event{ID: "id-5", Data: bytes.Repeat([]byte("x"), 200), Attributes: map[string]string{"k": "v"}},
+		event.Event{ID: "id-6", Data: bytes.Repeat([]byte("y"), 20000), Metrics: map[string]float64{"m": 1}})
 	h := blockHeader{FirstSeq: 41, Count: uint64(len(evs)), IngestTime: time.Date(2026, 1, 1, 0, 0, 0, 7, time.UTC), ContentType: "application/json"}
 	b := encodeTestBlock(h, evs)
 	gotH, got, err := decodeBlock(b)
