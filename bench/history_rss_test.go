@@ -245,10 +245,12 @@ type siltChild struct {
 // startSiltChild starts bin serve on 127.0.0.1 (a port the kernel picks,
 // read from the "silt serving" log line) with data in dir: no fsync before
 // acks and no background rotation.
-func startSiltChild(tb testing.TB, bin, dir string) *siltChild {
+// Later flags in extra override those.
+func startSiltChild(tb testing.TB, bin, dir string, extra ...string) *siltChild {
 	tb.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir,
-		"--sync=false", "--rotate-after", "0", "--hot-max-bytes", "0", "--log-format", "json")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir,
+		"--sync=false", "--rotate-after", "0", "--hot-max-bytes", "0", "--log-format", "json"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)
