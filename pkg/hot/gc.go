@@ -26,9 +26,12 @@ func (s *Store) runValueLogGC() {
 		case <-s.stopGC:
 			return
 		case <-tick.C:
+		case <-s.gcNow:
 		}
 		for {
+			s.gcMu.Lock()
 			err := s.db.RunValueLogGC(valueLogGCRatio)
+			s.gcMu.Unlock()
 			if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
 				break
 			}

@@ -55,6 +55,10 @@ type Options struct {
 	// valueThreshold overrides Badger's ValueThreshold; benchmarks use it to
 	// measure blocks stored in the LSM tree. Zero means badgerValueThreshold.
 	valueThreshold int64
+	// valueLogFileSize overrides the size of a value-log file (and so how
+	// many trimmed bytes make a reclaim); tests use small ones. Zero means
+	// badgerValueLogFileSize.
+	valueLogFileSize int64
 }
 
 // DefaultOptions returns the options the server uses: durable acks and
@@ -100,6 +104,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.valueThreshold == 0 {
 		o.valueThreshold = badgerValueThreshold
+	}
+	if o.valueLogFileSize == 0 {
+		o.valueLogFileSize = badgerValueLogFileSize
 	}
 	return o
 }

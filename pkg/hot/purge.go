@@ -19,11 +19,15 @@ func (s *Store) purgeStep() {
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	n := 0
+	var freed int64
 	for _, space := range []byte{spaceBlock, spaceTime, spaceProducer} {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(space, id)})
 		var keys [][]byte
 		for it.Rewind(); it.Valid() && n+len(keys) < purgeChunk; it.Next() {
 			keys = append(keys, it.Item().KeyCopy(nil))
+			if space == spaceBlock {
+				freed += it.Item().ValueSize()
+			}
 		}
 		it.Close()
 		for _, k := range keys {
@@ -48,6 +52,7 @@ func (s *Store) purgeStep() {
 	if done {
 		s.purges = s.purges[1:]
 	}
+	s.freed(freed)
 }
 
 // purgeFailed logs a purge error and leaves the id for the next Open.

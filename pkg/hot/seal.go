@@ -134,8 +134,10 @@ func (s *Store) trimStep() {
 	defer txn.Discard()
 	var keys [][]byte
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceBlock, t.id)})
+	var trimmed int64
 	for it.Rewind(); it.Valid() && len(keys) < trimChunk && blockKeyLastSeq(it.Item().Key()) <= t.upTo; it.Next() {
 		keys = append(keys, it.Item().KeyCopy(nil))
+		trimmed += it.Item().ValueSize()
 	}
 	it.Close()
 	it = txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, t.id)})
@@ -164,6 +166,7 @@ func (s *Store) trimStep() {
 	if len(keys) < trimChunk {
 		s.trims = s.trims[1:]
 	}
+	s.freed(trimmed)
 }
 
 // trimFailed logs a trim error and leaves the range for the next Open.

@@ -28,6 +28,9 @@ const (
 	maxBlockBytes = 256 << 10
 	// maxRecordBytes is the largest encoded event; larger ones are ErrTooLarge.
 	maxRecordBytes = 1 << 20
+	// badgerValueLogFileSize is the size of one value-log file, the unit in
+	// which the GC frees space (Badger's default is 1 GiB).
+	badgerValueLogFileSize = 128 << 20
 )
 
 // txnBudget is how much of Badger's transaction limit one of our
@@ -61,6 +64,10 @@ type Store struct {
 	// stopGC stops the value-log GC goroutine; gcDone is closed when it has.
 	stopGC chan struct{}
 	gcDone chan struct{}
+	// gcNow wakes the GC goroutine early (after a reclaim); gcMu keeps a
+	// GC pass and a reclaim apart.
+	gcNow chan struct{}
+	gcMu  sync.Mutex
 
 	// mu protects closed. Senders on queue and readers hold it shared while
 	// they check closed and send (or register in readers); Close holds it
@@ -79,6 +86,9 @@ type Store struct {
 	purges []uint64
 	// trims lists sealed ranges whose hot blocks are still in Badger.
 	trims []trim
+	// trimmedBytes counts the block bytes trimmed or purged since the last
+	// reclaim (reclaim.go).
+	trimmedBytes int64
 	// groups counts committed groups.
 	groups uint64
 	// broken, once set, fails every request: the cache could not be rebuilt.
@@ -104,6 +114,7 @@ func Open(opts Options) (*Store, error) {
 		WithDetectConflicts(false).
 		WithMemTableSize(badgerMemTableSize).
 		WithValueThreshold(opts.valueThreshold).
+		WithValueLogFileSize(opts.valueLogFileSize).
 		WithNumVersionsToKeep(1).
 		WithMetricsEnabled(false)
 	db, err := badger.Open(bopts)
@@ -118,6 +129,7 @@ func Open(opts Options) (*Store, error) {
 		done:   make(chan struct{}),
 		stopGC: make(chan struct{}),
 		gcDone: make(chan struct{}),
+		gcNow:  make(chan struct{}, 1),
 	}
 	if err := s.loadCache(); err != nil {
 		return nil, errors.Join(err, db.Close())
