@@ -251,6 +251,11 @@ func startSiltChild(tb testing.TB, bin, dir string, extra ...string) *siltChild 
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir,
 		"--sync=false", "--rotate-after", "0", "--hot-max-bytes", "0", "--log-format", "json"}, extra...)
 	cmd := exec.Command(bin, args...)
+	// SILT_BENCH_CHILD_GOMEMLIMIT sets the child's GOMEMLIMIT (Go's soft
+	// memory limit), as an operator running Silt in a container would.
+	if lim := os.Getenv("SILT_BENCH_CHILD_GOMEMLIMIT"); lim != "" {
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+lim)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -263,9 +268,18 @@ func startSiltChild(tb testing.TB, bin, dir string, extra ...string) *siltChild 
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		var logf io.Writer = io.Discard
+		// SILT_BENCH_CHILD_LOG names a file that gets the child's whole log.
+		if path := os.Getenv("SILT_BENCH_CHILD_LOG"); path != "" {
+			if f, err := os.Create(path); err == nil {
+				defer f.Close()
+				logf = f
+			}
+		}
 		for sc.Scan() {
 			line := sc.Bytes()
 			c.keep(string(line))
+			_, _ = fmt.Fprintf(logf, "%s\n", line)
 			var m struct{ Msg, Addr string }
 			if bytes.Contains(line, []byte("silt serving")) && json.Unmarshal(line, &m) == nil && m.Msg == "silt serving" {
 				select {

@@ -28,7 +28,8 @@ const (
 // arrive at a steady SILT_BENCH_STREAM_RATE events/s (4 clients, batches
 // of 1,000, durable acks) while the background rotator seals them into
 // Parquet under the server's default thresholds (--rotate-after 1m,
-// --hot-max-bytes 256 MiB), until every event is in a segment. Memory is
+// --hot-max-bytes 256 MiB; SILT_BENCH_STREAM_HOT_MAX sets another size in
+// bytes), until every event is in a segment. Memory is
 // sampled every 10 ms from the start; VmHWM is read at the end. Where
 // BenchmarkHistoryRotateRSS asks how much one rotation of N hot events
 // costs, this asks whether a server that rotates as it ingests stays
@@ -36,13 +37,14 @@ const (
 func BenchmarkHistoryStreamRSS(b *testing.B) {
 	n := envCount(b, "SILT_BENCH_STREAM_EVENTS", defaultStreamEvents)
 	rate := envCount(b, "SILT_BENCH_STREAM_RATE", defaultStreamRate)
+	hotMax := envCount(b, "SILT_BENCH_STREAM_HOT_MAX", 256<<20)
 	bin := buildSilt(b)
-	b.Run(fmt.Sprintf("events=%d/rate=%d", n, rate), func(b *testing.B) {
+	b.Run(fmt.Sprintf("events=%d/rate=%d/hot-max-MiB=%d", n, rate, hotMax>>20), func(b *testing.B) {
 		b.StopTimer()
 		for range b.N {
 			dir := b.TempDir()
 			child := startSiltChild(b, bin, dir, "--sync=true", "--rotate-after", "1m",
-				"--hot-max-bytes", strconv.Itoa(256<<20), "--history-interval", "0")
+				"--hot-max-bytes", strconv.Itoa(hotMax), "--history-interval", "0")
 			c := newSiltClient(child.addr, httpProto(), false)
 			pid := child.cmd.Process.Pid
 			stop := sampleMem(pid)

@@ -23,7 +23,8 @@ import (
 // flushes every memtable, compacts L0 into L1 (counting the garbage) and
 // drops the key. It refuses other writes while it runs, which is why the
 // committer, the only other writer, runs it between groups, and gcMu keeps
-// the GC's rewrites out of its way.
+// the GC's rewrites out of its way. Appends wait while it runs: 10–30 ms
+// in BenchmarkHistoryStreamRSS, 360 ms for the first one of a run.
 
 // reclaimKey is the marker DropPrefix drops; nothing else uses it.
 var reclaimKey = []byte{spaceSystem, 'r', 'e', 'c', 'l', 'a', 'i', 'm'}
@@ -39,16 +40,19 @@ func (s *Store) freed(n int64) {
 // reclaim flushes and compacts so that trimmed blocks count as garbage,
 // then wakes the value-log GC.
 func (s *Store) reclaim() {
+	// A GC pass may be rewriting a file, which takes a while; the committer
+	// does not wait for it but tries again after its next trim.
+	if !s.gcMu.TryLock() {
+		return
+	}
+	defer s.gcMu.Unlock()
 	s.trimmedBytes = 0
 	start := time.Now()
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(reclaimKey, nil) }); err != nil {
 		s.log.Warn("hot: reclaim value log: write marker", "err", err)
 		return
 	}
-	s.gcMu.Lock()
-	err := s.db.DropPrefix(reclaimKey)
-	s.gcMu.Unlock()
-	if err != nil {
+	if err := s.db.DropPrefix(reclaimKey); err != nil {
 		s.log.Warn("hot: reclaim value log: flush and compact", "err", fmt.Errorf("drop marker: %w", err))
 		return
 	}
