@@ -124,21 +124,8 @@ func appendRequestUTF8(a *siltv1.AppendRequest) bool {
 		return false
 	}
 	for _, e := range a.GetEvents() {
-		if !utf8.ValidString(e.GetId()) || !utf8.ValidString(e.GetType()) || !utf8.ValidString(e.GetSource()) ||
-			!utf8.ValidString(e.GetSubject()) || !utf8.ValidString(e.GetContentType()) {
-			return false
-		}
-		for k, v := range e.GetAttributes() {
-			if !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return false
-			}
-		}
-		for k := range e.GetMetrics() {
-			if !utf8.ValidString(k) {
-				return false
-			}
-		}
-		if d := e.GetData(); d != nil && !valueUTF8(d, 0) {
+		if !stringsUTF8(e.GetId(), e.GetType(), e.GetSource(), e.GetSubject(), e.GetContentType()) ||
+			!fieldsUTF8(e.GetAttributes(), e.GetMetrics(), e.GetData()) {
 			return false
 		}
 	}
@@ -148,26 +135,38 @@ func appendRequestUTF8(a *siltv1.AppendRequest) bool {
 // eventsUTF8 reports whether every string in evs is valid UTF-8.
 func eventsUTF8(evs []*siltv1.Event) bool {
 	for _, e := range evs {
-		if !utf8.ValidString(e.GetProject()) || !utf8.ValidString(e.GetStream()) || !utf8.ValidString(e.GetId()) ||
-			!utf8.ValidString(e.GetType()) || !utf8.ValidString(e.GetSource()) || !utf8.ValidString(e.GetSubject()) ||
-			!utf8.ValidString(e.GetContentType()) {
-			return false
-		}
-		for k, v := range e.GetAttributes() {
-			if !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return false
-			}
-		}
-		for k := range e.GetMetrics() {
-			if !utf8.ValidString(k) {
-				return false
-			}
-		}
-		if d := e.GetData(); d != nil && !valueUTF8(d, 0) {
+		if !stringsUTF8(e.GetProject(), e.GetStream(), e.GetId(), e.GetType(), e.GetSource(), e.GetSubject(), e.GetContentType()) ||
+			!fieldsUTF8(e.GetAttributes(), e.GetMetrics(), e.GetData()) {
 			return false
 		}
 	}
 	return true
+}
+
+// stringsUTF8 reports whether every one of ss is valid UTF-8.
+func stringsUTF8(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldsUTF8 reports whether an event's attribute keys and values, metric
+// keys and JSON data (nil if it has none) are valid UTF-8.
+func fieldsUTF8(attributes map[string]string, metrics map[string]float64, data *structpb.Value) bool {
+	for k, v := range attributes {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	for k := range metrics {
+		if !utf8.ValidString(k) {
+			return false
+		}
+	}
+	return data == nil || valueUTF8(data, 0)
 }
 
 // valueUTF8 reports whether every string and key in v is valid UTF-8.
