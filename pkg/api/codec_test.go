@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -104,6 +105,7 @@ func FuzzCodecReadResponse(f *testing.F) {
 	b, _ := proto.Marshal(sampleReadResponse())
 	f.Add(b)
 	f.Add([]byte{0x0a, 0x04, 0x22, 0x02, 0xc3, 0x28})
+	f.Add(malformedMetricEntry())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkLikeProtobufGo(t, in, func() *siltv1.ReadResponse { return new(siltv1.ReadResponse) })
 	})
@@ -134,9 +136,75 @@ func checkLikeProtobufGo[M proto.Message](t *testing.T, in []byte, newM func() M
 	if gerr == nil && werr != nil {
 		return
 	}
-	if werr == nil && !proto.Equal(withoutUnknown(t, got, newM()), withoutUnknown(t, want, newM())) {
+	if werr != nil {
+		return
+	}
+	g, w := withoutUnknown(t, got, newM()), withoutUnknown(t, want, newM())
+	if proto.Equal(g, w) {
+		return
+	}
+	// The one known difference: vtprotobuf does not check the wire type of
+	// a map entry's value, so a value sent with the wrong type decodes to
+	// something where protobuf-go skips it and keeps the zero value. No
+	// encoder writes such entries; the keys must still agree.
+	zeroMapValues(g.ProtoReflect())
+	zeroMapValues(w.ProtoReflect())
+	if !proto.Equal(g, w) {
 		t.Fatalf("codec decoded %v, protobuf-go %v", got, want)
 	}
+}
+
+// zeroMapValues sets the value of every entry of every map in m, at any
+// depth, to its zero value, keeping the keys.
+func zeroMapValues(m protoreflect.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			mp := v.Map()
+			zero := fd.MapValue().Default()
+			mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				if fd.MapValue().Message() != nil {
+					zeroMapValues(mv.Message())
+				} else {
+					mp.Set(k, zero)
+				}
+				return true
+			})
+		case fd.IsList() && fd.Message() != nil:
+			for i := range v.List().Len() {
+				zeroMapValues(v.List().Get(i).Message())
+			}
+		case fd.Message() != nil:
+			zeroMapValues(v.Message())
+		}
+		return true
+	})
+}
+
+// TestCodec_MapValueOfWrongWireType pins the difference checkLikeProtobufGo
+// allows: a metrics entry whose value comes as bytes instead of a double.
+func TestCodec_MapValueOfWrongWireType(t *testing.T) {
+	t.Parallel()
+	in := malformedMetricEntry()
+	got, want := new(siltv1.ReadResponse), new(siltv1.ReadResponse)
+	if err := (Codec{}).Unmarshal(in, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.Unmarshal(in, want); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.GetEvents()[0].GetMetrics()["m"]; !ok || want.GetEvents()[0].GetMetrics()["m"] != 0 {
+		t.Fatalf("codec %v, protobuf-go %v", got, want)
+	}
+	checkLikeProtobufGo(t, in, func() *siltv1.ReadResponse { return new(siltv1.ReadResponse) })
+}
+
+// malformedMetricEntry is a ReadResponse with one event whose metrics map
+// has key "m" and a value of wire type 2 (bytes) instead of 1 (64-bit).
+func malformedMetricEntry() []byte {
+	entry := []byte{0x0a, 0x01, 'm', 0x12, 0x09, 0, 0, 0, 0, 0, 0xf0, 0x3f, '0', '0'}
+	ev := append([]byte{0x5a, byte(len(entry))}, entry...)
+	return append([]byte{0x0a, byte(len(ev))}, ev...)
 }
 
 // withoutUnknown returns m decoded again into out without unknown fields.

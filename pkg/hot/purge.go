@@ -26,7 +26,7 @@ func (s *Store) purgeStep() {
 		for it.Rewind(); it.Valid() && n+len(keys) < purgeChunk; it.Next() {
 			keys = append(keys, it.Item().KeyCopy(nil))
 			if space == spaceBlock {
-				freed += it.Item().ValueSize()
+				freed += s.valueLogBytes(it.Item())
 			}
 		}
 		it.Close()

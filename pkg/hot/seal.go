@@ -137,7 +137,7 @@ func (s *Store) trimStep() {
 	var trimmed int64
 	for it.Rewind(); it.Valid() && len(keys) < trimChunk && blockKeyLastSeq(it.Item().Key()) <= t.upTo; it.Next() {
 		keys = append(keys, it.Item().KeyCopy(nil))
-		trimmed += it.Item().ValueSize()
+		trimmed += s.valueLogBytes(it.Item())
 	}
 	it.Close()
 	it = txn.NewIterator(badger.IteratorOptions{Prefix: idPrefix(spaceTime, t.id)})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/skl"
@@ -91,8 +92,13 @@ type Store struct {
 	trimmedBytes int64
 	// groups counts committed groups.
 	groups uint64
-	// broken, once set, fails every request: the cache could not be rebuilt.
+	// broken, once set, fails every request: the cache could not be rebuilt,
+	// or Badger's memory state is unsafe (see reclaim).
 	broken error
+	// unusable, once set, fails every read too: Badger's memory state is not
+	// safe to read. Atomic, not under mu: senders hold mu while they wait
+	// for room in the committer's queue.
+	unusable atomic.Pointer[error]
 }
 
 // nameKey names a stream.
@@ -187,6 +193,9 @@ func (s *Store) beginRead() error {
 	defer s.mu.RUnlock()
 	if s.closed {
 		return event.ErrClosed
+	}
+	if err := s.unusable.Load(); err != nil {
+		return *err
 	}
 	s.readers.Add(1)
 	return nil
