@@ -29,6 +29,11 @@ type vtMessage interface {
 // and protobuf-go enforces; Unmarshal checks every string of the messages it
 // decodes with vtprotobuf itself, so stored events can always be encoded
 // again and a client never sees a string protobuf-go would refuse.
+//
+// Malformed input can still decode differently: vtprotobuf skips some bad
+// unknown fields protobuf-go rejects, and does not check the wire type of a
+// map entry's value (protobuf-go skips such a value and keeps the zero). No
+// encoder writes either; what the server decodes still passes validation.
 type Codec struct{}
 
 // Name implements connect.Codec.
