@@ -126,9 +126,10 @@ func TestRecover_CrashBetweenPublishAndManifest(t *testing.T) {
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("unlisted segment still on disk after recovery: %v", err)
 	}
-	checkEvents(t, "acme", "s", 1, readAll(t, tr.hist, "acme", "s", 1000, 0))
-	if got := len(readAll(t, tr.hist, "acme", "s", 1000, 0)); got != 50 {
-		t.Fatalf("read %d events, want 50", got)
+	got := readAll(t, tr.hist, "acme", "s", 1000, 0)
+	checkEvents(t, "acme", "s", 1, got)
+	if len(got) != 50 {
+		t.Fatalf("read %d events, want 50", len(got))
 	}
 }
 

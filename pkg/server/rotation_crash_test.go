@@ -22,9 +22,8 @@ import (
 
 // TestServer_SIGKILL_DuringRotation kills a server process again and again
 // while it appends, rotates hot events into segments and compacts them,
-// restarts it each
-// time and checks that every acknowledged event is readable exactly once,
-// in order, with its content, across both tiers.
+// restarts it each time and checks that every acknowledged event is
+// readable exactly once, in order, with its content, across both tiers.
 func TestServer_SIGKILL_DuringRotation(t *testing.T) {
 	skipUnderRace(t)
 	t.Parallel()
