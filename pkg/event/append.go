@@ -14,7 +14,12 @@ type Producer struct {
 type AppendRequest struct {
 	Project string
 	Stream  string
-	Events  []Event
+	// Events are the events to append, or nil when Packed carries them.
+	Events []Event
+	// Packed carries the events already encoded (package record), in place
+	// of Events: the API's fast Append decoder writes them straight from the
+	// wire. A store treats both forms alike.
+	Packed []PackedEvent
 	// Producer, when set, makes the append idempotent and fenced.
 	Producer *Producer
 	// ExpectedLastSeq, when set, commits only if the stream's last seq is exactly it.
@@ -22,6 +27,18 @@ type AppendRequest struct {
 	// AutoCreate creates the stream with default settings when it does not exist.
 	AutoCreate bool
 }
+
+// PackedEvent is an appended event encoded by package record: its record
+// body's flags byte and everything after the id. The store inserts the id,
+// a ULID when ID is empty.
+type PackedEvent struct {
+	ID    string
+	Flags byte
+	Tail  []byte
+}
+
+// Len is the number of events, in whichever form req carries them.
+func (req *AppendRequest) Len() int { return len(req.Events) + len(req.Packed) }
 
 // AppendResult is what an acknowledged append reports.
 type AppendResult struct {

@@ -49,45 +49,63 @@ func (s *Store) Append(ctx context.Context, req event.AppendRequest) (event.Appe
 	return r.result, nil
 }
 
-// prepareAppend encodes req's events into block-sized chunks.
+// prepareAppend encodes req's events (or copies its packed ones) into
+// block-sized chunks.
 func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
-	if len(req.Events) == 0 {
+	n := req.Len()
+	if n == 0 {
 		return nil, errors.New("no events")
+	}
+	if req.Events != nil && req.Packed != nil {
+		return nil, errors.New("both events and packed events")
 	}
 	if req.Producer != nil && req.Producer.ID == "" {
 		return nil, errors.New("producer without an id")
 	}
-	a := &preparedAppend{count: len(req.Events), autoCreate: req.AutoCreate, expectedLastSeq: req.ExpectedLastSeq}
+	a := &preparedAppend{count: n, autoCreate: req.AutoCreate, expectedLastSeq: req.ExpectedLastSeq}
 	if req.Producer != nil {
 		p := *req.Producer
 		a.producer = &p
 	}
-	size := 0
+	const idRoom = 40 // room for a ULID and the length prefix
+	size := n * idRoom
 	for i := range req.Events {
-		size += recordLen(&req.Events[i], "") + 40 // room for a ULID and the length prefix
+		size += recordLen(&req.Events[i], "")
+	}
+	for i := range req.Packed {
+		size += 1 + len(req.Packed[i].Tail) + len(req.Packed[i].ID)
 	}
 	buf := make([]byte, 0, size)
-	start, n := 0, 0
-	for i := range req.Events {
-		e := &req.Events[i]
-		id := e.ID
-		if id == "" {
-			id = ulid.Make().String()
-		}
+	start, inChunk := 0, 0
+	for i := range n {
 		before := len(buf)
-		buf = appendRecord(buf, e, id)
+		if req.Packed != nil {
+			p := &req.Packed[i]
+			buf = appendPacked(buf, p, eventID(p.ID))
+		} else {
+			e := &req.Events[i]
+			buf = appendRecord(buf, e, eventID(e.ID))
+		}
 		if len(buf)-before > maxRecordBytes {
 			return nil, fmt.Errorf("event %d is %d bytes encoded, over %d: %w", i, len(buf)-before, maxRecordBytes, ErrTooLarge)
 		}
-		if n > 0 && len(buf)-start > maxBlockBytes {
-			a.chunks = append(a.chunks, chunk{count: n, records: buf[start:before:before]})
-			start, n = before, 0
+		if inChunk > 0 && len(buf)-start > maxBlockBytes {
+			a.chunks = append(a.chunks, chunk{count: inChunk, records: buf[start:before:before]})
+			start, inChunk = before, 0
 		}
-		n++
+		inChunk++
 	}
-	a.chunks = append(a.chunks, chunk{count: n, records: buf[start:]})
+	a.chunks = append(a.chunks, chunk{count: inChunk, records: buf[start:]})
 	a.bytes = len(buf)
 	return a, nil
+}
+
+// eventID is id, or a new ULID when the client gave none.
+func eventID(id string) string {
+	if id == "" {
+		return ulid.Make().String()
+	}
+	return id
 }
 
 // append stages an Append: checks, then blocks and time index into the

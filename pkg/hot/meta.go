@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // metaVersion 2 added coldSeq; version 1 values read with coldSeq 0.
@@ -83,30 +84,30 @@ func encodeMeta(st *streamState) []byte {
 
 // decodeMeta decodes a metadata value into a state without producers.
 func decodeMeta(project, name string, b []byte) (*streamState, error) {
-	d := decoder{b: b}
-	version := d.byte1()
-	if d.err == nil && version != 1 && version != metaVersion {
+	d := record.NewDecoder(b)
+	version := d.Byte()
+	if d.Err() == nil && version != 1 && version != metaVersion {
 		return nil, fmt.Errorf("decode stream meta: %w: version %d", errCorrupt, version)
 	}
 	st := &streamState{project: project, name: name}
-	st.id = d.uvarint()
-	st.settings.ContentType = d.str()
-	st.settings.RetentionMaxAge = time.Duration(d.varint())
-	st.settings.RetentionMaxBytes = d.uvarint()
-	st.createTime = d.time()
-	st.updateTime = d.time()
-	st.firstSeq = d.uvarint()
-	st.lastSeq = d.uvarint()
-	st.count = d.uvarint()
-	st.bytes = d.uvarint()
+	st.id = d.Uvarint()
+	st.settings.ContentType = d.Str()
+	st.settings.RetentionMaxAge = time.Duration(d.Varint())
+	st.settings.RetentionMaxBytes = d.Uvarint()
+	st.createTime = d.Time()
+	st.updateTime = d.Time()
+	st.firstSeq = d.Uvarint()
+	st.lastSeq = d.Uvarint()
+	st.count = d.Uvarint()
+	st.bytes = d.Uvarint()
 	if version >= 2 {
-		st.coldSeq = d.uvarint()
+		st.coldSeq = d.Uvarint()
 	}
-	if d.byte1() == 1 {
-		st.lastIngest = d.time()
+	if d.Byte() == 1 {
+		st.lastIngest = d.Time()
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode stream meta: %w", d.err)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("decode stream meta: %w", d.Err())
 	}
 	return st, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // ProducerHistory is how many of a producer's most recent batches keep their
@@ -98,22 +99,22 @@ const maxProducerValueLen = 1 + 3*binary.MaxVarintLen64 + ProducerHistory*5*bina
 
 // decodeProducer decodes a producer-state value.
 func decodeProducer(b []byte) (*producerState, error) {
-	d := decoder{b: b}
-	if v := d.byte1(); d.err == nil && v != producerVersion {
+	d := record.NewDecoder(b)
+	if v := d.Byte(); d.Err() == nil && v != producerVersion {
 		return nil, fmt.Errorf("decode producer state: %w: version %d", errCorrupt, v)
 	}
-	ps := &producerState{epoch: d.uvarint(), next: d.uvarint()}
-	n := d.count(5)
+	ps := &producerState{epoch: d.Uvarint(), next: d.Uvarint()}
+	n := d.Count(5)
 	for range n {
 		var r producerBatch
-		r.seq = d.uvarint()
-		r.result.FirstSeq = d.uvarint()
-		r.result.LastSeq = d.uvarint()
-		r.result.IngestTime = d.time()
+		r.seq = d.Uvarint()
+		r.result.FirstSeq = d.Uvarint()
+		r.result.LastSeq = d.Uvarint()
+		r.result.IngestTime = d.Time()
 		ps.recent = append(ps.recent, r)
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode producer state: %w", d.err)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("decode producer state: %w", d.Err())
 	}
 	return ps, nil
 }

@@ -1,0 +1,22 @@
+// Package record is the compact binary encoding of one event that the hot
+// store keeps inside its blocks, and the primitives it is built from.
+//
+// It is a package of its own so that two writers share one definition: the
+// hot store encodes events it is handed as [event.Event]s, and the API's
+// fast Append decoder writes records straight from the request's wire bytes
+// ([Fields], [AppendTail]), so an appended event is encoded once and never
+// becomes Go maps on the server.
+//
+// # Record body
+//
+//	flags        byte (bit 0, FlagHasTime: Time is set)
+//	id, type, source, subject   string
+//	time         varint unix seconds, uvarint nanoseconds (only with FlagHasTime)
+//	attributes   uvarint n, n × (key string, value string)
+//	metrics      uvarint n, n × (key string, 8 bytes little-endian float64 bits)
+//	contentType  string ("" means the block's)
+//	data         string
+//
+// A string is uvarint(len) followed by the bytes. The body's length prefix,
+// seq and ingest time belong to the enclosing block (package hot).
+package record
