@@ -60,7 +60,10 @@ func (Codec) Unmarshal(b []byte, v any) error {
 	if !ok {
 		return fmt.Errorf("unmarshal into %T: not a proto.Message", v)
 	}
-	if a, ok := v.(*siltv1.AppendRequest); ok {
+	switch a := v.(type) {
+	case *appendMessage:
+		return unmarshalAppendMessage(b, a)
+	case *siltv1.AppendRequest:
 		return unmarshalAppend(b, a)
 	}
 	valid := utf8Check(v)
@@ -105,6 +108,24 @@ func unmarshalAppend(b []byte, a *siltv1.AppendRequest) error {
 		return errInvalidUTF8
 	}
 	return nil
+}
+
+// unmarshalAppendMessage decodes an Append on the server: packed by the
+// fast path when it takes b, else as unmarshalAppend does.
+func unmarshalAppendMessage(b []byte, m *appendMessage) error {
+	if req, ok := parseAppend(b); ok {
+		m.packed = &req
+		m.AppendRequest = &siltv1.AppendRequest{Project: req.Project, Stream: req.Stream}
+		if p := req.Producer; p != nil {
+			m.AppendRequest.Producer = &siltv1.Producer{Id: p.ID, Epoch: p.Epoch, Seq: p.Seq}
+		}
+		return nil
+	}
+	m.packed = nil
+	if m.AppendRequest == nil {
+		m.AppendRequest = new(siltv1.AppendRequest)
+	}
+	return unmarshalAppend(b, m.AppendRequest)
 }
 
 // utf8Check returns the UTF-8 check of the messages a Go client decodes

@@ -13,9 +13,25 @@ import (
 // defaultReadLimit is Read's page size when the request names none.
 const defaultReadLimit = 100
 
-// Append implements silt.v1.EventService.
+// Append implements silt.v1.EventService. The server routes Append to
+// appendAny instead (Handlers), which takes the fast path's packed events
+// too; this is the same for a message decoded the general way.
 func (s *Service) Append(ctx context.Context, req *connect.Request[siltv1.AppendRequest]) (*connect.Response[siltv1.AppendResponse], error) {
-	m := req.Msg
+	return s.appendDecoded(ctx, req.Msg)
+}
+
+// appendAny serves Append with either form of request.
+func (s *Service) appendAny(ctx context.Context, req *connect.Request[appendMessage]) (*connect.Response[siltv1.AppendResponse], error) {
+	if p := req.Msg.packed; p != nil {
+		ar := *p
+		ar.AutoCreate = s.opts.AutoCreate
+		return s.commitAppend(ctx, ar)
+	}
+	return s.appendDecoded(ctx, req.Msg.AppendRequest)
+}
+
+// appendDecoded serves an Append decoded into the generated message.
+func (s *Service) appendDecoded(ctx context.Context, m *siltv1.AppendRequest) (*connect.Response[siltv1.AppendResponse], error) {
 	events := make([]event.Event, len(m.GetEvents()))
 	for i, in := range m.GetEvents() {
 		e, err := eventFromInput(in)
@@ -34,6 +50,11 @@ func (s *Service) Append(ctx context.Context, req *connect.Request[siltv1.Append
 	if p := m.GetProducer(); p != nil {
 		ar.Producer = &event.Producer{ID: p.GetId(), Epoch: p.GetEpoch(), Seq: p.GetSeq()}
 	}
+	return s.commitAppend(ctx, ar)
+}
+
+// commitAppend appends ar to the log and reports where it landed.
+func (s *Service) commitAppend(ctx context.Context, ar event.AppendRequest) (*connect.Response[siltv1.AppendResponse], error) {
 	res, err := s.log.Append(ctx, ar)
 	if err != nil {
 		return nil, s.code(err)

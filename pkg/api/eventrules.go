@@ -17,7 +17,7 @@ import (
 
 // projectName is the silt.v1.project_name rule:
 // ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
-func projectName(s string) bool {
+func projectName[S text](s S) bool {
 	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
@@ -31,7 +31,7 @@ func projectName(s string) bool {
 
 // streamName is the silt.v1.stream_name rule: at most 256 characters,
 // ^[A-Za-z0-9_][A-Za-z0-9_.:-]*(/[A-Za-z0-9_][A-Za-z0-9_.:-]*)*$
-func streamName(s string) bool {
+func streamName[S text](s S) bool {
 	if len(s) == 0 || len(s) > 256 {
 		return false
 	}
@@ -88,7 +88,7 @@ func eventInputValid(e *siltv1.EventInput) bool {
 }
 
 // printableASCII: ^[\x21-\x7e]*$ with a length in [minLen, maxLen].
-func printableASCII(s string, minLen, maxLen int) bool {
+func printableASCII[S text](s S, minLen, maxLen int) bool {
 	if len(s) < minLen || len(s) > maxLen {
 		return false
 	}
@@ -101,7 +101,7 @@ func printableASCII(s string, minLen, maxLen int) bool {
 }
 
 // eventType: ^[A-Za-z0-9][A-Za-z0-9._:/-]*$, 1 to 256 characters.
-func eventType(s string) bool {
+func eventType[S text](s S) bool {
 	if len(s) == 0 || len(s) > 256 || !alnum(s[0]) {
 		return false
 	}
@@ -114,7 +114,7 @@ func eventType(s string) bool {
 }
 
 // mapKey: ^[A-Za-z_][A-Za-z0-9_.-]*$, 1 to 128 characters.
-func mapKey(s string) bool {
+func mapKey[S text](s S) bool {
 	if len(s) == 0 || len(s) > 128 || (!letter(s[0]) && s[0] != '_') {
 		return false
 	}
@@ -125,6 +125,9 @@ func mapKey(s string) bool {
 	}
 	return true
 }
+
+// text is what the rules take: a string, or wire bytes of one.
+type text interface{ ~string | ~[]byte }
 
 func letter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 

@@ -57,6 +57,16 @@ func BenchmarkWireFloor(b *testing.B) {
 		reportPerEvent(b, batch)
 	})
 
+	b.Run(fmt.Sprintf("append/server-parse-packed/batch=%d", batch), func(b *testing.B) {
+		for range b.N {
+			req, ok := parseAppend(body)
+			if !ok || len(req.Packed) != batch {
+				b.Fatal("the fast path declined the sample request")
+			}
+		}
+		reportPerEvent(b, batch)
+	})
+
 	stored := floorStored(in, page)
 	b.Run(fmt.Sprintf("read/server-encode/page=%d", page), func(b *testing.B) {
 		for range b.N {

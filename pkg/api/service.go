@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
 )
 
@@ -69,12 +70,30 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	path, h := siltv1connect.NewStreamServiceHandler(s, opts...)
 	out[path] = h
 	path, h = siltv1connect.NewEventServiceHandler(s, opts...)
-	out[path] = h
+	out[path] = routeAppend(h, connect.NewUnaryHandler(
+		siltv1connect.EventServiceAppendProcedure,
+		s.appendAny,
+		connect.WithSchema(siltv1.File_silt_v1_event_service_proto.Services().ByName("EventService").Methods().ByName("Append")),
+		connect.WithRequestInitializer(initAppendMessage),
+		connect.WithHandlerOptions(opts...),
+	))
 	if s.opts.History != nil {
 		path, h = siltv1connect.NewAdminServiceHandler(s, opts...)
 		out[path] = h
 	}
 	return out, nil
+}
+
+// routeAppend serves Append with appendHandler and every other procedure of
+// the service with h.
+func routeAppend(h, appendHandler http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == siltv1connect.EventServiceAppendProcedure {
+			appendHandler.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // code maps an error of a store to a Connect error.

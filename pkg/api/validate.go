@@ -34,6 +34,12 @@ func (i *validateInterceptor) validate(msg any) error {
 	if !ok {
 		return nil
 	}
+	if a, ok := m.(*appendMessage); ok {
+		if a.packed != nil {
+			return nil // parseAppend took it only because it passed the rules
+		}
+		m = a.AppendRequest
+	}
 	if a, ok := m.(*siltv1.AppendRequest); ok && i.appendValid(a) {
 		return nil
 	}

@@ -1,0 +1,390 @@
+package api
+
+import (
+	"encoding/binary"
+	"math"
+	"unicode/utf8"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
+)
+
+// The Append fast path. A binary AppendRequest is parsed straight into the
+// store's record encoding (package record): no EventInput, no Go map, one
+// copy of each event. It takes only the plain encoding that clients send
+// and only input that passes AppendRequest's rules; anything else (an
+// unknown or repeated field, a data Value, a map key given twice, a broken
+// rule, invalid UTF-8) makes it decline, and the general path (generated
+// decoder, eventrules.go, protovalidate) decodes the body and names the
+// problem. FuzzParseAppend checks that whatever it accepts, the general
+// path accepts and stores identically.
+
+// Field numbers of silt.v1.AppendRequest, EventInput, Producer and
+// google.protobuf.Timestamp.
+const (
+	fieldAppendProject         = 1
+	fieldAppendStream          = 2
+	fieldAppendEvents          = 3
+	fieldAppendProducer        = 4
+	fieldAppendExpectedLastSeq = 5
+
+	fieldInputID          = 1
+	fieldInputType        = 2
+	fieldInputSource      = 3
+	fieldInputSubject     = 4
+	fieldInputTime        = 5
+	fieldInputAttributes  = 6
+	fieldInputMetrics     = 7
+	fieldInputData        = 8
+	fieldInputBinaryData  = 9
+	fieldInputContentType = 10
+
+	fieldProducerID    = 1
+	fieldProducerEpoch = 2
+	fieldProducerSeq   = 3
+
+	fieldTimestampSeconds = 1
+	fieldTimestampNanos   = 2
+
+	fieldMapKey   = 1
+	fieldMapValue = 2
+)
+
+// Limits of AppendRequest's rules (proto/silt/v1).
+const (
+	maxAppendEvents  = 10000
+	maxMapEntries    = 64
+	maxAttributeLen  = 4096 // runes
+	maxSourceLen     = 1024 // runes, also subject
+	maxContentType   = 256  // runes
+	maxIDLen         = 256
+	maxBinaryDataLen = 1 << 20
+)
+
+// zeroTimeSeconds is time.Time{}.Unix(): a Timestamp at that instant means
+// "no time" to the general path (eventFromInput checks IsZero).
+const zeroTimeSeconds = -62135596800
+
+// parseAppend decodes the binary AppendRequest b into req with packed
+// events. ok is false when the fast path declines b (see above); req is
+// then meaningless. Nothing in req aliases b.
+func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
+	var (
+		p              appendParser
+		project        []byte
+		stream         []byte
+		seen           uint8 // bit per singular field of AppendRequest
+		expectedLast   uint64
+		hasProducer    bool
+		producerFields producerWire
+	)
+	p.buf = make([]byte, 0, len(b)+len(b)/8)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return req, false
+		}
+		b = b[n:]
+		if num != fieldAppendEvents {
+			if num < 1 || num > 5 || seen&(1<<num) != 0 {
+				return req, false
+			}
+			seen |= 1 << num
+		}
+		switch {
+		case num == fieldAppendExpectedLastSeq && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return req, false
+			}
+			expectedLast, b = v, b[n:]
+			continue
+		case typ != protowire.BytesType || num == fieldAppendExpectedLastSeq:
+			return req, false
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return req, false
+		}
+		b = b[n:]
+		switch num {
+		case fieldAppendProject:
+			project = v
+		case fieldAppendStream:
+			stream = v
+		case fieldAppendEvents:
+			if len(p.events) == maxAppendEvents || !p.event(v) {
+				return req, false
+			}
+		case fieldAppendProducer:
+			if !producerFields.parse(v) {
+				return req, false
+			}
+			hasProducer = true
+		}
+	}
+	if !projectName(project) || !streamName(stream) || len(p.events) == 0 {
+		return req, false
+	}
+	req = event.AppendRequest{Project: string(project), Stream: string(stream), Packed: p.events}
+	for i := range p.events {
+		p.events[i].Tail = p.buf[p.tails[i].start:p.tails[i].end:p.tails[i].end]
+	}
+	if seen&(1<<fieldAppendExpectedLastSeq) != 0 {
+		req.ExpectedLastSeq = &expectedLast
+	}
+	if hasProducer {
+		if !printableASCII(producerFields.id, 1, maxIDLen) {
+			return req, false
+		}
+		req.Producer = &event.Producer{ID: string(producerFields.id), Epoch: producerFields.epoch, Seq: producerFields.seq}
+	}
+	return req, true
+}
+
+// appendParser accumulates the packed events of one request.
+type appendParser struct {
+	buf    []byte // every event's record tail, one after another
+	events []event.PackedEvent
+	tails  []span // where each event's tail lies in buf
+	f      record.Fields
+	// attributes and metrics are f's backing arrays, reused by every event.
+	attributes [maxMapEntries]record.Attribute
+	metrics    [maxMapEntries]record.Metric
+}
+
+type span struct{ start, end int }
+
+// event parses one EventInput and packs it.
+func (p *appendParser) event(b []byte) bool {
+	if len(b) > MaxEventBytes {
+		return false
+	}
+	p.f = record.Fields{Attributes: p.attributes[:0], Metrics: p.metrics[:0]}
+	f := &p.f
+	var (
+		id      []byte
+		seen    uint16
+		hasData bool
+	)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		if num < 1 || num > 10 || num == fieldInputData {
+			return false
+		}
+		if num != fieldInputAttributes && num != fieldInputMetrics {
+			if seen&(1<<num) != 0 {
+				return false
+			}
+			seen |= 1 << num
+		}
+		if typ != protowire.BytesType {
+			return false
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		switch num {
+		case fieldInputID:
+			id = v
+		case fieldInputType:
+			f.Type = v
+		case fieldInputSource:
+			f.Source = v
+		case fieldInputSubject:
+			f.Subject = v
+		case fieldInputTime:
+			if !parseTimestamp(v, f) {
+				return false
+			}
+		case fieldInputAttributes:
+			if len(f.Attributes) == maxMapEntries {
+				return false
+			}
+			k, val, ok := mapEntry(v, protowire.BytesType)
+			if !ok || !mapKey(k) || !utf8.Valid(val) || utf8.RuneCount(val) > maxAttributeLen {
+				return false
+			}
+			for _, a := range f.Attributes {
+				if string(a.Key) == string(k) {
+					return false
+				}
+			}
+			f.Attributes = append(f.Attributes, record.Attribute{Key: k, Value: val})
+		case fieldInputMetrics:
+			if len(f.Metrics) == maxMapEntries {
+				return false
+			}
+			k, val, ok := mapEntry(v, protowire.Fixed64Type)
+			if !ok || !mapKey(k) {
+				return false
+			}
+			m := math.Float64frombits(binary.LittleEndian.Uint64(val))
+			if math.IsNaN(m) || math.IsInf(m, 0) {
+				return false
+			}
+			for _, x := range f.Metrics {
+				if string(x.Key) == string(k) {
+					return false
+				}
+			}
+			f.Metrics = append(f.Metrics, record.Metric{Key: k, Value: m})
+		case fieldInputBinaryData:
+			f.Data, hasData = v, true
+		case fieldInputContentType:
+			f.ContentType = v
+		}
+	}
+	if !hasData || len(f.Data) > maxBinaryDataLen ||
+		!printableASCII(id, 0, maxIDLen) || !eventType(f.Type) ||
+		!runesAtMost(f.Source, maxSourceLen) || !runesAtMost(f.Subject, maxSourceLen) ||
+		!runesAtMost(f.ContentType, maxContentType) {
+		return false
+	}
+	if string(f.ContentType) == event.ContentTypeJSON && !validJSON(f.Data) {
+		return false
+	}
+	start := len(p.buf)
+	p.buf = record.AppendTail(p.buf, f)
+	p.tails = append(p.tails, span{start, len(p.buf)})
+	p.events = append(p.events, event.PackedEvent{ID: string(id), Flags: f.Flags()})
+	return true
+}
+
+// runesAtMost reports whether b is valid UTF-8 of at most n code points.
+func runesAtMost(b []byte, n int) bool {
+	return utf8.Valid(b) && (len(b) <= n || utf8.RuneCount(b) <= n)
+}
+
+// parseTimestamp parses a google.protobuf.Timestamp into f's time. It
+// declines nanos outside [0, 1e9) and the instant that means "no time".
+func parseTimestamp(b []byte, f *record.Fields) bool {
+	var seconds, nanos uint64
+	var seen uint8
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || typ != protowire.VarintType || (num != fieldTimestampSeconds && num != fieldTimestampNanos) || seen&(1<<num) != 0 {
+			return false
+		}
+		seen |= 1 << num
+		v, m := protowire.ConsumeVarint(b[n:])
+		if m < 0 {
+			return false
+		}
+		b = b[n+m:]
+		if num == fieldTimestampSeconds {
+			seconds = v
+		} else {
+			nanos = v
+		}
+	}
+	ns := int32(nanos) //nolint:gosec // protobuf's int32 decoding truncates
+	if ns < 0 || ns >= 1e9 || (int64(seconds) == zeroTimeSeconds && ns == 0) {
+		return false
+	}
+	f.HasTime, f.Seconds, f.Nanos = true, int64(seconds), uint32(ns)
+	return true
+}
+
+// mapEntry parses a map entry whose value has wire type valueType. It
+// declines an entry without a key or a value: no valid key is empty, and
+// re-encoded such an entry would be larger than on the wire, which the
+// event size cap counts.
+func mapEntry(b []byte, valueType protowire.Type) (key, val []byte, ok bool) {
+	var seen uint8
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || (num != fieldMapKey && num != fieldMapValue) || seen&(1<<num) != 0 {
+			return nil, nil, false
+		}
+		seen |= 1 << num
+		b = b[n:]
+		switch {
+		case num == fieldMapKey && typ == protowire.BytesType:
+			key, n = protowire.ConsumeBytes(b)
+		case num == fieldMapValue && typ == valueType && typ == protowire.BytesType:
+			val, n = protowire.ConsumeBytes(b)
+		case num == fieldMapValue && typ == valueType && typ == protowire.Fixed64Type:
+			if len(b) < 8 {
+				return nil, nil, false
+			}
+			val, n = b[:8], 8
+		default:
+			return nil, nil, false
+		}
+		if n < 0 {
+			return nil, nil, false
+		}
+		b = b[n:]
+	}
+	return key, val, seen == 1<<fieldMapKey|1<<fieldMapValue
+}
+
+// producerWire is a parsed silt.v1.Producer.
+type producerWire struct {
+	id         []byte
+	epoch, seq uint64
+}
+
+func (pw *producerWire) parse(b []byte) bool {
+	var seen uint8
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || num < 1 || num > 3 || seen&(1<<num) != 0 {
+			return false
+		}
+		seen |= 1 << num
+		b = b[n:]
+		if num == fieldProducerID {
+			if typ != protowire.BytesType {
+				return false
+			}
+			pw.id, n = protowire.ConsumeBytes(b)
+		} else {
+			if typ != protowire.VarintType {
+				return false
+			}
+			var v uint64
+			v, n = protowire.ConsumeVarint(b)
+			if num == fieldProducerEpoch {
+				pw.epoch = v
+			} else {
+				pw.seq = v
+			}
+		}
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// appendMessage is Append's request as the server decodes it: the generated
+// message, whose ProtoReflect it promotes so that codecs and interceptors
+// treat it as one, and, when the fast path took a binary body, the request
+// already packed for the store (the message then holds only the project,
+// stream and producer, for interceptors to read).
+type appendMessage struct {
+	*siltv1.AppendRequest
+	packed *event.AppendRequest
+}
+
+// initAppendMessage gives every appendMessage its generated message before
+// a codec decodes into it.
+func initAppendMessage(_ connect.Spec, msg any) error {
+	if m, ok := msg.(*appendMessage); ok && m.AppendRequest == nil {
+		m.AppendRequest = new(siltv1.AppendRequest)
+	}
+	return nil
+}
