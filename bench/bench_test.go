@@ -78,7 +78,7 @@ func newStream(b *testing.B, e engine) string {
 // their next (clients=1 is one producer; clients=4 shows what pipelining
 // several producers through the group commit adds).
 func BenchmarkAppendBatch(b *testing.B) {
-	for _, c := range []struct{ size, clients int }{{100, 1}, {1000, 1}, {1000, 4}} {
+	for _, c := range []struct{ size, clients int }{{100, 1}, {1000, 1}, {1000, 4}, {1000, 16}} {
 		b.Run(fmt.Sprintf("size=%d/clients=%d", c.size, c.clients), func(b *testing.B) {
 			forEngine(b, func(b *testing.B, e engine) {
 				ctx := context.Background()
