@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/binary"
 	"math"
+	"slices"
+	"sync"
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
@@ -70,9 +72,10 @@ const (
 const zeroTimeSeconds = -62135596800
 
 // parseAppend decodes the binary AppendRequest b into req with packed
-// events. ok is false when the fast path declines b (see above); req is
-// then meaningless. Nothing in req aliases b.
-func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
+// events, whose tails it writes into buf (from its start, growing it as
+// needed) and returns as tails. ok is false when the fast path declines b
+// (see above); req is then meaningless. Nothing in req aliases b.
+func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool) {
 	var (
 		p              appendParser
 		project        []byte
@@ -82,16 +85,16 @@ func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
 		hasProducer    bool
 		producerFields producerWire
 	)
-	p.buf = make([]byte, 0, len(b)+len(b)/8)
+	p.buf = slices.Grow(buf[:0], len(b)+len(b)/8)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return req, false
+			return req, p.buf, false
 		}
 		b = b[n:]
 		if num != fieldAppendEvents {
 			if num < 1 || num > 5 || seen&(1<<num) != 0 {
-				return req, false
+				return req, p.buf, false
 			}
 			seen |= 1 << num
 		}
@@ -99,16 +102,16 @@ func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
 		case num == fieldAppendExpectedLastSeq && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
-				return req, false
+				return req, p.buf, false
 			}
 			expectedLast, b = v, b[n:]
 			continue
 		case typ != protowire.BytesType || num == fieldAppendExpectedLastSeq:
-			return req, false
+			return req, p.buf, false
 		}
 		v, n := protowire.ConsumeBytes(b)
 		if n < 0 {
-			return req, false
+			return req, p.buf, false
 		}
 		b = b[n:]
 		switch num {
@@ -118,17 +121,17 @@ func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
 			stream = v
 		case fieldAppendEvents:
 			if len(p.events) == maxAppendEvents || !p.event(v) {
-				return req, false
+				return req, p.buf, false
 			}
 		case fieldAppendProducer:
 			if !producerFields.parse(v) {
-				return req, false
+				return req, p.buf, false
 			}
 			hasProducer = true
 		}
 	}
 	if !projectName(project) || !streamName(stream) || len(p.events) == 0 {
-		return req, false
+		return req, p.buf, false
 	}
 	req = event.AppendRequest{Project: string(project), Stream: string(stream), Packed: p.events}
 	for i := range p.events {
@@ -139,11 +142,11 @@ func parseAppend(b []byte) (req event.AppendRequest, ok bool) {
 	}
 	if hasProducer {
 		if !printableASCII(producerFields.id, 1, maxIDLen) {
-			return req, false
+			return req, p.buf, false
 		}
 		req.Producer = &event.Producer{ID: string(producerFields.id), Epoch: producerFields.epoch, Seq: producerFields.seq}
 	}
-	return req, true
+	return req, p.buf, true
 }
 
 // appendParser accumulates the packed events of one request.
@@ -378,6 +381,26 @@ func (pw *producerWire) parse(b []byte) bool {
 type appendMessage struct {
 	*siltv1.AppendRequest
 	packed *event.AppendRequest
+	// tails holds packed's record tails; release recycles it.
+	tails *[]byte
+}
+
+// tailBufs recycles the buffers parseAppend writes record tails into.
+var tailBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxRecycledTails is the largest buffer tailBufs keeps.
+const maxRecycledTails = 8 << 20
+
+// release recycles m's tail buffer once the store is done with the packed
+// events (the store copies them; see event.AppendRequest).
+func (m *appendMessage) release() {
+	if m.tails == nil {
+		return
+	}
+	if cap(*m.tails) <= maxRecycledTails {
+		tailBufs.Put(m.tails)
+	}
+	m.tails, m.packed = nil, nil
 }
 
 // initAppendMessage gives every appendMessage its generated message before

@@ -50,11 +50,11 @@ func TestParseAppend_TakesWhatClientsSend(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkParseAppend(t, b)
-		got, ok := parseAppend(b)
+		got, _, ok := parseAppend(b, nil)
 		if !ok {
 			t.Fatalf("sample %d: fast path declined %v", i, req)
 		}
-		want, _ := parseAppend(b)
+		want, _, _ := parseAppend(b, nil)
 		clear(b) // connect reuses the body's buffer: nothing may alias it
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("sample %d: packed request changed with the body", i)
@@ -89,7 +89,7 @@ func TestParseAppend_DeclinesWhatItDoesNotCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := parseAppend(b); ok {
+		if _, _, ok := parseAppend(b, nil); ok {
 			t.Errorf("%s: fast path took it", name)
 		}
 	}
@@ -103,7 +103,7 @@ func TestParseAppend_DeclinesWhatItDoesNotCheck(t *testing.T) {
 		"duplicate key":    eventWithAttributes("k", "k"),
 		"value-less entry": eventWithEntry(protowire.AppendString(protowire.AppendTag(nil, fieldMapKey, protowire.BytesType), "k")),
 	} {
-		if _, ok := parseAppend(append(bytes.Clone(b), extra...)); ok {
+		if _, _, ok := parseAppend(append(bytes.Clone(b), extra...), nil); ok {
 			t.Errorf("%s: fast path took it", name)
 		}
 	}
@@ -150,7 +150,7 @@ var testValidator = sync.OnceValues(newValidateInterceptor)
 // would reject it or store something else.
 func checkParseAppend(t *testing.T, b []byte) {
 	t.Helper()
-	fast, ok := parseAppend(b)
+	fast, _, ok := parseAppend(b, nil)
 	if !ok {
 		return
 	}

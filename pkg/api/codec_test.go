@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -274,6 +275,36 @@ func TestCodec_ReadResponse_RoundTripsAndRejectsInvalidUTF8(t *testing.T) {
 		}
 		if err := (Codec{}).Unmarshal(b, new(siltv1.SubscribeResponse)); err == nil {
 			t.Errorf("%s: invalid UTF-8 accepted in a Subscribe batch", name)
+		}
+	}
+}
+
+// TestCodec_MarshalAppend: MarshalAppend appends an encoding of the message
+// (map order aside, Marshal's bytes) after what dst holds, for vtprotobuf
+// messages and the rest alike.
+func TestCodec_MarshalAppend(t *testing.T) {
+	t.Parallel()
+	for _, m := range []proto.Message{sampleAppend(), sampleReadResponse(), structpb.NewStringValue("not vtprotobuf")} {
+		want, err := Codec{}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := []byte("prefix")
+		for _, dst := range [][]byte{nil, bytes.Clone(prefix), append(make([]byte, 0, 1<<16), prefix...)} {
+			got, err := Codec{}.MarshalAppend(dst, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dst) > 0 && !bytes.Equal(got[:len(prefix)], prefix) {
+				t.Errorf("%T: prefix overwritten", m)
+			}
+			if len(got)-len(dst) != len(want) {
+				t.Errorf("%T: MarshalAppend wrote %d bytes, Marshal %d", m, len(got)-len(dst), len(want))
+			}
+			back := m.ProtoReflect().New().Interface()
+			if err := proto.Unmarshal(got[len(dst):], back); err != nil || !proto.Equal(back, m) {
+				t.Errorf("%T: what MarshalAppend wrote decodes to %v (%v)", m, back, err)
+			}
 		}
 	}
 }

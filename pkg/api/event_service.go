@@ -25,6 +25,7 @@ func (s *Service) appendAny(ctx context.Context, req *connect.Request[appendMess
 	if p := req.Msg.packed; p != nil {
 		ar := *p
 		ar.AutoCreate = s.opts.AutoCreate
+		defer req.Msg.release()
 		return s.commitAppend(ctx, ar)
 	}
 	return s.appendDecoded(ctx, req.Msg.AppendRequest)

@@ -18,7 +18,8 @@ type AppendRequest struct {
 	Events []Event
 	// Packed carries the events already encoded (package record), in place
 	// of Events: the API's fast Append decoder writes them straight from the
-	// wire. A store treats both forms alike.
+	// wire. A store treats both forms alike, and keeps no reference to the
+	// packed bytes once Append returns (the API reuses their buffer).
 	Packed []PackedEvent
 	// Producer, when set, makes the append idempotent and fenced.
 	Producer *Producer

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -12,8 +14,7 @@ import (
 )
 
 // preparedAppend is an Append with its records already encoded by the
-// caller's goroutine; the committer only adds seqs and ingest time (block
-// headers).
+// caller's goroutine and cut into chunks, one per future block.
 type preparedAppend struct {
 	count           int
 	bytes           int // total encoded record bytes
@@ -21,12 +22,58 @@ type preparedAppend struct {
 	producer        *event.Producer
 	expectedLastSeq *uint64
 	autoCreate      bool
+	// buf holds every chunk; the committer returns it to recordBufs once
+	// the request is done with (committed or rejected).
+	buf *[]byte
 }
 
-// chunk is the records of one future block.
+// chunk is the records of one future block, after headerRoom bytes where
+// the committer writes the block header once it knows the seqs.
 type chunk struct {
-	count   int
-	records []byte
+	count int
+	block []byte // headerRoom bytes, then the records
+}
+
+// headerRoom is the room left before each chunk's records for its block
+// header: enough for any header whose content type has up to 64 bytes. A
+// longer one costs the committer a copy (chunk.withHeader).
+var headerRoom = maxBlockHeaderLen(64)
+
+// records are the chunk's encoded records.
+func (c *chunk) records() []byte { return c.block[headerRoom:] }
+
+// withHeader returns the block: h encoded right before the records, in the
+// room left for it, so the committer copies no event.
+func (c *chunk) withHeader(h blockHeader) []byte {
+	var room [128]byte
+	hdr := appendBlockHeader(room[:0], h)
+	if len(hdr) <= headerRoom {
+		v := c.block[headerRoom-len(hdr):]
+		copy(v, hdr)
+		return v
+	}
+	v := make([]byte, 0, len(hdr)+len(c.block)-headerRoom)
+	return append(append(v, hdr...), c.records()...)
+}
+
+// recordBufs recycles the buffers that prepared appends encode into: an
+// append of 1,000 events needs ~300 KB, which a fresh allocation would zero
+// and fault in every time.
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxRecycledBuf is the largest buffer recordBufs keeps.
+const maxRecycledBuf = 8 << 20
+
+// release returns a's buffer for reuse; a must not be used afterwards.
+func (a *preparedAppend) release() {
+	if a == nil || a.buf == nil {
+		return
+	}
+	if cap(*a.buf) <= maxRecycledBuf {
+		*a.buf = (*a.buf)[:0]
+		recordBufs.Put(a.buf)
+	}
+	a.buf, a.chunks = nil, nil
 }
 
 // Append appends req.Events to a stream, all or none, and returns their seq
@@ -68,14 +115,19 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 		a.producer = &p
 	}
 	const idRoom = 40 // room for a ULID and the length prefix
-	size := n * idRoom
+	size := n*idRoom + headerRoom*(1+n/64)
 	for i := range req.Events {
 		size += recordLen(&req.Events[i], "")
 	}
 	for i := range req.Packed {
 		size += 1 + len(req.Packed[i].Tail) + len(req.Packed[i].ID)
 	}
-	buf := make([]byte, 0, size)
+	a.buf = recordBufs.Get().(*[]byte)
+	buf := slices.Grow((*a.buf)[:0], size)
+	// Chunks as offsets into buf: buf may move as it grows.
+	type span struct{ start, end, count int }
+	var spans []span
+	buf = append(buf, make([]byte, headerRoom)...)
 	start, inChunk := 0, 0
 	for i := range n {
 		before := len(buf)
@@ -86,17 +138,26 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 			e := &req.Events[i]
 			buf = appendRecord(buf, e, eventID(e.ID))
 		}
-		if len(buf)-before > maxRecordBytes {
-			return nil, fmt.Errorf("event %d is %d bytes encoded, over %d: %w", i, len(buf)-before, maxRecordBytes, ErrTooLarge)
+		recLen := len(buf) - before
+		if recLen > maxRecordBytes {
+			a.release()
+			return nil, fmt.Errorf("event %d is %d bytes encoded, over %d: %w", i, recLen, maxRecordBytes, ErrTooLarge)
 		}
-		if inChunk > 0 && len(buf)-start > maxBlockBytes {
-			a.chunks = append(a.chunks, chunk{count: inChunk, records: buf[start:before:before]})
+		if inChunk > 0 && len(buf)-start-headerRoom > maxBlockBytes {
+			// The record opens the next chunk: move it past that chunk's room.
+			spans = append(spans, span{start, before, inChunk})
+			buf = append(buf, make([]byte, headerRoom)...)
+			copy(buf[before+headerRoom:], buf[before:before+recLen])
 			start, inChunk = before, 0
 		}
 		inChunk++
 	}
-	a.chunks = append(a.chunks, chunk{count: inChunk, records: buf[start:]})
-	a.bytes = len(buf)
+	spans = append(spans, span{start, len(buf), inChunk})
+	for _, sp := range spans {
+		a.chunks = append(a.chunks, chunk{count: sp.count, block: buf[sp.start:sp.end:sp.end]})
+		a.bytes += sp.end - sp.start - headerRoom
+	}
+	*a.buf = buf
 	return a, nil
 }
 
@@ -148,11 +209,10 @@ func (g *stage) append(r *request) error {
 	ingest := maxTime(g.now, st.lastIngest)
 	first := st.lastSeq + 1
 	seq := first
-	for _, c := range a.chunks {
+	for i := range a.chunks {
+		c := &a.chunks[i]
 		h := blockHeader{FirstSeq: seq, Count: uint64(c.count), IngestTime: ingest, ContentType: st.settings.ContentType}
-		v := make([]byte, 0, maxBlockHeaderLen(len(h.ContentType))+len(c.records))
-		v = appendBlockHeader(v, h)
-		v = append(v, c.records...)
+		v := c.withHeader(h)
 		seq += uint64(c.count)
 		if err := g.set(blockKey(st.id, h.LastSeq()), v); err != nil {
 			return err

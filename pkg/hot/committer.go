@@ -178,6 +178,12 @@ const lingerTime = 500 * time.Microsecond
 
 // commitGroup validates, writes, commits and acks one group.
 func (s *Store) commitGroup(group []*request) {
+	// Badger is done with the requests' buffers once Commit has returned.
+	defer func() {
+		for _, r := range group {
+			r.app.release()
+		}
+	}()
 	if s.broken != nil {
 		for _, r := range group {
 			r.err = s.broken
@@ -368,7 +374,7 @@ func (g *stage) estimate(r *request) budget {
 	case opAppend:
 		a := r.app
 		for _, c := range a.chunks {
-			b.size += entrySize(17, maxBlockHeaderLen(256)+len(c.records))
+			b.size += entrySize(17, maxBlockHeaderLen(256)+len(c.records()))
 			b.count++
 		}
 		b.size += entrySize(25, 0)

@@ -1,7 +1,11 @@
 package hot
 
 import (
+	"context"
+	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,5 +88,71 @@ func TestStore_Append_RejectsBothForms(t *testing.T) {
 	}
 	if info, err := s.GetStream(t.Context(), "p", "s"); err != nil || info.LastSeq != 0 {
 		t.Errorf("stream after rejected append: %+v, %v", info, err)
+	}
+}
+
+// TestStore_Append_RecycledBuffersKeepEveryEvent: appends from many
+// goroutines reuse each other's encoding buffers (recordBufs); every event
+// must still read back with its own content, also when blocks carry a
+// content type too long for the header room.
+func TestStore_Append_RecycledBuffersKeepEveryEvent(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	longType := "application/" + strings.Repeat("x", 200)
+	if _, err := s.CreateStream(t.Context(), "p", "long", event.StreamSettings{ContentType: longType}); err != nil {
+		t.Fatal(err)
+	}
+	const writers, rounds = 6, 30
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			stream := fmt.Sprintf("s%d", w)
+			if w == 0 {
+				stream = "long"
+			}
+			for r := range rounds {
+				n := 1 + (r*37+w*11)%900 // some appends span blocks
+				evs := make([]event.Event, n)
+				for i := range evs {
+					evs[i] = event.Event{Type: "t", Data: []byte(fmt.Sprintf("%s/%d/%d/%s", stream, r, i, strings.Repeat("p", (i*13)%400)))}
+				}
+				if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: stream, Events: evs, AutoCreate: true}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for w := range writers {
+		stream := fmt.Sprintf("s%d", w)
+		if w == 0 {
+			stream = "long"
+		}
+		var got []event.Event
+		for from := uint64(1); ; {
+			res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: stream, FromSeq: from, Limit: 10000})
+			got = append(got, res.Events...)
+			if res.UpToDate() {
+				break
+			}
+			from = res.NextSeq
+		}
+		k := 0
+		for r := range rounds {
+			for i := range 1 + (r*37+w*11)%900 {
+				want := fmt.Sprintf("%s/%d/%d/%s", stream, r, i, strings.Repeat("p", (i*13)%400))
+				if k >= len(got) || string(got[k].Data) != want {
+					t.Fatalf("%s event %d: got %.40q, want %.40q", stream, k, got[k].Data, want)
+				}
+				if w == 0 && got[k].ContentType != longType {
+					t.Fatalf("event %d: content type %q", k, got[k].ContentType)
+				}
+				k++
+			}
+		}
+		if k != len(got) {
+			t.Fatalf("%s: %d events read, %d appended", stream, len(got), k)
+		}
 	}
 }
