@@ -328,9 +328,11 @@ func TestStore_Append_TooLarge(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)
 	}
+	// Random bytes: blocks are compressed, and the limit is on what Badger
+	// is handed.
 	many := make([]event.Event, 40)
 	for i := range many {
-		many[i] = event.Event{Data: make([]byte, 512<<10)}
+		many[i] = event.Event{Data: randomBytes(512 << 10)}
 	}
 	_, err = s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: many, AutoCreate: true})
 	if !errors.Is(err, ErrTooLarge) {

@@ -223,12 +223,13 @@ func layoutWrite(b *testing.B, txn *badger.Txn, layout string, seq uint64, recs 
 // layoutRead decodes n events from seq from; both layouts share the seek.
 func layoutRead(b *testing.B, db *badger.DB, from uint64, n int) int {
 	got := 0
+	var scratch []byte
 	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 16, Prefix: idPrefix(spaceBlock, 1)})
 		defer it.Close()
 		for it.Seek(blockKey(1, from)); it.Valid() && got < n; it.Next() {
 			err := it.Item().Value(func(v []byte) error {
-				c, err := openBlock(v)
+				c, err := openBlock(v, &scratch)
 				if err != nil {
 					return err
 				}

@@ -5,24 +5,36 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/record"
 )
 
-// blockVersion is the first byte of every block this package writes.
+// blockVersion is the first byte of a block whose records are stored as
+// they are; blockVersionS2 of one whose records are S2-compressed.
 //
-// Block layout (version 1):
+// Block layout:
 //
-//	version      byte (1)
+//	version      byte (1 or 2)
 //	firstSeq     uvarint
 //	count        uvarint (> 0)
 //	ingestTime   varint unix seconds, uvarint nanoseconds
 //	contentType  string: the type of records that carry none
-//	count times: uvarint(len(record)) record
+//	records      count times uvarint(len(record)) record; with version 2,
+//	             those bytes as one S2 block (github.com/klauspost/compress/s2)
 //
 // Records are package record's bodies. Event i of the block has
 // seq firstSeq+i and the block's ingest time.
-const blockVersion byte = 1
+const (
+	blockVersion   byte = 1
+	blockVersionS2 byte = 2
+)
+
+// maxBlockRecords bounds the records of one block once decompressed: a
+// chunk is cut after the record that passes maxBlockBytes, and a record is
+// at most maxRecordBytes. A compressed block claiming more is corrupt.
+const maxBlockRecords = maxBlockBytes + maxRecordBytes + 16
 
 // errCorrupt is wrapped by every decoding error.
 var errCorrupt = record.ErrCorrupt
@@ -33,6 +45,8 @@ type blockHeader struct {
 	Count       uint64
 	IngestTime  time.Time
 	ContentType string
+	// Compressed says the records that follow are one S2 block.
+	Compressed bool
 }
 
 // LastSeq is the seq of the block's last event.
@@ -40,7 +54,11 @@ func (h blockHeader) LastSeq() uint64 { return h.FirstSeq + h.Count - 1 }
 
 // appendBlockHeader appends h's encoding to dst.
 func appendBlockHeader(dst []byte, h blockHeader) []byte {
-	dst = append(dst, blockVersion)
+	if h.Compressed {
+		dst = append(dst, blockVersionS2)
+	} else {
+		dst = append(dst, blockVersion)
+	}
 	dst = binary.AppendUvarint(dst, h.FirstSeq)
 	dst = binary.AppendUvarint(dst, h.Count)
 	dst = appendTime(dst, h.IngestTime)
@@ -94,11 +112,16 @@ type blockCursor struct {
 }
 
 // openBlock decodes b's header and positions a cursor on its first record.
-func openBlock(b []byte) (*blockCursor, error) {
+// A compressed block's records are decompressed into *scratch (grown as
+// needed), which the cursor then reads; callers reuse one scratch across
+// the blocks they read.
+func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
 	c := &blockCursor{d: record.NewDecoder(b)}
-	if v := c.d.Byte(); c.d.Err() == nil && v != blockVersion {
+	v := c.d.Byte()
+	if c.d.Err() == nil && v != blockVersion && v != blockVersionS2 {
 		return nil, fmt.Errorf("%w: version %d", errCorrupt, v)
 	}
+	c.h.Compressed = v == blockVersionS2
 	c.h.FirstSeq = c.d.Uvarint()
 	c.h.Count = c.d.Uvarint()
 	c.h.IngestTime = c.d.Time()
@@ -108,6 +131,21 @@ func openBlock(b []byte) (*blockCursor, error) {
 	}
 	if c.h.Count == 0 || c.h.FirstSeq == 0 || c.h.FirstSeq+c.h.Count-1 < c.h.FirstSeq {
 		return nil, fmt.Errorf("%w: seq range %d+%d", errCorrupt, c.h.FirstSeq, c.h.Count)
+	}
+	if c.h.Compressed {
+		z := b[len(b)-c.d.Len():]
+		n, err := s2.DecodedLen(z)
+		if err != nil || n > maxBlockRecords {
+			return nil, fmt.Errorf("%w: compressed records of %d bytes (%v)", errCorrupt, n, err)
+		}
+		if cap(*scratch) < n {
+			*scratch = make([]byte, n)
+		}
+		raw, err := s2.Decode((*scratch)[:cap(*scratch)], z)
+		if err != nil {
+			return nil, fmt.Errorf("%w: compressed records: %v", errCorrupt, err)
+		}
+		c.d = record.NewDecoder(raw)
 	}
 	return c, nil
 }
@@ -153,7 +191,8 @@ func (c *blockCursor) finish() error {
 // decodeBlock decodes a whole block. Read uses blockCursor instead; this is
 // for tests and tools.
 func decodeBlock(b []byte) (blockHeader, []event.Event, error) {
-	c, err := openBlock(b)
+	var scratch []byte
+	c, err := openBlock(b, &scratch)
 	if err != nil {
 		return blockHeader{}, nil, err
 	}

@@ -3,10 +3,14 @@ package hot
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/silt-io/silt/pkg/event"
 )
@@ -91,6 +95,7 @@ func TestCodec_DecodeBlock_RejectsGarbage(t *testing.T) {
 func FuzzDecodeBlock(f *testing.F) {
 	f.Add(encodeTestBlock(blockHeader{FirstSeq: 1, Count: 4, IngestTime: time.Unix(1, 2), ContentType: "application/json"}, sampleEvents()))
 	f.Add([]byte{blockVersion, 1, 1, 0, 0, 0, 1, 0})
+	f.Add(encodeCompressedTestBlock(blockHeader{FirstSeq: 1, Count: 4, IngestTime: time.Unix(1, 2), ContentType: "application/json"}, sampleEvents()))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, evs, err := decodeBlock(b)
@@ -112,6 +117,7 @@ func FuzzDecodeBlock(f *testing.F) {
 				}
 			}
 		}
+		h.Compressed = false // re-encoded with the records as they are
 		again := appendBlockHeader(nil, h)
 		for i := range evs {
 			e := evs[i]
@@ -125,4 +131,84 @@ func FuzzDecodeBlock(f *testing.F) {
 			t.Fatalf("re-encoded block does not decode the same: %v", err)
 		}
 	})
+}
+
+// encodeCompressedTestBlock is encodeTestBlock with S2-compressed records.
+func encodeCompressedTestBlock(h blockHeader, evs []event.Event) []byte {
+	var records []byte
+	for i := range evs {
+		records = appendRecord(records, &evs[i], evs[i].ID)
+	}
+	h.Compressed = true
+	return append(appendBlockHeader(nil, h), s2.Encode(nil, records)...)
+}
+
+func TestCodec_CompressedBlock_RoundTrip(t *testing.T) {
+	t.Parallel()
+	evs := sampleEvents()
+	h := blockHeader{FirstSeq: 7, Count: uint64(len(evs)), IngestTime: time.Unix(5, 6).UTC(), ContentType: "application/json"}
+	raw := encodeTestBlock(h, evs)
+	z := encodeCompressedTestBlock(h, evs)
+	if z[0] != blockVersionS2 {
+		t.Fatalf("version byte %d, want %d", z[0], blockVersionS2)
+	}
+	_, want, err := decodeBlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotH, got, err := decodeBlock(z)
+	if err != nil {
+		t.Fatalf("decode compressed block: %v", err)
+	}
+	if !gotH.Compressed || gotH.FirstSeq != 7 || !reflect.DeepEqual(got, want) {
+		t.Errorf("compressed block decodes to %+v %+v\nwant %+v", gotH, got, want)
+	}
+	for name, b := range map[string][]byte{
+		"truncated": z[:len(z)-1],
+		"garbage":   append(bytes.Clone(z[:len(z)-8]), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+		"huge":      append(appendBlockHeader(nil, blockHeader{FirstSeq: 1, Count: 1, Compressed: true}), 0xff, 0xff, 0xff, 0xff, 0x0f),
+	} {
+		if _, _, err := decodeBlock(b); !errors.Is(err, errCorrupt) {
+			t.Errorf("%s: err = %v, want errCorrupt", name, err)
+		}
+	}
+}
+
+// TestStore_Append_CompressesBlocks: a store keeps compressible events in
+// compressed blocks, incompressible ones as they are, and reads both back.
+func TestStore_Append_CompressesBlocks(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	text := make([]event.Event, 500)
+	for i := range text {
+		text[i] = event.Event{Type: "t", ContentType: event.ContentTypeJSON, Data: []byte(fmt.Sprintf(`{"i":%d,"plan":"pro","country":"DE"}`, i))}
+	}
+	noise := []event.Event{{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(100_000)}}
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "text", Events: text, AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "noise", Events: noise, AutoCreate: true})
+	for stream, want := range map[string]bool{"text": true, "noise": false} {
+		x := snapshotExtent(t, s, "p", stream)
+		err := s.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(blockKey(x.ID, x.LastSeq))
+			if err != nil {
+				return err
+			}
+			return item.Value(func(v []byte) error {
+				if got := v[0] == blockVersionS2; got != want {
+					t.Errorf("%s: block compressed = %v, want %v", stream, got, want)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "text", FromSeq: 250, Limit: 1000}).Events
+	if len(got) != 251 || string(got[0].Data) != string(text[249].Data) || string(got[250].Data) != string(text[499].Data) {
+		t.Errorf("read %d events from a compressed block", len(got))
+	}
+	if got := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "noise"}).Events; len(got) != 1 || !bytes.Equal(got[0].Data, noise[0].Data) {
+		t.Errorf("incompressible event does not read back")
+	}
 }

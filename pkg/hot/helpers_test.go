@@ -3,6 +3,7 @@ package hot
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -172,4 +173,13 @@ func (s *Store) streamsSnapshotID(t testing.TB, project, name string) uint64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// randomBytes returns n bytes that do not compress.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rand.Uint32())
+	}
+	return b
 }

@@ -66,6 +66,7 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 	})
 	defer it.Close()
 	size := 0
+	var scratch []byte // decompressed records, reused block after block
 	for it.Seek(blockKey(st.id, start)); it.Valid(); it.Next() {
 		if err := ctx.Err(); err != nil {
 			return event.ReadResult{}, err
@@ -73,7 +74,7 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 		item := it.Item()
 		full := false
 		err := item.Value(func(v []byte) error {
-			c, err := openBlock(v)
+			c, err := openBlock(v, &scratch)
 			if err != nil {
 				return err
 			}
