@@ -394,13 +394,18 @@ const maxRecycledTails = 8 << 20
 // release recycles m's tail buffer once the store is done with the packed
 // events (the store copies them; see event.AppendRequest).
 func (m *appendMessage) release() {
-	if m.tails == nil {
-		return
-	}
-	if cap(*m.tails) <= maxRecycledTails {
-		tailBufs.Put(m.tails)
+	if m.tails != nil {
+		putTails(m.tails)
 	}
 	m.tails, m.packed = nil, nil
+}
+
+// putTails returns a tail buffer to tailBufs unless it grew too large.
+func putTails(b *[]byte) {
+	if cap(*b) <= maxRecycledTails {
+		*b = (*b)[:0]
+		tailBufs.Put(b)
+	}
 }
 
 // initAppendMessage gives every appendMessage its generated message before

@@ -146,7 +146,7 @@ func unmarshalAppendMessage(b []byte, m *appendMessage) error {
 		}
 		return nil
 	}
-	tailBufs.Put(buf)
+	putTails(buf)
 	m.packed = nil
 	if m.AppendRequest == nil {
 		m.AppendRequest = new(siltv1.AppendRequest)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"math"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ func newServeCommand() *cobra.Command {
 	retention := projectRetention{}
 	cfg.ProjectRetention = retention
 	var logLevel, logFormat, origins string
+	var memoryLimit uint64
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Silt server (Connect, gRPC and gRPC-Web on one port)",
@@ -24,6 +27,9 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			cfg.Logger = log
+			if memoryLimit > 0 {
+				debug.SetMemoryLimit(int64(min(memoryLimit, math.MaxInt64)))
+			}
 			cfg.CORSOrigins = strings.Split(origins, ",")
 			srv, err := server.New(cfg)
 			if err != nil {
@@ -41,6 +47,7 @@ func newServeCommand() *cobra.Command {
 	f.Uint64Var(&cfg.HotMaxBytes, "hot-max-bytes", cfg.HotMaxBytes, "seal every hot event once the hot tier holds about this many bytes (0: never by size)")
 	f.DurationVar(&cfg.HistoryInterval, "history-interval", cfg.HistoryInterval, "how often to rotate, compact and enforce retention (0: a quarter of --rotate-after, 1s to 15s; negative: never)")
 	f.Var(retention, "project-retention", "a project's retention, NAME=MAX_AGE[,MAX_BYTES] (repeatable), e.g. acme=720h or acme=0,10737418240")
+	f.Uint64Var(&memoryLimit, "memory-limit", 0, "soft limit in bytes on the Go runtime's memory, as GOMEMLIMIT: the garbage collector works harder near it, which bounds resident memory (0: GOMEMLIMIT or none)")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -3,6 +3,7 @@ package hot
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -32,8 +33,8 @@ const (
 )
 
 // maxBlockRecords bounds the records of one block once decompressed: a
-// chunk is cut after the record that passes maxBlockBytes, and a record is
-// at most maxRecordBytes. A compressed block claiming more is corrupt.
+// chunk holds at most maxBlockBytes of records, or one record of up to
+// maxRecordBytes. A compressed block claiming more is corrupt.
 const maxBlockRecords = maxBlockBytes + maxRecordBytes + 16
 
 // errCorrupt is wrapped by every decoding error.
@@ -114,7 +115,7 @@ type blockCursor struct {
 // openBlock decodes b's header and positions a cursor on its first record.
 // A compressed block's records are decompressed into *scratch (grown as
 // needed), which the cursor then reads; callers reuse one scratch across
-// the blocks they read.
+// the blocks they read (getScratch, putScratch).
 func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
 	c := &blockCursor{d: record.NewDecoder(b)}
 	v := c.d.Byte()
@@ -149,6 +150,15 @@ func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
 	}
 	return c, nil
 }
+
+// scratches recycles the buffers compressed blocks are decompressed into,
+// so a Read or a Subscribe poll that returns a few events does not
+// allocate a whole block each time.
+var scratches = sync.Pool{New: func() any { return new([]byte) }}
+
+func getScratch() *[]byte { return scratches.Get().(*[]byte) }
+
+func putScratch(b *[]byte) { scratches.Put(b) }
 
 // more reports whether records remain.
 func (c *blockCursor) more() bool { return c.next < c.h.Count }

@@ -374,7 +374,7 @@ func (g *stage) estimate(r *request) budget {
 	case opAppend:
 		a := r.app
 		for _, c := range a.chunks {
-			b.size += entrySize(17, maxBlockHeaderLen(256)+len(c.records()))
+			b.size += entrySize(17, maxBlockHeaderLen(maxContentTypeBytes)+len(c.records()))
 			b.count++
 		}
 		b.size += entrySize(25, 0)

@@ -66,7 +66,8 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 	})
 	defer it.Close()
 	size := 0
-	var scratch []byte // decompressed records, reused block after block
+	scratch := getScratch() // decompressed records, reused block after block
+	defer putScratch(scratch)
 	for it.Seek(blockKey(st.id, start)); it.Valid(); it.Next() {
 		if err := ctx.Err(); err != nil {
 			return event.ReadResult{}, err
@@ -74,7 +75,7 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 		item := it.Item()
 		full := false
 		err := item.Value(func(v []byte) error {
-			c, err := openBlock(v, &scratch)
+			c, err := openBlock(v, scratch)
 			if err != nil {
 				return err
 			}

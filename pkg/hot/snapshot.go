@@ -186,7 +186,8 @@ func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 	it := sn.txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, x.ID)})
 	defer it.Close()
 	var e event.Event
-	var scratch []byte // decompressed records, reused block after block
+	scratch := getScratch() // decompressed records, reused block after block
+	defer putScratch(scratch)
 	next := from
 	for it.Seek(blockKey(x.ID, from)); it.Valid() && next <= upTo; it.Next() {
 		if err := ctx.Err(); err != nil {
@@ -194,7 +195,7 @@ func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 		}
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
-			c, err := openBlock(v, &scratch)
+			c, err := openBlock(v, scratch)
 			if err != nil {
 				return err
 			}

@@ -27,6 +27,9 @@ const (
 	maxValueThreshold = 1 << 20
 	// maxBlockBytes is where a request's records are cut into another block.
 	maxBlockBytes = 256 << 10
+	// maxContentTypeBytes bounds a stream's content type: 256 characters
+	// (the API's rule) of up to 4 bytes each.
+	maxContentTypeBytes = 4 * 256
 	// maxRecordBytes is the largest encoded event; larger ones are ErrTooLarge.
 	maxRecordBytes = 1 << 20
 	// badgerValueLogFileSize is the size of one value-log file, the unit in
