@@ -34,7 +34,7 @@ const (
 	maxRecordBytes = 1 << 20
 	// badgerValueLogFileSize is the size of one value-log file, the unit in
 	// which the GC frees space (Badger's default is 1 GiB).
-	badgerValueLogFileSize = 128 << 20
+	badgerValueLogFileSize = 32 << 20
 )
 
 // txnBudget is how much of Badger's transaction limit one of our
