@@ -56,17 +56,6 @@ const (
 	fieldMapValue = 2
 )
 
-// Limits of AppendRequest's rules (proto/silt/v1).
-const (
-	maxAppendEvents  = 10000
-	maxMapEntries    = 64
-	maxAttributeLen  = 4096 // runes
-	maxSourceLen     = 1024 // runes, also subject
-	maxContentType   = 256  // runes
-	maxIDLen         = 256
-	maxBinaryDataLen = 1 << 20
-)
-
 // zeroTimeSeconds is time.Time{}.Unix(): a Timestamp at that instant means
 // "no time" to the general path (eventFromInput checks IsZero).
 const zeroTimeSeconds = -62135596800
@@ -82,7 +71,6 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 		stream         []byte
 		seen           uint8 // bit per singular field of AppendRequest
 		expectedLast   uint64
-		hasProducer    bool
 		producerFields producerWire
 	)
 	p.buf = slices.Grow(buf[:0], len(b)+len(b)/8)
@@ -127,7 +115,6 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 			if !producerFields.parse(v) {
 				return req, p.buf, false
 			}
-			hasProducer = true
 		}
 	}
 	if !projectName(project) || !streamName(stream) || len(p.events) == 0 {
@@ -140,7 +127,7 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 	if seen&(1<<fieldAppendExpectedLastSeq) != 0 {
 		req.ExpectedLastSeq = &expectedLast
 	}
-	if hasProducer {
+	if seen&(1<<fieldAppendProducer) != 0 {
 		if !printableASCII(producerFields.id, 1, maxIDLen) {
 			return req, p.buf, false
 		}

@@ -15,6 +15,18 @@ import (
 // runs protovalidate on the whole request, so clients get exactly the
 // violations the rules describe.
 
+// Limits of AppendRequest's rules (proto/silt/v1), shared by the checks
+// here and by the Append fast path (appendwire.go).
+const (
+	maxAppendEvents  = 10000
+	maxMapEntries    = 64
+	maxAttributeLen  = 4096 // runes
+	maxSourceLen     = 1024 // runes, also subject
+	maxContentType   = 256  // runes
+	maxIDLen         = 256  // event id, producer id, event type
+	maxBinaryDataLen = 1 << 20
+)
+
 // projectName is the silt.v1.project_name rule:
 // ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
 func projectName[S text](s S) bool {
@@ -58,18 +70,18 @@ func streamName[S text](s S) bool {
 
 // eventInputValid reports whether e satisfies EventInput's rules.
 func eventInputValid(e *siltv1.EventInput) bool {
-	if !printableASCII(e.GetId(), 0, 256) || !eventType(e.GetType()) {
+	if !printableASCII(e.GetId(), 0, maxIDLen) || !eventType(e.GetType()) {
 		return false
 	}
-	if utf8.RuneCountInString(e.GetSource()) > 1024 || utf8.RuneCountInString(e.GetSubject()) > 1024 ||
-		utf8.RuneCountInString(e.GetContentType()) > 256 {
+	if utf8.RuneCountInString(e.GetSource()) > maxSourceLen || utf8.RuneCountInString(e.GetSubject()) > maxSourceLen ||
+		utf8.RuneCountInString(e.GetContentType()) > maxContentType {
 		return false
 	}
-	if len(e.GetAttributes()) > 64 || len(e.GetMetrics()) > 64 {
+	if len(e.GetAttributes()) > maxMapEntries || len(e.GetMetrics()) > maxMapEntries {
 		return false
 	}
 	for k, v := range e.GetAttributes() {
-		if !mapKey(k) || utf8.RuneCountInString(v) > 4096 {
+		if !mapKey(k) || utf8.RuneCountInString(v) > maxAttributeLen {
 			return false
 		}
 	}
@@ -82,7 +94,7 @@ func eventInputValid(e *siltv1.EventInput) bool {
 	case *siltv1.EventInput_Data:
 		return true
 	case *siltv1.EventInput_BinaryData:
-		return len(p.BinaryData) <= 1<<20
+		return len(p.BinaryData) <= maxBinaryDataLen
 	}
 	return false
 }
@@ -102,7 +114,7 @@ func printableASCII[S text](s S, minLen, maxLen int) bool {
 
 // eventType: ^[A-Za-z0-9][A-Za-z0-9._:/-]*$, 1 to 256 characters.
 func eventType[S text](s S) bool {
-	if len(s) == 0 || len(s) > 256 || !alnum(s[0]) {
+	if len(s) == 0 || len(s) > maxIDLen || !alnum(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {

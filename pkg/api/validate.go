@@ -61,10 +61,10 @@ func (i *validateInterceptor) appendValid(a *siltv1.AppendRequest) bool {
 	if !projectName(a.GetProject()) || !streamName(a.GetStream()) {
 		return false
 	}
-	if n := len(a.GetEvents()); n < 1 || n > 10000 {
+	if n := len(a.GetEvents()); n < 1 || n > maxAppendEvents {
 		return false
 	}
-	if p := a.GetProducer(); p != nil && !printableASCII(p.GetId(), 1, 256) {
+	if p := a.GetProducer(); p != nil && !printableASCII(p.GetId(), 1, maxIDLen) {
 		return false
 	}
 	for _, e := range a.GetEvents() {
