@@ -31,13 +31,13 @@ func TestReclaim_FreesTrimmedValueLog(t *testing.T) {
 		o.valueLogFileSize = fileSize
 		o.ValueLogGCInterval = time.Hour
 	})
-	// 40 appends of 64 events of ~4 KiB: ~10 MiB of blocks, five files or
+	// 48 appends of 64 events of ~4 KiB: ~12 MiB of blocks, five files or
 	// more. Random bytes, so the blocks stay that large (they are compressed).
 	evs := make([]event.Event, 64)
 	for i := range evs {
 		evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(4000)}
 	}
-	for range 40 {
+	for range 48 {
 		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
 	}
 	before := vlogFiles(t, dir)
