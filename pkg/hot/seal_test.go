@@ -133,6 +133,41 @@ func TestSnapshot_SealPointAndScan(t *testing.T) {
 	}
 }
 
+func TestSnapshot_ScanAcrossIterators(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	const appends = 3*scanBlocksPerIterator + 5 // one block each
+	for range appends {
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "t"), AutoCreate: true})
+	}
+	err := s.View(t.Context(), func(sn *Snapshot) error {
+		x, err := sn.Stream("p", "s")
+		if err != nil {
+			return err
+		}
+		// Start inside a block and stop inside another, several iterators apart.
+		x.ColdSeq = 3*scanBlocksPerIterator - 2
+		upTo := uint64(3*appends - 4)
+		want := x.ColdSeq + 1
+		if err := sn.Scan(t.Context(), x, upTo, func(e *event.Event) error {
+			if e.Seq != want {
+				t.Fatalf("scanned seq %d, want %d", e.Seq, want)
+			}
+			want++
+			return nil
+		}); err != nil {
+			return err
+		}
+		if want != upTo+1 {
+			t.Errorf("Scan stopped before seq %d; want it to end at %d", want, upTo)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRetain_MovesFirstSeqForwardOnly(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)

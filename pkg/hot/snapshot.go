@@ -176,6 +176,15 @@ func (sn *Snapshot) SealPoint(x Extent, cutoff time.Time) (uint64, error) {
 	return max(timeKeyFirstSeq(k)-1, x.ColdSeq), nil
 }
 
+// scanBlocksPerIterator is how many blocks Scan reads with one Badger
+// iterator before it closes it and seeks again. Badger defers deleting
+// value-log files that its GC has emptied while any iterator is open, and
+// their pages stay mapped until then: one iterator held for a whole
+// rotation (seconds, and hundreds of MiB of blocks) kept every file the GC
+// freed in the meantime resident. Reopening costs a seek, and the
+// snapshot's read timestamp still fixes what Scan sees.
+const scanBlocksPerIterator = 16
+
 // Scan calls fn with each hot event of the stream with seq in
 // (x.ColdSeq, upTo], in seq order. fn must not keep e: Scan reuses it.
 func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error) error {
@@ -183,49 +192,80 @@ func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 	if upTo < from {
 		return nil
 	}
-	it := sn.txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, x.ID)})
-	defer it.Close()
-	var e event.Event
 	scratch := getScratch() // decompressed records, reused block after block
 	defer putScratch(scratch)
-	next := from
-	for it.Seek(blockKey(x.ID, from)); it.Valid() && next <= upTo; it.Next() {
-		if err := ctx.Err(); err != nil {
+	s := scan{x: x, upTo: upTo, next: from, scratch: scratch, fn: fn}
+	for s.next <= upTo {
+		more, err := s.blocks(ctx, sn.txn, scanBlocksPerIterator)
+		if err != nil {
 			return err
 		}
-		item := it.Item()
-		err := item.Value(func(v []byte) error {
-			c, err := openBlock(v, scratch)
-			if err != nil {
-				return err
-			}
-			for c.more() && c.seq() <= upTo {
-				if c.seq() < next {
-					if err := c.skip(); err != nil {
-						return err
-					}
-					continue
-				}
-				if c.seq() != next {
-					return fmt.Errorf("%w: seq %d where %d was due", errCorrupt, c.seq(), next)
-				}
-				if err := c.decode(&e); err != nil {
-					return err
-				}
-				e.Project, e.Stream = x.Project, x.Stream
-				if err := fn(&e); err != nil {
-					return err
-				}
-				next++
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("scan %s/%s block %d: %w", x.Project, x.Stream, blockKeyLastSeq(item.Key()), err)
+		if !more {
+			break
 		}
 	}
-	if next <= upTo {
-		return fmt.Errorf("scan %s/%s: %w: events %d..%d missing", x.Project, x.Stream, errCorrupt, next, upTo)
+	if s.next <= upTo {
+		return fmt.Errorf("scan %s/%s: %w: events %d..%d missing", x.Project, x.Stream, errCorrupt, s.next, upTo)
+	}
+	return nil
+}
+
+// scan is the state of one Snapshot.Scan across its iterators.
+type scan struct {
+	x       Extent
+	upTo    uint64
+	next    uint64 // the seq due next
+	scratch *[]byte
+	e       event.Event
+	fn      func(e *event.Event) error
+}
+
+// blocks reads up to n blocks from the one holding s.next with a fresh
+// iterator. It reports whether blocks remain after them.
+func (s *scan) blocks(ctx context.Context, txn *badger.Txn, n int) (bool, error) {
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, s.x.ID)})
+	defer it.Close()
+	it.Seek(blockKey(s.x.ID, s.next))
+	for ; it.Valid() && s.next <= s.upTo; it.Next() {
+		if n == 0 {
+			return true, nil
+		}
+		n--
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		item := it.Item()
+		if err := item.Value(s.block); err != nil {
+			return false, fmt.Errorf("scan %s/%s block %d: %w", s.x.Project, s.x.Stream, blockKeyLastSeq(item.Key()), err)
+		}
+	}
+	return false, nil
+}
+
+// block passes a block's events in the scan's range to fn.
+func (s *scan) block(v []byte) error {
+	c, err := openBlock(v, s.scratch)
+	if err != nil {
+		return err
+	}
+	for c.more() && c.seq() <= s.upTo {
+		if c.seq() < s.next {
+			if err := c.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.seq() != s.next {
+			return fmt.Errorf("%w: seq %d where %d was due", errCorrupt, c.seq(), s.next)
+		}
+		if err := c.decode(&s.e); err != nil {
+			return err
+		}
+		s.e.Project, s.e.Stream = s.x.Project, s.x.Stream
+		if err := s.fn(&s.e); err != nil {
+			return err
+		}
+		s.next++
 	}
 	return nil
 }
