@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/query"
 )
 
 // errorDomain names Silt in google.rpc.ErrorInfo details.
@@ -36,7 +37,12 @@ func toConnectError(log *slog.Logger, err error) error {
 		return ce
 	}
 	var conflict *event.ConflictError
+	var bad *query.InvalidError
 	switch {
+	case errors.As(err, &bad):
+		return withViolation(err, bad.Field, bad.Reason)
+	case errors.Is(err, query.ErrTooLarge):
+		return connect.NewError(connect.CodeResourceExhausted, err)
 	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerFenced):
 		return withInfo(connect.CodeFailedPrecondition, err, ReasonProducerFenced, "current_epoch", conflict.Expected)
 	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerSeqGap):
@@ -71,6 +77,17 @@ func withInfo(code connect.Code, err error, reason, key string, value uint64) er
 		info.Metadata = map[string]string{key: strconv.FormatUint(value, 10)}
 	}
 	if d, derr := connect.NewErrorDetail(info); derr == nil {
+		ce.AddDetail(d)
+	}
+	return ce
+}
+
+// withViolation builds an InvalidArgument error with a google.rpc.BadRequest
+// detail naming the request field at fault, as validation errors do.
+func withViolation(err error, field, reason string) error {
+	ce := connect.NewError(connect.CodeInvalidArgument, err)
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: reason}}}
+	if d, derr := connect.NewErrorDetail(br); derr == nil {
 		ce.AddDetail(d)
 	}
 	return ce

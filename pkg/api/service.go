@@ -26,10 +26,13 @@ type Options struct {
 	SubscribeBatch int
 	// History, when set, serves silt.v1.AdminService.
 	History History
+	// Query, when set, serves silt.v1.QueryService.
+	Query Querier
 }
 
 // Service implements silt.v1.StreamService, silt.v1.EventService and,
-// with Options.History, silt.v1.AdminService.
+// with Options.History, silt.v1.AdminService and, with Options.Query,
+// silt.v1.QueryService.
 type Service struct {
 	streams Streams
 	log     Log
@@ -81,6 +84,10 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 		path, h = siltv1connect.NewAdminServiceHandler(s, opts...)
 		out[path] = h
 	}
+	if s.opts.Query != nil {
+		path, h = siltv1connect.NewQueryServiceHandler(s, opts...)
+		out[path] = h
+	}
 	return out, nil
 }
 
@@ -103,4 +110,5 @@ var (
 	_ siltv1connect.StreamServiceHandler = (*Service)(nil)
 	_ siltv1connect.EventServiceHandler  = (*Service)(nil)
 	_ siltv1connect.AdminServiceHandler  = (*Service)(nil)
+	_ siltv1connect.QueryServiceHandler  = (*Service)(nil)
 )

@@ -38,7 +38,7 @@ func NewRoot(stdio IO) *cobra.Command {
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
-	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand(),
+	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand(), newQueryCommand(),
 		newRotateCommand(), newCompactCommand(), newSegmentsCommand())
 	return root
 }

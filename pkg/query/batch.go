@@ -23,6 +23,7 @@ type Batch struct {
 	Metrics     *array.Map // string → float64
 	ContentType *array.String
 	Data        *array.String // JSON text; null for binary payloads
+	DataBinary  *array.Binary // payloads that are not JSON text; null otherwise
 }
 
 // columnSet names Batch columns, as a bit set over the segment schema's
@@ -43,6 +44,7 @@ const (
 	colMetrics
 	colContentType
 	colData
+	colDataBinary
 )
 
 // columnOf names the column of a Batch that holds field kind k.

@@ -137,3 +137,23 @@ func EventSize(e *event.Event) int {
 	}
 	return n
 }
+
+// RecordBuilder turns events into Arrow records of [Schema], the form a
+// query reads segments in, so that events from elsewhere (the hot tier)
+// go through the same column-wise code. Events must be valid.
+type RecordBuilder struct{ b *rowBuilder }
+
+// NewRecordBuilder returns a builder allocating from mem.
+func NewRecordBuilder(mem memory.Allocator) *RecordBuilder {
+	return &RecordBuilder{b: newRowBuilder(mem)}
+}
+
+// Append adds one row.
+func (b *RecordBuilder) Append(e *event.Event) { b.b.append(e) }
+
+// NewRecord returns the rows appended since the last call; the caller
+// releases it.
+func (b *RecordBuilder) NewRecord() arrow.RecordBatch { return b.b.newRecord() }
+
+// Release frees the builder.
+func (b *RecordBuilder) Release() { b.b.release() }

@@ -37,6 +37,9 @@ type Config struct {
 	// ProjectRetention bounds what each named project keeps, on top of
 	// each stream's retention settings.
 	ProjectRetention map[string]history.Retention
+	// QueryMaxRange, when positive, rejects queries that do not bound
+	// time or ingest_time to at most this span.
+	QueryMaxRange time.Duration
 	// Sync acknowledges an append only after its group commit is fsynced.
 	Sync bool
 	// AutoCreate lets an Append create a missing stream with default settings.
@@ -73,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir is required"))
+	}
+	if c.QueryMaxRange < 0 {
+		errs = append(errs, fmt.Errorf("query max range %v must not be negative", c.QueryMaxRange))
 	}
 	if c.RotateAfter < 0 {
 		errs = append(errs, fmt.Errorf("rotate after %v must not be negative", c.RotateAfter))

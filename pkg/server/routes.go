@@ -14,7 +14,7 @@ import (
 )
 
 // services are the names reflection and health report.
-var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName, siltv1connect.AdminServiceName}
+var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName, siltv1connect.AdminServiceName, siltv1connect.QueryServiceName}
 
 // routes builds the HTTP handler: the API, reflection, health and /healthz,
 // wrapped in CORS.

@@ -23,6 +23,7 @@ import (
 	"github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/notify"
+	"github.com/silt-io/silt/pkg/query"
 )
 
 // Server is one Silt node.
@@ -167,5 +168,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 // apiOptions are the API's options from the config.
 func (s *Server) apiOptions() api.Options {
-	return api.Options{Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history}
+	return api.Options{
+		Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history,
+		Query: query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
+	}
 }

@@ -1,0 +1,456 @@
+package query
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silt-io/silt/pkg/sketch"
+)
+
+// maxKeys is the most group keys a query takes (the proto's cap).
+const maxKeys = 8
+
+// groupCodes is a group's key: a code per key column.
+type groupCodes [maxKeys]uint32
+
+// keyDict gives each distinct value of a group key a code; 0 is null.
+type keyDict struct {
+	codes  map[string]uint32 // by the value's canonical text
+	values []Value           // by code; values[0] is null
+}
+
+func newKeyDict() *keyDict {
+	return &keyDict{codes: map[string]uint32{}, values: []Value{{}}}
+}
+
+// code returns v's code, adding it on first sight.
+func (d *keyDict) code(v Value) uint32 {
+	if v.Type == TypeNull {
+		return 0
+	}
+	k := canonical(v)
+	if c, ok := d.codes[k]; ok {
+		return c
+	}
+	c := uint32(len(d.values))
+	d.codes[strings.Clone(k)] = c
+	if v.Type == TypeString {
+		v.Str = strings.Clone(v.Str)
+	}
+	d.values = append(d.values, v)
+	return c
+}
+
+// canonical is a text that equal values, and only they, share: the type
+// first, so that the string "1" and the number 1 differ.
+func canonical(v Value) string {
+	switch v.Type {
+	case TypeString:
+		return "s" + v.Str
+	case TypeInt:
+		return "i" + strconv.FormatInt(v.Int, 10)
+	case TypeFloat:
+		return "f" + strconv.FormatFloat(v.F, 'g', -1, 64)
+	case TypeTime:
+		return "t" + strconv.FormatInt(v.Time.UnixNano(), 10)
+	case TypeBool:
+		return "b" + strconv.FormatBool(v.Bool)
+	}
+	return ""
+}
+
+// aggState is one aggregate's state over all groups, indexed by group.
+type aggState struct {
+	a     *aggregate
+	count []int64
+	sum   []float64
+	min   []float64
+	max   []float64
+	dist  []*sketch.Distinct
+	quant []*sketch.Quantiles
+}
+
+// aggSink groups rows and aggregates them.
+type aggSink struct {
+	c         *compiled
+	maxGroups int
+	dicts     []*keyDict
+	groups    map[groupCodes]int32
+	keys      []groupCodes // by group
+	states    []aggState
+	// bucketWidth is, per group, the seconds of its time bucket (rate).
+	codes [][]uint32 // per key, per row of the batch
+	gids  []int32
+}
+
+func newAggSink(c *compiled, opts Options) *aggSink {
+	s := &aggSink{c: c, maxGroups: opts.MaxGroups, groups: map[groupCodes]int32{}}
+	for range c.keys {
+		s.dicts = append(s.dicts, newKeyDict())
+		s.codes = append(s.codes, nil)
+	}
+	for i := range c.aggs {
+		s.states = append(s.states, aggState{a: &c.aggs[i]})
+	}
+	if len(c.keys) == 0 {
+		s.group(groupCodes{}) // one row, even over no events
+	}
+	return s
+}
+
+// group returns the index of the group with key k, adding it.
+func (s *aggSink) group(k groupCodes) int32 {
+	if g, ok := s.groups[k]; ok {
+		return g
+	}
+	g := int32(len(s.keys))
+	s.groups[k] = g
+	s.keys = append(s.keys, k)
+	for i := range s.states {
+		st := &s.states[i]
+		st.count = append(st.count, 0)
+		switch st.a.fn {
+		case AggSum, AggAvg:
+			st.sum = append(st.sum, 0)
+		case AggMin:
+			st.min = append(st.min, math.Inf(1))
+		case AggMax:
+			st.max = append(st.max, math.Inf(-1))
+		case AggCountDistinct:
+			st.dist = append(st.dist, sketch.NewDistinct(sketch.DefaultDistinctExact))
+		case AggPercentile:
+			st.quant = append(st.quant, sketch.NewQuantiles(sketch.DefaultQuantileExact))
+		}
+	}
+	return g
+}
+
+func (s *aggSink) add(b *Batch, sel []bool) error {
+	// Group ids of the selected rows (-1 for the others).
+	if cap(s.gids) < b.Len {
+		s.gids = make([]int32, b.Len)
+	}
+	gids := s.gids[:b.Len]
+	if len(s.c.keys) == 0 {
+		for i := range gids {
+			gids[i] = -1
+			if sel[i] {
+				gids[i] = 0
+			}
+		}
+	} else {
+		for k := range s.c.keys {
+			if cap(s.codes[k]) < b.Len {
+				s.codes[k] = make([]uint32, b.Len)
+			}
+			s.keyCodes(k, b, sel, s.codes[k][:b.Len])
+		}
+		for i := range gids {
+			gids[i] = -1
+			if !sel[i] {
+				continue
+			}
+			var key groupCodes
+			for k := range s.c.keys {
+				key[k] = s.codes[k][i]
+			}
+			gids[i] = s.group(key)
+		}
+		if len(s.keys) > s.maxGroups {
+			return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", ErrTooLarge, s.maxGroups)
+		}
+	}
+	for i := range s.states {
+		s.states[i].add(b, gids)
+	}
+	return nil
+}
+
+// keyCodes codes key k of each selected row.
+func (s *aggSink) keyCodes(k int, b *Batch, sel []bool, out []uint32) {
+	gk := &s.c.keys[k]
+	d := s.dicts[k]
+	if gk.bucket != nil {
+		col := b.Time
+		if gk.field.Kind == FieldIngestTime {
+			col = b.IngestTime
+		}
+		var bk bucketer
+		bk.b = gk.bucket
+		for i := range out {
+			if !sel[i] || col.IsNull(i) {
+				out[i] = 0
+				continue
+			}
+			out[i] = d.code(TimeValue(time.Unix(0, bk.start(int64(col.Value(i)))).UTC()))
+		}
+		return
+	}
+	col := gk.spec.bind(b)
+	for i := range out {
+		if !sel[i] {
+			continue
+		}
+		out[i] = d.code(col.Value(i))
+	}
+}
+
+// add folds the rows of the batch whose group id is not -1 into the state.
+func (st *aggState) add(b *Batch, gids []int32) {
+	a := st.a
+	if a.fn == AggCount || a.fn == AggRate {
+		if a.field == nil {
+			for _, g := range gids {
+				if g >= 0 {
+					st.count[g]++
+				}
+			}
+			return
+		}
+		col := a.spec.bind(b)
+		for i, g := range gids {
+			if g >= 0 && col.Has(i) {
+				st.count[g]++
+			}
+		}
+		return
+	}
+	col := a.spec.bind(b)
+	switch a.fn {
+	case AggCountDistinct:
+		for i, g := range gids {
+			if g < 0 {
+				continue
+			}
+			if v := col.Value(i); v.Type != TypeNull {
+				st.dist[g].AddString(canonical(v))
+			}
+		}
+	default:
+		for i, g := range gids {
+			if g < 0 {
+				continue
+			}
+			v, ok := col.Float(i)
+			if !ok || math.IsNaN(v) {
+				continue
+			}
+			st.count[g]++
+			switch a.fn {
+			case AggSum, AggAvg:
+				st.sum[g] += v
+			case AggMin:
+				st.min[g] = min(st.min[g], v)
+			case AggMax:
+				st.max[g] = max(st.max[g], v)
+			case AggPercentile:
+				st.quant[g].Add(v)
+			}
+		}
+	}
+}
+
+// value is the aggregate of group g; approx says whether a sketch gave it.
+func (st *aggState) value(g int32, seconds float64) (v Value, approx bool) {
+	switch st.a.fn {
+	case AggCount:
+		return Int(st.count[g]), false
+	case AggRate:
+		if seconds <= 0 {
+			return Value{}, false
+		}
+		return Float(float64(st.count[g]) / seconds), false
+	case AggCountDistinct:
+		d := st.dist[g]
+		return Int(int64(d.Count())), !d.Exact()
+	}
+	if st.count[g] == 0 {
+		return Value{}, false // SQL: no values, null
+	}
+	switch st.a.fn {
+	case AggSum:
+		return Float(st.sum[g]), false
+	case AggAvg:
+		return Float(st.sum[g] / float64(st.count[g])), false
+	case AggMin:
+		return Float(st.min[g]), false
+	case AggMax:
+		return Float(st.max[g]), false
+	case AggPercentile:
+		q := st.quant[g]
+		p, ok := q.Quantile(st.a.p)
+		if !ok {
+			return Value{}, false
+		}
+		return Float(p), !q.Exact()
+	}
+	return Value{}, false
+}
+
+func (s *aggSink) result() (*Result, error) {
+	res := &Result{}
+	for _, k := range s.c.keys {
+		res.Columns = append(res.Columns, Column{Name: k.name, Type: k.typ})
+	}
+	for _, a := range s.c.aggs {
+		res.Columns = append(res.Columns, Column{Name: a.name, Type: a.typ})
+	}
+	order := make([]int32, len(s.keys))
+	for g := range order {
+		order[g] = int32(g)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		for k := range s.c.keys {
+			d := s.dicts[k]
+			if c := compareValues(d.values[s.keys[a][k]], d.values[s.keys[b][k]]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	off, err := decodeOffset(s.c.req.PageToken)
+	if err != nil {
+		return nil, err
+	}
+	if off > len(order) {
+		off = len(order)
+	}
+	end := min(len(order), off+s.c.limit)
+	for _, g := range order[off:end] {
+		row := make([]Value, 0, len(res.Columns))
+		var bucket Value
+		for k, gk := range s.c.keys {
+			v := s.dicts[k].values[s.keys[g][k]]
+			row = append(row, v)
+			if gk.bucket != nil && bucket.Type == TypeNull {
+				bucket = v
+			}
+		}
+		secs := s.seconds(bucket)
+		for i := range s.states {
+			v, approx := s.states[i].value(g, secs)
+			row = append(row, v)
+			if approx {
+				res.Columns[len(s.c.keys)+i].Approximate = true
+			}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	if end < len(order) {
+		res.NextPageToken = encodeOffset(end)
+	}
+	return res, nil
+}
+
+// seconds is the length of a rate's window: the group's bucket, or the
+// query's time range.
+func (s *aggSink) seconds(bucket Value) float64 {
+	for _, gk := range s.c.keys {
+		if gk.bucket == nil {
+			continue
+		}
+		if bucket.Type != TypeTime {
+			return 0
+		}
+		bk := bucketer{b: gk.bucket}
+		start := bucket.Time.UnixNano()
+		return float64(bk.end(start)-start) / 1e9
+	}
+	return s.c.req.To.Sub(s.c.req.From).Seconds()
+}
+
+// compareValues orders values: null first, then by type, then by value.
+func compareValues(a, b Value) int {
+	if c := cmp.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	switch a.Type {
+	case TypeString:
+		return strings.Compare(a.Str, b.Str)
+	case TypeInt:
+		return cmp.Compare(a.Int, b.Int)
+	case TypeFloat:
+		return cmp.Compare(a.F, b.F)
+	case TypeTime:
+		return a.Time.Compare(b.Time)
+	case TypeBool:
+		switch {
+		case a.Bool == b.Bool:
+			return 0
+		case !a.Bool:
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// bucketer maps a timestamp (ns) to the start of its bucket.
+type bucketer struct {
+	b *Bucket
+	// The last calendar bucket, so runs of nearby times skip the zone math.
+	lo, hi int64
+}
+
+// start returns the start (ns) of t's bucket.
+func (k *bucketer) start(t int64) int64 {
+	if k.b.Unit == CalendarNone {
+		w := int64(k.b.Width)
+		s := t - t%w
+		if t%w < 0 {
+			s -= w
+		}
+		return s
+	}
+	if k.hi > k.lo && t >= k.lo && t < k.hi {
+		return k.lo
+	}
+	k.lo = k.calendarStart(t)
+	k.hi = k.end(k.lo)
+	return k.lo
+}
+
+// calendarStart is the start of t's calendar bucket in the bucket's zone.
+func (k *bucketer) calendarStart(t int64) int64 {
+	zone := k.b.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	lt := time.Unix(0, t).In(zone)
+	y, m, d := lt.Date()
+	switch k.b.Unit {
+	case CalendarWeek:
+		wd := (int(lt.Weekday()) + 6) % 7 // Monday is 0
+		d -= wd
+	case CalendarMonth:
+		d = 1
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, zone).UnixNano()
+}
+
+// end returns the end (ns) of the bucket starting at start.
+func (k *bucketer) end(start int64) int64 {
+	if k.b.Unit == CalendarNone {
+		return start + int64(k.b.Width)
+	}
+	zone := k.b.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	st := time.Unix(0, start).In(zone)
+	y, m, d := st.Date()
+	switch k.b.Unit {
+	case CalendarDay:
+		d++
+	case CalendarWeek:
+		d += 7
+	case CalendarMonth:
+		m++
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, zone).UnixNano()
+}

@@ -1,0 +1,158 @@
+package segment
+
+import (
+	"time"
+
+	"context"
+	"fmt"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Column names of [Schema] that [Reader.Scan] takes.
+const (
+	ColumnStream      = colStream
+	ColumnSeq         = colSeq
+	ColumnID          = colID
+	ColumnType        = colType
+	ColumnSource      = colSource
+	ColumnSubject     = colSubject
+	ColumnTime        = colTime
+	ColumnIngestTime  = colIngestTime
+	ColumnAttributes  = colAttributes
+	ColumnMetrics     = colMetrics
+	ColumnContentType = colContentType
+	ColumnData        = colData
+	ColumnDataBinary  = colDataBinary
+)
+
+// leavesOf maps each column of Schema to its Parquet leaves.
+var leavesOf = map[string][]int{
+	colStream: {leafStream}, colSeq: {leafSeq}, colID: {leafID}, colType: {leafType},
+	colSource: {leafSource}, colSubject: {leafSubject}, colTime: {leafTime},
+	colIngestTime: {leafIngestTime}, colAttributes: {leafAttrKey, leafAttrValue},
+	colMetrics: {leafMetricKey, leafMetricValue}, colContentType: {leafContentType},
+	colData: {leafData}, colDataBinary: {leafDataBinary},
+}
+
+// ScanStats is what one Scan read.
+type ScanStats struct {
+	// Rows is the rows decoded.
+	Rows int64
+	// Bytes is the compressed size of the column chunks decoded.
+	Bytes int64
+}
+
+// Scan decodes the named columns of each of rowGroups, in order, as Arrow
+// record batches of at most batchRows rows whose fields are those columns
+// in Schema order, and calls fn with each. A record is valid only during
+// its call. Each row group's CRC is checked before its first decode.
+// Scan is for column-wise work (queries); Read is the faster way to get
+// whole events.
+func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, batchRows int, fn func(rg int, rec arrow.RecordBatch) error) (st ScanStats, err error) {
+	defer recoverCorrupt(&err, "scan segment", r.path)
+	var leaves []int
+	for _, f := range Schema.Fields() { // schema order, whatever the order asked
+		for _, c := range columns {
+			if c == f.Name {
+				leaves = append(leaves, leavesOf[c]...)
+			}
+		}
+	}
+	if len(leaves) == 0 {
+		return st, fmt.Errorf("scan segment %s: no known column in %q", r.path, columns)
+	}
+	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows)}, memory.DefaultAllocator)
+	if err != nil {
+		return st, fmt.Errorf("scan segment %s: %w", r.path, err)
+	}
+	for _, rg := range rowGroups {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		if rg < 0 || rg >= len(r.info.RowGroups) {
+			return st, fmt.Errorf("scan segment %s: no row group %d", r.path, rg)
+		}
+		if err := r.verify(rg); err != nil {
+			return st, fmt.Errorf("scan segment %s: %w", r.path, err)
+		}
+		rgm := r.pf.MetaData().RowGroup(rg)
+		for _, l := range leaves {
+			cc, err := rgm.ColumnChunk(l)
+			if err != nil {
+				return st, fmt.Errorf("scan segment %s: %w: %w", r.path, ErrCorrupt, err)
+			}
+			st.Bytes += cc.TotalCompressedSize()
+		}
+		if err := r.scanRowGroup(ctx, fr, rg, leaves, fn, &st); err != nil {
+			return st, err
+		}
+		r.stats.rowGroups.Add(1)
+	}
+	r.stats.rows.Add(st.Rows)
+	return st, nil
+}
+
+// scanRowGroup is Scan of one row group.
+func (r *Reader) scanRowGroup(ctx context.Context, fr *pqarrow.FileReader, rg int, leaves []int, fn func(int, arrow.RecordBatch) error, st *ScanStats) error {
+	rr, err := fr.GetRecordReader(ctx, leaves, []int{rg})
+	if err != nil {
+		return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		st.Rows += rec.NumRows()
+		if err := fn(rg, rec); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("scan segment %s row group %d: %w: %w", r.path, rg, ErrCorrupt, err)
+	}
+	return nil
+}
+
+// ColumnStats are the Parquet statistics of one row group that a query
+// prunes with.
+type ColumnStats struct {
+	// HasTime is false when no event of the row group has a time.
+	HasTime          bool
+	MinTime, MaxTime time.Time
+	// HasType is false when the writer stored no bounds for type.
+	HasType          bool
+	MinType, MaxType string
+}
+
+// RowGroupStats returns the pruning statistics of row group rg.
+func (r *Reader) RowGroupStats(rg int) (st ColumnStats, err error) {
+	defer recoverCorrupt(&err, "read statistics of segment", r.path)
+	if rg < 0 || rg >= len(r.info.RowGroups) {
+		return st, fmt.Errorf("segment %s: no row group %d", r.path, rg)
+	}
+	rgm := r.pf.MetaData().RowGroup(rg)
+	lo, hi, ok, err := int64Stats(rgm, leafTime)
+	if err != nil {
+		return st, fmt.Errorf("segment %s: %w: %w", r.path, ErrCorrupt, err)
+	}
+	if ok {
+		st.HasTime, st.MinTime, st.MaxTime = true, fromNanos(lo), fromNanos(hi)
+	}
+	cc, err := rgm.ColumnChunk(leafType)
+	if err != nil {
+		return st, fmt.Errorf("segment %s: %w: %w", r.path, ErrCorrupt, err)
+	}
+	if set, err := cc.StatsSet(); err == nil && set {
+		s, err := cc.Statistics()
+		if err != nil {
+			return st, fmt.Errorf("segment %s: %w: %w", r.path, ErrCorrupt, err)
+		}
+		if bs, ok := s.(*metadata.ByteArrayStatistics); ok && bs.HasMinMax() {
+			st.HasType, st.MinType, st.MaxType = true, string(bs.Min()), string(bs.Max())
+		}
+	}
+	return st, nil
+}
