@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -161,5 +162,74 @@ func TestCLI_EnvironmentSetsFlags(t *testing.T) {
 	out, err := run(t, t.Context(), "", "streams", "list", "--project", "envproj", "--server", url)
 	if err != nil || !strings.Contains(out, "envproj/s") {
 		t.Fatalf("SILT_PROJECT did not pick the project: %q %v", out, err)
+	}
+}
+
+func TestCLI_Query(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	ctx := t.Context()
+	common := []string{"--server", url, "-p", "acme"}
+	with := func(args ...string) []string { return append(args, common...) }
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"type":"t%d","attributes":{"org":"o%d"},"metrics":{"ms":%d},"time":"2026-11-01T%02d:30:00Z","data":{"plan":%q}}`,
+			i%2, i%3, i*10, i, []string{"free", "pro"}[i%2]))
+	}
+	if _, err := run(t, ctx, strings.Join(lines, "\n"), with("append", "web")...); err != nil {
+		t.Fatal(err)
+	}
+	// A table for people: count and average by type.
+	out, err := run(t, ctx, "", with("query", "--group-by", "type", "--agg", "count", "--agg", "avg:metrics.ms")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "type  count  avg(metrics.ms)\nt0    6      50\nt1    6      60\n"
+	if out != want {
+		t.Fatalf("table:\n%s\nwant:\n%s", out, want)
+	}
+	// JSON for scripts, with --where, --since/--until and a bucket.
+	out, err = run(t, ctx, "", with("query", "--json", "--where", "attributes.org=o1", "--where", "metrics.ms>=40",
+		"--since", "2026-11-01T00:00:00Z", "--until", "2026-11-01T12:00:00Z", "--bucket", "6h", "--agg", "count", "--agg", "p50:metrics.ms")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Rows []struct {
+			Values []map[string]any `json:"values"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// org o1 is i = 1, 4, 7, 10; ms >= 40 keeps 4, 7, 10: hours 4 (bucket 0-6h) and 7, 10 (6-12h).
+	if len(res.Rows) != 2 || res.Rows[0].Values[1]["intValue"] != "1" || res.Rows[1].Values[1]["intValue"] != "2" || res.Rows[1].Values[2]["doubleValue"] != 85.0 {
+		t.Fatalf("bucketed rows: %s", out)
+	}
+	// A request body on stdin, and a listing.
+	body := `{"filter":{"compare":{"field":"$.plan","op":"COMPARE_OP_EQ","value":{"stringValue":"pro"}}},"order":"QUERY_ORDER_SEQ_DESC","limit":2}`
+	out, err = run(t, ctx, body, with("query", "--body", "-", "--json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lres struct {
+		Events []struct {
+			Seq  string `json:"seq"`
+			Type string `json:"type"`
+		} `json:"events"`
+		NextPageToken string `json:"nextPageToken"`
+	}
+	if err := json.Unmarshal([]byte(out), &lres); err != nil {
+		t.Fatal(err)
+	}
+	if len(lres.Events) != 2 || lres.Events[0].Seq != "12" || lres.Events[1].Seq != "10" || lres.Events[0].Type != "t1" || lres.NextPageToken == "" {
+		t.Fatalf("listing: %s", out)
+	}
+	// Errors name the problem.
+	if _, err := run(t, ctx, "", with("query", "--agg", "sum:type")...); err == nil || !strings.Contains(err.Error(), "numeric") {
+		t.Errorf("sum of type: %v", err)
+	}
+	if _, err := run(t, ctx, "", with("query", "--where", "nonsense")...); err == nil || !strings.Contains(err.Error(), "FIELD OP VALUE") {
+		t.Errorf("bad --where: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ path into data such as $.user.plan.`,
   silt query --body request.json --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req, err := q.request(c.project, cmd.Flags().Changed("project"), time.Now())
+			req, err := q.request(cmd.InOrStdin(), c.project, cmd.Flags().Changed("project"), time.Now())
 			if err != nil {
 				return err
 			}
@@ -94,13 +94,13 @@ path into data such as $.user.plan.`,
 }
 
 // request builds the QueryRequest from --body and the flags.
-func (q *queryFlags) request(project string, projectSet bool, now time.Time) (*siltv1.QueryRequest, error) {
+func (q *queryFlags) request(stdin io.Reader, project string, projectSet bool, now time.Time) (*siltv1.QueryRequest, error) {
 	req := &siltv1.QueryRequest{}
 	if q.body != "" {
 		var b []byte
 		var err error
 		if q.body == "-" {
-			b, err = io.ReadAll(os.Stdin)
+			b, err = io.ReadAll(stdin)
 		} else {
 			b, err = os.ReadFile(q.body)
 		}
