@@ -50,7 +50,11 @@ func printEvent(w io.Writer, e *siltv1.Event) error {
 		attrs = append(attrs, fmt.Sprintf("%s=%g", k, v))
 	}
 	slices.Sort(attrs)
-	line := fmt.Sprintf("%-6d %s  %-20s %s", e.GetSeq(), e.GetIngestTime().AsTime().Local().Format(timeLayout), e.GetType(), data)
+	ingest := fmt.Sprintf("%-*s", len(timeLayout)-2, "-") // a query's projection may leave it out
+	if e.GetIngestTime() != nil {
+		ingest = e.GetIngestTime().AsTime().Local().Format(timeLayout)
+	}
+	line := fmt.Sprintf("%-6d %s  %-20s %s", e.GetSeq(), ingest, e.GetType(), data)
 	if len(attrs) > 0 {
 		line += "  [" + strings.Join(attrs, " ") + "]"
 	}

@@ -367,8 +367,12 @@ func printQuery(w, errw io.Writer, res *siltv1.QueryResponse) error {
 		}
 	}
 	st := res.GetStats()
-	fmt.Fprintf(errw, "%d rows, %d events matched; segments %d (%d pruned), row groups %d (%d pruned), %d cold rows (%d bytes), %d hot rows, %v\n",
-		len(res.GetRows()), st.GetMatchedRows(), st.GetSegments(), st.GetSegmentsPruned(), st.GetRowGroups(), st.GetRowGroupsPruned(),
+	shown := fmt.Sprintf("%d rows", len(res.GetRows()))
+	if len(res.GetColumns()) == 0 {
+		shown = fmt.Sprintf("%d events", len(res.GetEvents()))
+	}
+	fmt.Fprintf(errw, "%s, %d events matched; segments %d (%d pruned), row groups %d (%d pruned), %d cold rows (%d bytes), %d hot rows, %v\n",
+		shown, st.GetMatchedRows(), st.GetSegments(), st.GetSegmentsPruned(), st.GetRowGroups(), st.GetRowGroupsPruned(),
 		st.GetColdRows(), st.GetColdBytes(), st.GetHotRows(), st.GetElapsed().AsDuration())
 	if t := res.GetNextPageToken(); t != "" {
 		fmt.Fprintf(errw, "next page: --page-token %s\n", t)
