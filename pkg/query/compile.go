@@ -27,6 +27,8 @@ type compiled struct {
 	// exclude them all are skipped.
 	types []string
 	limit int
+	// after is the page token's order key of a listing (nil: first page).
+	after *orderKey
 }
 
 // aggregating reports whether the request aggregates rather than lists.
@@ -163,6 +165,13 @@ func (c *compiled) compileListing() error {
 	case OrderTimeAsc, OrderTimeDesc, OrderSeqAsc, OrderSeqDesc:
 	default:
 		return invalid("order", "unknown order %d", c.req.Order)
+	}
+	if c.req.PageToken != "" {
+		k, err := decodeKey(c.req.Order, c.req.PageToken)
+		if err != nil {
+			return err
+		}
+		c.after = &k
 	}
 	c.cols |= colTime | colIngestTime // the order key, and the page token
 	if len(c.req.Fields) == 0 {

@@ -607,3 +607,59 @@ func TestQuery_CountsEachEventOnceWhileRotating(t *testing.T) {
 	close(done)
 	stop.Wait()
 }
+
+func TestQuery_SeeksIntoOneStreamOfMany(t *testing.T) {
+	tr := openTiersWith(t, 0) // row groups of the default size: few rows of one stream in each
+	many := make([]string, 24)
+	for i := range many {
+		many[i] = fmt.Sprintf("s-%02d", i)
+	}
+	evs := dataset(t, tr, project, many, 12000)
+	eng := query.New(tr.hist, query.Options{})
+	req := query.Request{Project: project, Streams: []string{"s-07"}, Explain: true,
+		Filter:     &query.Filter{Op: query.OpContains, Field: field(t, "data"), Value: query.String("needle"), IgnoreCase: true},
+		GroupBy:    []query.GroupKey{{Field: field(t, "type")}},
+		Aggregates: []query.Aggregate{{Func: query.AggCount}, {Func: query.AggSum, Field: fieldPtr(t, "metrics.duration")}}}
+	res := checkAggregate(t, eng, evs, req, func(e *event.Event) bool {
+		return e.IsJSON() && strings.Contains(strings.ToLower(string(e.Data)), "needle")
+	})
+	if !strings.Contains(res.Plan, "seek to") {
+		t.Fatalf("one stream of 24 should be read by seeking:\n%s", res.Plan)
+	}
+	// Listing in both seq orders, paged: one stream with no filter reads
+	// only the page's seqs.
+	var want []event.Event
+	for _, e := range evs {
+		if e.Stream == "s-07" {
+			want = append(want, e)
+		}
+	}
+	for _, order := range []query.Order{query.OrderSeqAsc, query.OrderSeqDesc} {
+		if order == query.OrderSeqDesc {
+			slices.Reverse(want)
+		}
+		var got []event.Event
+		token := ""
+		for range 100 {
+			res, err := eng.Query(context.Background(), query.Request{Project: project, Streams: []string{"s-07"}, Order: order, Limit: 64, PageToken: token, Explain: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(res.Plan, "listing one stream in seq order") || res.Stats.ColdRows+res.Stats.HotRows > 65 {
+				t.Fatalf("page read %d rows; plan:\n%s", res.Stats.ColdRows+res.Stats.HotRows, res.Plan)
+			}
+			got = append(got, res.Events...)
+			if token = res.NextPageToken; token == "" {
+				break
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("order %d: %d events over all pages, want %d", order, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Seq != want[i].Seq || got[i].ID != want[i].ID || string(got[i].Data) != string(want[i].Data) {
+				t.Fatalf("order %d, event %d: seq %d id %s, want seq %d id %s", order, i, got[i].Seq, got[i].ID, want[i].Seq, want[i].ID)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -39,7 +40,9 @@ func newExecutor(c *compiled, p *plan, v View, opts Options) *executor {
 	if c.aggregating() {
 		x.sink = newAggSink(c, opts)
 	} else {
-		x.sink = newListSink(c)
+		ls := newListSink(c)
+		ls.truncated = p.truncated
+		x.sink = ls
 	}
 	return x
 }
@@ -66,6 +69,12 @@ func (x *executor) columnNames() []string {
 func (x *executor) run(ctx context.Context) error {
 	cols := x.columnNames()
 	for _, sp := range x.p.segments {
+		if sp.seek {
+			if err := x.seekSegment(ctx, sp); err != nil {
+				return fmt.Errorf("query segment %s: %w", sp.seg.ID, err)
+			}
+			continue
+		}
 		st, err := sp.r.Scan(ctx, sp.rowGroups, cols, x.opts.BatchRows, func(_ int, rec arrow.RecordBatch) error {
 			b, err := batchFromRecord(rec, x.c.req.Project)
 			if err != nil {
@@ -94,6 +103,77 @@ func (x *executor) run(ctx context.Context) error {
 	return x.runHot(ctx)
 }
 
+// seekSegment reads each stream's range of sp as events and runs them
+// through the same batches as the hot tier's.
+func (x *executor) seekSegment(ctx context.Context, sp segmentPlan) error {
+	names := make([]string, 0, len(sp.ranges))
+	for name := range sp.ranges {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	rb := segment.NewRecordBuilder(memory.DefaultAllocator)
+	defer rb.Release()
+	bb := eventBatches{x: x, rb: rb}
+	for _, name := range names {
+		r := sp.ranges[name]
+		for next := r.lo; next <= r.hi; {
+			evs, err := sp.r.Read(ctx, name, next, int(min(r.hi-next+1, uint64(x.opts.BatchRows))), 0)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			x.stats.ColdRows += int64(len(evs))
+			for i := range evs {
+				if evs[i].Seq > r.hi {
+					break
+				}
+				x.stats.ColdBytes += int64(segment.EventSize(&evs[i]))
+				if err := bb.add(ctx, &evs[i]); err != nil {
+					return err
+				}
+			}
+			next = evs[len(evs)-1].Seq + 1
+		}
+	}
+	return bb.flush(ctx)
+}
+
+// eventBatches gathers events into Arrow batches of the segment schema and
+// processes each full batch.
+type eventBatches struct {
+	x  *executor
+	rb *segment.RecordBuilder
+	n  int
+}
+
+func (bb *eventBatches) add(ctx context.Context, e *event.Event) error {
+	bb.rb.Append(e)
+	if bb.n++; bb.n >= bb.x.opts.BatchRows {
+		return bb.flush(ctx)
+	}
+	return nil
+}
+
+func (bb *eventBatches) flush(ctx context.Context) error {
+	if bb.n == 0 {
+		return nil
+	}
+	rec := bb.rb.NewRecord()
+	defer rec.Release()
+	bb.n = 0
+	b, err := batchFromRecord(rec, bb.x.c.req.Project)
+	if err != nil {
+		return err
+	}
+	sel := bb.x.selection(b.Len)
+	for i := range sel {
+		sel[i] = true
+	}
+	return bb.x.process(ctx, &b, sel)
+}
+
 // runHot reads the hot ranges into batches of the segment schema.
 func (x *executor) runHot(ctx context.Context) error {
 	if len(x.p.hot) == 0 {
@@ -101,38 +181,17 @@ func (x *executor) runHot(ctx context.Context) error {
 	}
 	rb := segment.NewRecordBuilder(memory.DefaultAllocator)
 	defer rb.Release()
-	n := 0
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		rec := rb.NewRecord()
-		defer rec.Release()
-		x.stats.HotRows += int64(n)
-		n = 0
-		b, err := batchFromRecord(rec, x.c.req.Project)
-		if err != nil {
-			return err
-		}
-		sel := x.selection(b.Len)
-		for i := range sel {
-			sel[i] = true
-		}
-		return x.process(ctx, &b, sel)
-	}
+	bb := eventBatches{x: x, rb: rb}
 	for _, pt := range x.p.hot {
 		err := x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(e *event.Event) error {
-			rb.Append(e)
-			if n++; n >= x.opts.BatchRows {
-				return flush()
-			}
-			return nil
+			x.stats.HotRows++
+			return bb.add(ctx, e)
 		})
 		if err != nil {
 			return fmt.Errorf("query hot %s/%s: %w", pt.x.Project, pt.x.Stream, err)
 		}
 	}
-	return flush()
+	return bb.flush(ctx)
 }
 
 // selection returns the executor's selection vector, sized n.

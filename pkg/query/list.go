@@ -18,8 +18,9 @@ type listSink struct {
 	order Order
 	after *orderKey
 	h     listHeap
-	// more is set once an event past the page was seen.
-	more bool
+	// more is set once an event past the page was seen; truncated when
+	// the plan left seqs past the page out.
+	more, truncated bool
 	err  error
 	proj projection
 }
@@ -36,14 +37,7 @@ func newListSink(c *compiled) *listSink {
 	s := &listSink{c: c, order: c.req.Order}
 	s.h.desc = c.req.Order == OrderTimeDesc || c.req.Order == OrderSeqDesc
 	s.h.order = c.req.Order
-	if c.req.PageToken != "" {
-		k, err := decodeKey(c.req.Order, c.req.PageToken)
-		if err != nil {
-			s.err = err
-		} else {
-			s.after = &k
-		}
-	}
+	s.after = c.after
 	p := &s.proj
 	if len(c.req.Fields) == 0 {
 		p.all = true
@@ -204,7 +198,7 @@ func (s *listSink) result() (*Result, error) {
 	for i := range items {
 		res.Events[i] = items[i].e.Event
 	}
-	if s.more && len(items) > 0 {
+	if (s.more || s.truncated) && len(items) > 0 {
 		res.NextPageToken = encodeKey(s.order, items[len(items)-1].key)
 	}
 	return res, nil

@@ -29,12 +29,18 @@ type segmentPlan struct {
 	// ranges are the seqs to take of each stream (by name); rows of other
 	// streams, or outside them, are skipped.
 	ranges map[string]seqRange
+	// seek reads the ranges' events through the segment reader's cursors
+	// instead of scanning the row groups' columns.
+	seek bool
 }
 
 type seqRange struct{ lo, hi uint64 }
 
 // plan is what a query reads.
 type plan struct {
+	// truncated is set when narrow left out seqs past the page: the
+	// listing has more pages even if holes made this one short.
+	truncated bool
 	parts    []part // in scope, by stream name
 	segments []segmentPlan
 	hot      []part // parts with hot events to read
@@ -79,6 +85,9 @@ func (pl *planner) plan(ctx context.Context) (*plan, error) {
 		}
 	}
 	p.line("scope: project %s, %d streams", c.req.Project, len(p.parts))
+	if c.narrowable() && len(p.parts) == 1 {
+		p.narrow(c, &p.parts[0])
+	}
 	byName := make(map[string]*part, len(p.parts))
 	for i := range p.parts {
 		byName[p.parts[i].x.Stream] = &p.parts[i]
@@ -189,7 +198,38 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 	if t := prunedText(byRange, byIngest, byTime, byType); t != "" {
 		why = "; pruned " + t
 	}
+	if want, ok := pl.seekable(sp); ok {
+		sp.seek = true
+		why += fmt.Sprintf("; seek to %d rows of %d streams", want, len(sp.ranges))
+	}
 	return sp, why, nil
+}
+
+// seekRatio: a segment whose rows in range are at most 1/seekRatio of the
+// rows of its selected row groups is read by seeking to each stream's
+// range (whole events, through the segment reader's cursors) rather than
+// by decoding the row groups' columns. It applies to queries scoped to
+// named streams, whose rows in a segment of many streams are few.
+const seekRatio = 8
+
+// seekable reports whether sp is better read by seeking, and how many
+// rows that reads.
+func (pl *planner) seekable(sp *segmentPlan) (int64, bool) {
+	if len(pl.c.req.Streams) == 0 {
+		return 0, false
+	}
+	var want, rows int64
+	for name, r := range sp.ranges {
+		s, ok := sp.seg.Info.Stream(name)
+		if !ok {
+			return 0, false
+		}
+		want += int64(min(r.hi, s.LastSeq) - max(r.lo, s.FirstSeq) + 1)
+	}
+	for _, rg := range sp.rowGroups {
+		rows += sp.seg.Info.RowGroups[rg].Rows
+	}
+	return want, want*seekRatio <= rows
 }
 
 // prunedText says why row groups were pruned.
@@ -243,4 +283,51 @@ func (c *compiled) inScope(stream string) bool {
 		return strings.HasPrefix(stream, c.req.StreamPrefix)
 	}
 	return true
+}
+
+// narrowable reports whether a listing is one stream's seqs in order with
+// nothing to skip, so its page is a seq range.
+func (c *compiled) narrowable() bool {
+	return !c.aggregating() && c.pred == nil && !c.timeBounded() && c.req.IngestFrom.IsZero() && c.req.IngestTo.IsZero() &&
+		(c.req.Order == OrderSeqAsc || c.req.Order == OrderSeqDesc)
+}
+
+// narrow cuts a one-stream seq listing to the limit+1 seqs from the page
+// token on (one more than the page, so the sink sees that more follow).
+func (p *plan) narrow(c *compiled, pt *part) {
+	lo, hi := pt.coldLo, pt.hotHi
+	if pt.coldLo > pt.coldHi {
+		lo = pt.hotLo
+	}
+	if pt.hotLo > pt.hotHi {
+		hi = pt.coldHi
+	}
+	if lo > hi {
+		return
+	}
+	n := uint64(c.limit)
+	if c.req.Order == OrderSeqAsc {
+		if c.after != nil && c.after.stream == pt.x.Stream {
+			lo = max(lo, c.after.seq+1)
+		}
+		end := hi
+		if hi-lo > n {
+			end, p.truncated = lo+n, true
+		}
+		hi = end
+	} else {
+		if c.after != nil && c.after.stream == pt.x.Stream {
+			if c.after.seq <= lo {
+				hi, lo = 0, 1 // nothing left
+			} else {
+				hi = min(hi, c.after.seq-1)
+			}
+		}
+		if lo <= hi && hi-lo > n {
+			lo, p.truncated = hi-n, true
+		}
+	}
+	pt.coldLo, pt.coldHi = max(pt.coldLo, lo), min(pt.coldHi, hi)
+	pt.hotLo, pt.hotHi = max(pt.hotLo, lo), min(pt.hotHi, hi)
+	p.line("listing one stream in seq order: seqs %d..%d", lo, hi)
 }

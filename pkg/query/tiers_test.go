@@ -27,9 +27,21 @@ type tiers struct {
 	hist *history.Store
 }
 
-func openTiers(t testing.TB) *tiers {
+func openTiers(t testing.TB) *tiers { return openTiersWith(t, 500) }
+
+// openTiersB opens tiers with the segment writer's default row groups.
+func openTiersB(b *testing.B) *tiers { return openTiersWith(b, 0) }
+
+// openTiersWith opens tiers whose segments have rowGroupRows rows per
+// row group (0: the writer's default).
+func openTiersWith(t testing.TB, rowGroupRows int) *tiers {
 	t.Helper()
-	dir := t.TempDir()
+	return openTiersIn(t, t.TempDir(), rowGroupRows)
+}
+
+// openTiersIn opens tiers in dir.
+func openTiersIn(t testing.TB, dir string, rowGroupRows int) *tiers {
+	t.Helper()
 	hopts := hot.DefaultOptions(filepath.Join(dir, "hot"))
 	hopts.Sync = false
 	hopts.Logger = quietLog
@@ -38,7 +50,7 @@ func openTiers(t testing.TB) *tiers {
 		t.Fatal(err)
 	}
 	opts := history.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quietLog}
-	opts.Writer.RowGroupRows = 500 // many row groups, so pruning has work
+	opts.Writer.RowGroupRows = rowGroupRows
 	hist, err := history.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

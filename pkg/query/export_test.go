@@ -1,0 +1,4 @@
+package query
+
+// CPUTime exports cpuTime to the external tests' benchmarks.
+var CPUTime = cpuTime
