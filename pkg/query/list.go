@@ -21,8 +21,8 @@ type listSink struct {
 	// more is set once an event past the page was seen; truncated when
 	// the plan left seqs past the page out.
 	more, truncated bool
-	err  error
-	proj projection
+	err             error
+	proj            projection
 }
 
 // projection says which fields a listed event carries.

@@ -41,10 +41,10 @@ type plan struct {
 	// truncated is set when narrow left out seqs past the page: the
 	// listing has more pages even if holes made this one short.
 	truncated bool
-	parts    []part // in scope, by stream name
-	segments []segmentPlan
-	hot      []part // parts with hot events to read
-	stats    Stats
+	parts     []part // in scope, by stream name
+	segments  []segmentPlan
+	hot       []part // parts with hot events to read
+	stats     Stats
 	// lines explain each decision, for Request.Explain.
 	lines []string
 }
