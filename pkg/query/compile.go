@@ -173,7 +173,7 @@ func (c *compiled) compileListing() error {
 		}
 		c.after = &k
 	}
-	c.cols |= colTime | colIngestTime // the order key, and the page token
+	c.cols |= colStream | colSeq | colTime | colIngestTime // the order key, and the page token
 	if len(c.req.Fields) == 0 {
 		c.cols |= colID | colType | colSource | colSubject | colAttributes | colMetrics | colContentType | colData | colDataBinary
 	}

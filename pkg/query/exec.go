@@ -3,7 +3,9 @@ package query
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,13 +26,14 @@ type sink interface {
 // executor runs a plan: the segments' row groups, then the hot ranges,
 // each batch through the range checks, the filter and the sink.
 type executor struct {
-	c     *compiled
-	p     *plan
-	v     View
-	opts  Options
-	sink  sink
+	c    *compiled
+	p    *plan
+	v    View
+	opts Options
+	sink sink
+	// mu serializes the sink and the stats.
+	mu    sync.Mutex
 	stats Stats
-	sel   []bool
 }
 
 func newExecutor(c *compiled, p *plan, v View, opts Options) *executor {
@@ -47,9 +50,16 @@ func newExecutor(c *compiled, p *plan, v View, opts Options) *executor {
 	return x
 }
 
-// columnNames are the segment columns a scan reads.
-func (x *executor) columnNames() []string {
-	out := []string{segment.ColumnStream, segment.ColumnSeq}
+// columnNames are the segment columns a scan reads: those the query
+// needs, and stream and seq unless the scan takes every row.
+func (x *executor) columnNames(whole bool) []string {
+	var out []string
+	if !whole || x.c.cols&colStream != 0 {
+		out = append(out, segment.ColumnStream)
+	}
+	if !whole || x.c.cols&colSeq != 0 {
+		out = append(out, segment.ColumnSeq)
+	}
 	for _, c := range []struct {
 		bit  columnSet
 		name string
@@ -66,21 +76,100 @@ func (x *executor) columnNames() []string {
 	return out
 }
 
+// task is one unit of cold work: a segment to seek into, or one of its
+// row groups to scan (rg < 0: count the rows of every selected row group).
+type task struct {
+	sp *segmentPlan
+	rg int
+}
+
+// run reads the segments on up to GOMAXPROCS workers, each decoding and
+// filtering its own batches (the sink takes them one at a time), then the
+// hot ranges.
 func (x *executor) run(ctx context.Context) error {
-	cols := x.columnNames()
-	for _, sp := range x.p.segments {
-		if sp.seek {
-			if err := x.seekSegment(ctx, sp); err != nil {
-				return fmt.Errorf("query segment %s: %w", sp.seg.ID, err)
+	var tasks []task
+	for i := range x.p.segments {
+		sp := &x.p.segments[i]
+		switch {
+		case sp.seek:
+			tasks = append(tasks, task{sp: sp, rg: -1})
+		case len(x.columnNames(sp.whole)) == 0:
+			tasks = append(tasks, task{sp: sp, rg: -2})
+		default:
+			for _, rg := range sp.rowGroups {
+				tasks = append(tasks, task{sp: sp, rg: rg})
 			}
-			continue
 		}
-		st, err := sp.r.Scan(ctx, sp.rowGroups, cols, x.opts.BatchRows, func(_ int, rec arrow.RecordBatch) error {
-			b, err := batchFromRecord(rec, x.c.req.Project)
-			if err != nil {
-				return err
+	}
+	n := min(len(tasks), runtime.GOMAXPROCS(0))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	queue := make(chan task)
+	var wg sync.WaitGroup
+	for range n {
+		w := &worker{x: x}
+		wg.Go(func() {
+			defer x.addStats(&w.stats)
+			for t := range queue {
+				if err := w.do(ctx, t); err != nil {
+					cancel(fmt.Errorf("query segment %s: %w", t.sp.seg.ID, err))
+					return
+				}
 			}
-			sel := x.selection(b.Len)
+		})
+	}
+feed:
+	for _, t := range tasks {
+		select {
+		case queue <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	w := &worker{x: x}
+	defer x.addStats(&w.stats)
+	return w.runHot(ctx)
+}
+
+// addStats adds a worker's counts to the query's.
+func (x *executor) addStats(st *Stats) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.stats.ColdRows += st.ColdRows
+	x.stats.ColdBytes += st.ColdBytes
+	x.stats.HotRows += st.HotRows
+	x.stats.Matched += st.Matched
+}
+
+// worker is one goroutine's share of a query: its selection vector and
+// counts.
+type worker struct {
+	x     *executor
+	sel   []bool
+	stats Stats
+}
+
+// do runs one task.
+func (w *worker) do(ctx context.Context, t task) error {
+	switch t.rg {
+	case -1:
+		return w.seekSegment(ctx, t.sp)
+	case -2:
+		return w.countRows(ctx, t.sp)
+	}
+	x, sp := w.x, t.sp
+	st, err := sp.r.Scan(ctx, []int{t.rg}, x.columnNames(sp.whole), x.opts.BatchRows, func(_ int, rec arrow.RecordBatch) error {
+		b, err := batchFromRecord(rec, x.c.req.Project)
+		if err != nil {
+			return err
+		}
+		sel := w.all(b.Len)
+		if !sp.whole {
 			var cur string
 			var r seqRange
 			var ok, started bool
@@ -92,20 +181,34 @@ func (x *executor) run(ctx context.Context) error {
 				seq := b.Seq.Value(i)
 				sel[i] = ok && seq >= r.lo && seq <= r.hi
 			}
-			return x.process(ctx, &b, sel)
-		})
-		x.stats.ColdRows += st.Rows
-		x.stats.ColdBytes += st.Bytes
-		if err != nil {
-			return fmt.Errorf("query segment %s: %w", sp.seg.ID, err)
+		}
+		return w.process(ctx, &b, sel)
+	})
+	w.stats.ColdRows += st.Rows
+	w.stats.ColdBytes += st.Bytes
+	return err
+}
+
+// countRows feeds the sink batches without columns, as many rows as the
+// segment's selected row groups hold.
+func (w *worker) countRows(ctx context.Context, sp *segmentPlan) error {
+	for _, rg := range sp.rowGroups {
+		for left := sp.seg.Info.RowGroups[rg].Rows; left > 0; {
+			n := int(min(left, int64(w.x.opts.BatchRows)))
+			left -= int64(n)
+			w.stats.ColdRows += int64(n)
+			b := Batch{Len: n, Project: w.x.c.req.Project}
+			if err := w.process(ctx, &b, w.all(n)); err != nil {
+				return err
+			}
 		}
 	}
-	return x.runHot(ctx)
+	return nil
 }
 
 // seekSegment reads each stream's range of sp as events and runs them
 // through the same batches as the hot tier's.
-func (x *executor) seekSegment(ctx context.Context, sp segmentPlan) error {
+func (w *worker) seekSegment(ctx context.Context, sp *segmentPlan) error {
 	names := make([]string, 0, len(sp.ranges))
 	for name := range sp.ranges {
 		names = append(names, name)
@@ -113,23 +216,23 @@ func (x *executor) seekSegment(ctx context.Context, sp segmentPlan) error {
 	slices.Sort(names)
 	rb := segment.NewRecordBuilder(memory.DefaultAllocator)
 	defer rb.Release()
-	bb := eventBatches{x: x, rb: rb}
+	bb := eventBatches{w: w, rb: rb}
 	for _, name := range names {
 		r := sp.ranges[name]
 		for next := r.lo; next <= r.hi; {
-			evs, err := sp.r.Read(ctx, name, next, int(min(r.hi-next+1, uint64(x.opts.BatchRows))), 0)
+			evs, err := sp.r.Read(ctx, name, next, int(min(r.hi-next+1, uint64(w.x.opts.BatchRows))), 0)
 			if err != nil {
 				return err
 			}
 			if len(evs) == 0 {
 				break
 			}
-			x.stats.ColdRows += int64(len(evs))
+			w.stats.ColdRows += int64(len(evs))
 			for i := range evs {
 				if evs[i].Seq > r.hi {
 					break
 				}
-				x.stats.ColdBytes += int64(segment.EventSize(&evs[i]))
+				w.stats.ColdBytes += int64(segment.EventSize(&evs[i]))
 				if err := bb.add(ctx, &evs[i]); err != nil {
 					return err
 				}
@@ -143,14 +246,14 @@ func (x *executor) seekSegment(ctx context.Context, sp segmentPlan) error {
 // eventBatches gathers events into Arrow batches of the segment schema and
 // processes each full batch.
 type eventBatches struct {
-	x  *executor
+	w  *worker
 	rb *segment.RecordBuilder
 	n  int
 }
 
 func (bb *eventBatches) add(ctx context.Context, e *event.Event) error {
 	bb.rb.Append(e)
-	if bb.n++; bb.n >= bb.x.opts.BatchRows {
+	if bb.n++; bb.n >= bb.w.x.opts.BatchRows {
 		return bb.flush(ctx)
 	}
 	return nil
@@ -163,28 +266,24 @@ func (bb *eventBatches) flush(ctx context.Context) error {
 	rec := bb.rb.NewRecord()
 	defer rec.Release()
 	bb.n = 0
-	b, err := batchFromRecord(rec, bb.x.c.req.Project)
+	b, err := batchFromRecord(rec, bb.w.x.c.req.Project)
 	if err != nil {
 		return err
 	}
-	sel := bb.x.selection(b.Len)
-	for i := range sel {
-		sel[i] = true
-	}
-	return bb.x.process(ctx, &b, sel)
+	return bb.w.process(ctx, &b, bb.w.all(b.Len))
 }
 
 // runHot reads the hot ranges into batches of the segment schema.
-func (x *executor) runHot(ctx context.Context) error {
-	if len(x.p.hot) == 0 {
+func (w *worker) runHot(ctx context.Context) error {
+	if len(w.x.p.hot) == 0 {
 		return nil
 	}
 	rb := segment.NewRecordBuilder(memory.DefaultAllocator)
 	defer rb.Release()
-	bb := eventBatches{x: x, rb: rb}
-	for _, pt := range x.p.hot {
-		err := x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(e *event.Event) error {
-			x.stats.HotRows++
+	bb := eventBatches{w: w, rb: rb}
+	for _, pt := range w.x.p.hot {
+		err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(e *event.Event) error {
+			w.stats.HotRows++
 			return bb.add(ctx, e)
 		})
 		if err != nil {
@@ -194,35 +293,41 @@ func (x *executor) runHot(ctx context.Context) error {
 	return bb.flush(ctx)
 }
 
-// selection returns the executor's selection vector, sized n.
-func (x *executor) selection(n int) []bool {
-	if cap(x.sel) < n {
-		x.sel = make([]bool, n)
+// all returns the worker's selection vector, sized n, every row selected.
+func (w *worker) all(n int) []bool {
+	if cap(w.sel) < n {
+		w.sel = make([]bool, n)
 	}
-	return x.sel[:n]
+	sel := w.sel[:n]
+	for i := range sel {
+		sel[i] = true
+	}
+	return sel
 }
 
 // process applies the time ranges and the filter, then feeds the sink.
-func (x *executor) process(ctx context.Context, b *Batch, sel []bool) error {
+func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &x.c.req
+	req := &w.x.c.req
 	if !req.From.IsZero() || !req.To.IsZero() {
 		timeMask(b.Time, req.From.UnixNano(), req.To.UnixNano(), !req.From.IsZero(), !req.To.IsZero(), sel)
 	}
 	if !req.IngestFrom.IsZero() || !req.IngestTo.IsZero() {
 		timeMask(b.IngestTime, req.IngestFrom.UnixNano(), req.IngestTo.UnixNano(), !req.IngestFrom.IsZero(), !req.IngestTo.IsZero(), sel)
 	}
-	if x.c.pred != nil {
-		x.c.pred.eval(b, sel)
+	if w.x.c.pred != nil {
+		w.x.c.pred.eval(b, sel)
 	}
 	for _, s := range sel {
 		if s {
-			x.stats.Matched++
+			w.stats.Matched++
 		}
 	}
-	return x.sink.add(b, sel)
+	w.x.mu.Lock()
+	defer w.x.mu.Unlock()
+	return w.x.sink.add(b, sel)
 }
 
 // timeMask clears the rows whose timestamp is null or outside [from, to).

@@ -32,6 +32,9 @@ type segmentPlan struct {
 	// seek reads the ranges' events through the segment reader's cursors
 	// instead of scanning the row groups' columns.
 	seek bool
+	// whole is set when the ranges take every row of the segment, so a
+	// scan needs no per-row check (nor the stream and seq columns for it).
+	whole bool
 }
 
 type seqRange struct{ lo, hi uint64 }
@@ -164,7 +167,13 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 	if err != nil {
 		return nil, "", err
 	}
-	sp := &segmentPlan{seg: seg, r: r, ranges: ranges}
+	sp := &segmentPlan{seg: seg, r: r, ranges: ranges, whole: true}
+	for _, s := range in.Streams {
+		if r, ok := ranges[s.Stream]; !ok || r.lo > s.FirstSeq || r.hi < s.LastSeq {
+			sp.whole = false
+			break
+		}
+	}
 	var byRange, byIngest, byTime, byType int
 	for _, rg := range in.RowGroups {
 		if !rowGroupHolds(rg, ranges) {
