@@ -1,0 +1,65 @@
+// Package querytest builds the data sets that the query benchmarks share:
+// BenchmarkQuery in pkg/query, and BenchmarkQueryVsDuckDB in the DuckDB
+// test module, which times both engines over the same segments.
+package querytest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/history"
+	"github.com/silt-io/silt/pkg/hot"
+)
+
+// End is the end of the analytics data set's 30 days of event time.
+var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// Analytics appends n analytics events to project, shaped like issue 5's
+// data set — 1,000 streams (s-0000 …), 100 orgs (attribute org, org-000 …),
+// 20 types, 100,000 users (attribute user), a duration metric, a status
+// attribute, ~150-byte JSON data (a fourth of it with ref "a needle"),
+// event times evenly over the 30 days before End — and rotates them all
+// into segments, then compacts. progress, when not nil, hears every
+// million events.
+func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project string, n int, progress func(done int)) error {
+	r := rand.New(rand.NewPCG(7, 7))
+	const batch = 1000
+	for i := 0; i < n; i += batch {
+		evs := make([]event.Event, min(batch, n-i))
+		for j := range evs {
+			k := i + j
+			user := r.IntN(100_000)
+			evs[j] = event.Event{
+				Type: fmt.Sprintf("type-%02d", r.IntN(20)),
+				Time: End.Add(-time.Duration(float64(30*24*time.Hour) * float64(n-k) / float64(n))),
+				Attributes: map[string]string{
+					"org": fmt.Sprintf("org-%03d", user%100), "user": "u" + strconv.Itoa(user),
+					"status": []string{"200", "404", "500"}[r.IntN(3)],
+				},
+				Metrics: map[string]float64{"duration": float64(r.IntN(5000)) / 10},
+				Data: fmt.Appendf(nil, `{"user":{"id":%d,"plan":%q},"page":"/docs/%d","ref":"%s","session":"%016x"}`,
+					user, []string{"free", "pro", "team"}[user%3], r.IntN(500), []string{"google", "direct", "twitter", "a needle"}[r.IntN(4)], r.Uint64()),
+			}
+		}
+		if _, err := h.Append(ctx, event.AppendRequest{Project: project, Stream: fmt.Sprintf("s-%04d", (i/batch)%1000), Events: evs, AutoCreate: true}); err != nil {
+			return err
+		}
+		if (i/batch)%1000 == 999 {
+			if _, err := hist.Rotate(ctx, project); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(i + batch)
+			}
+		}
+	}
+	if _, err := hist.Rotate(ctx, project); err != nil {
+		return err
+	}
+	_, err := hist.Compact(ctx, project)
+	return err
+}
