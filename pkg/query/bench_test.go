@@ -70,8 +70,8 @@ func BenchmarkQuery(b *testing.B) {
 			Aggregates: []query.Aggregate{{Func: query.AggPercentile, Percentile: 50, Field: dur}, {Func: query.AggPercentile, Percentile: 95, Field: dur}, {Func: query.AggPercentile, Percentile: 99, Field: dur}}}},
 		{"distinct-users-org-30d", query.Request{From: querytest.End.Add(-30 * day), To: querytest.End, Filter: org,
 			Aggregates: []query.Aggregate{{Func: query.AggCountDistinct, Field: &query.Field{Kind: query.FieldAttribute, Key: "user"}}}}},
-		{"newest-1000-of-stream", query.Request{Streams: []string{"s-0421"}, Order: query.OrderSeqDesc, Limit: 1000}},
-		{"needle-in-stream", query.Request{Streams: []string{"s-0421"}, Filter: &query.Filter{Op: query.OpContains, Field: query.Field{Kind: query.FieldData}, Value: query.String("a needle")},
+		{"newest-1000-of-stream", query.Request{Streams: []string{"s-0042"}, Order: query.OrderSeqDesc, Limit: 1000}},
+		{"needle-in-stream", query.Request{Streams: []string{"s-0042"}, Filter: &query.Filter{Op: query.OpContains, Field: query.Field{Kind: query.FieldData}, Value: query.String("a needle")},
 			Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
 	}
 	for _, tc := range cases {
