@@ -16,7 +16,7 @@ import (
 // analytics builds the shared analytics data set (package querytest).
 func analytics(b *testing.B, tr *tiers, n int) {
 	b.Helper()
-	if err := querytest.Analytics(context.Background(), tr.hot, tr.hist, project, n, nil); err != nil {
+	if err := querytest.Analytics(context.Background(), tr.hot, tr.hist, querytest.Project, n, nil); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -76,7 +76,7 @@ func BenchmarkQuery(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			tc.req.Project = project
+			tc.req.Project = querytest.Project
 			var st query.Stats
 			rows := 0
 			cpu := query.CPUTime()

@@ -15,6 +15,9 @@ import (
 	"github.com/silt-io/silt/pkg/hot"
 )
 
+// Project is the project the benchmarks put the data set in.
+const Project = "bench"
+
 // End is the end of the analytics data set's 30 days of event time.
 var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
