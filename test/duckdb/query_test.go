@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ func TestQuery_MatchesDuckDB(t *testing.T) {
 				}
 			}
 			c.req.Project = queryProject
+			c.req.Explain = c.plan != ""
 			start := time.Now()
 			got, err := siltRows(ctx, client, c.req)
 			siltDur := time.Since(start)
@@ -86,6 +88,9 @@ func TestQuery_MatchesDuckDB(t *testing.T) {
 			}
 			if len(got.cols) != len(want[0]) {
 				t.Fatalf("Silt returned %d columns, DuckDB %d", len(got.cols), len(want[0]))
+			}
+			if !strings.Contains(got.plan, c.plan) {
+				t.Fatalf("the plan does not say %q, so the case misses the path it is for:\n%s", c.plan, got.plan)
 			}
 			st := got.stats
 			if c.check != nil {
@@ -147,6 +152,7 @@ func runListCase(ctx context.Context, t *testing.T, client siltv1connect.QuerySe
 	}
 	var got []*siltv1.Event
 	req := c.req
+	req.Explain = c.plan != ""
 	start = time.Now()
 	for ; pages < 1000; pages++ {
 		res, err := client.Query(ctx, connect.NewRequest(req))
@@ -156,6 +162,9 @@ func runListCase(ctx context.Context, t *testing.T, client siltv1connect.QuerySe
 		m := res.Msg
 		if len(m.GetRows()) > 0 || len(m.GetColumns()) > 0 {
 			t.Fatalf("a listing returned %d rows, %d columns", len(m.GetRows()), len(m.GetColumns()))
+		}
+		if !strings.Contains(m.GetPlan(), c.plan) {
+			t.Fatalf("page %d: the plan does not say %q, so the case misses the path it is for:\n%s", pages, c.plan, m.GetPlan())
 		}
 		got = append(got, m.GetEvents()...)
 		more := m.GetNextPageToken() != ""

@@ -24,6 +24,9 @@ type aggregateCase struct {
 	needsZone string
 	// check looks at the stats of Silt's first page.
 	check func(t *testing.T, stats *siltv1.QueryStats)
+	// plan is a line of Silt's plan that shows the case takes the path it
+	// is for (e.g. a seek); "" asks for no plan.
+	plan string
 }
 
 // The operators and functions of the cases.
@@ -50,8 +53,10 @@ const stZone = "America/St_Johns"
 func aggregateCases(d *queryData) []aggregateCase {
 	day := func(i int) time.Time { return d.base.AddDate(0, 0, i) }
 	us := func(t time.Time) int64 { return t.UnixMicro() }
-	clicks := d.streamSize["web/clicks"]
-	seqFrom, seqTo := uint64(clicks/5), uint64(clicks*3/5)
+	// A seq range of web/clicks from the middle of its cold seqs to the
+	// middle of its hot ones.
+	clicksCold, clicks := d.coldSize["web/clicks"], d.streamSize["web/clicks"]
+	seqFrom, seqTo := uint64(clicksCold/2), uint64((clicksCold+clicks)/2)
 	ingestFrom, ingestTo := d.ingest[60], d.ingest[130]
 	return []aggregateCase{
 		{
@@ -291,6 +296,27 @@ func aggregateCases(d *queryData) []aggregateCase {
 				WHERE stream = 'web/clicks' AND seq BETWEEN %d AND %d`, seqFrom, seqTo),
 		},
 		{
+			// Small streams: the segment reader seeks to their rows.
+			name: "scope/small_streams_seek", plan: "seek to",
+			req: &siltv1.QueryRequest{
+				Streams: []string{"audit", "jobs/nightly", "email/bounced"}, GroupBy: by("stream"),
+				Filter:       exists("metrics.duration"),
+				Aggregations: aggs(count(), agg(fnSum, "metrics.duration"), agg(fnMax, "seq")),
+			},
+			sql: `SELECT stream, count(*), sum(metrics['duration']), max(seq)::DOUBLE FROM ev
+				WHERE stream IN ('audit', 'jobs/nightly', 'email/bounced') AND map_contains(metrics, 'duration')
+				GROUP BY stream ORDER BY stream`,
+		},
+		{
+			name: "scope/small_stream_seq_range_count", plan: "seek to",
+			req: &siltv1.QueryRequest{
+				Streams: []string{"jobs/hourly"}, Aggregations: aggs(count()),
+				Seq: &siltv1.SeqRange{FromSeq: uint64(d.coldSize["jobs/hourly"] / 3), ToSeq: uint64(d.coldSize["jobs/hourly"] + 7)},
+			},
+			sql: fmt.Sprintf(`SELECT count(*) FROM ev WHERE stream = 'jobs/hourly' AND seq BETWEEN %d AND %d`,
+				d.coldSize["jobs/hourly"]/3, d.coldSize["jobs/hourly"]+7),
+		},
+		{
 			name: "group/type",
 			req: &siltv1.QueryRequest{GroupBy: by("type"), Aggregations: aggs(count(), agg(fnCount, "metrics.duration"),
 				agg(fnSum, "metrics.duration"), agg(fnAvg, "metrics.duration"), agg(fnMin, "metrics.duration"), agg(fnMax, "metrics.duration"))},
@@ -455,12 +481,16 @@ type listCase struct {
 	// noTime: the events listed must include some without a time,
 	// followed by some with one.
 	noTime bool
+	// plan is as in aggregateCase, for every page.
+	plan string
 }
 
 // listCases are the listing questions about the data set d.
 func listCases(d *queryData) []listCase {
 	clicks := d.streamSize["web/clicks"]
 	from := uint64(clicks / 3)
+	hourly := d.streamSize["jobs/hourly"]
+	invoices, invoicesCold := d.streamSize["billing/invoices"], d.coldSize["billing/invoices"]
 	return []listCase{
 		{
 			name: "list/seq_desc_projected",
@@ -501,6 +531,26 @@ func listCases(d *queryData) []listCase {
 			},
 			sql: `SELECT stream, seq FROM ev WHERE contains(data, 'needle')
 				ORDER BY coalesce(epoch_ns(time), ingest_ns) DESC, stream DESC, seq DESC`,
+		},
+		{
+			// No filter: only each page's seqs are read, cold then hot.
+			name: "list/one_stream_seq_asc_pages", pages: true, plan: "listing one stream in seq order",
+			req: &siltv1.QueryRequest{
+				Streams: []string{"jobs/hourly"}, Order: siltv1.QueryOrder_QUERY_ORDER_SEQ_ASC, Limit: uint32(hourly/6 + 1),
+			},
+			sql: `SELECT stream, seq FROM ev WHERE stream = 'jobs/hourly' ORDER BY seq`,
+		},
+		{
+			// Hot then cold, in a seq range across the two.
+			name: "list/one_stream_seq_desc_pages", pages: true, plan: "listing one stream in seq order",
+			req: &siltv1.QueryRequest{
+				Streams: []string{"billing/invoices"}, Order: siltv1.QueryOrder_QUERY_ORDER_SEQ_DESC,
+				Seq:    &siltv1.SeqRange{FromSeq: uint64(invoicesCold / 2), ToSeq: uint64((invoicesCold + invoices) / 2)},
+				Limit:  uint32(invoices/8 + 1),
+				Fields: []string{"type", "attributes.status", "time"},
+			},
+			sql: fmt.Sprintf(`SELECT stream, seq FROM ev WHERE stream = 'billing/invoices' AND seq BETWEEN %d AND %d ORDER BY seq DESC`,
+				invoicesCold/2, (invoicesCold+invoices)/2),
 		},
 		{
 			name: "list/seq_range_pages", pages: true,

@@ -132,6 +132,7 @@ type siltAnswer struct {
 	rows  [][]any
 	cols  []*siltv1.Column
 	stats *siltv1.QueryStats // of the first page
+	plan  string             // of the first page, when asked for
 	pages int
 }
 
@@ -152,7 +153,7 @@ func siltRows(ctx context.Context, c siltv1connect.QueryServiceClient, req *silt
 		m := res.Msg
 		a.pages++
 		if page == 0 {
-			a.cols, a.stats = m.GetColumns(), m.GetStats()
+			a.cols, a.stats, a.plan = m.GetColumns(), m.GetStats(), m.GetPlan()
 		} else if len(m.GetColumns()) != len(a.cols) {
 			return a, fmt.Errorf("page %d has %d columns, page 0 had %d", page, len(m.GetColumns()), len(a.cols))
 		}

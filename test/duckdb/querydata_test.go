@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -78,6 +79,9 @@ type queryData struct {
 	// cold is how many of events the last rotation sealed into segments
 	// (the first cold events); the rest are hot.
 	cold int
+	// coldSize is, per stream, how many of its events are in segments:
+	// seqs up to coldSize are cold, the rest hot.
+	coldSize map[string]int
 	// ingest is the ingest time of each batch, in append order.
 	ingest []time.Time
 	// streamSize is the number of events of each stream.
@@ -266,7 +270,7 @@ func appendQueryData(ctx context.Context, t *testing.T, url string, n int) *quer
 		if len(res.Msg.GetSegments()) == 0 {
 			t.Fatalf("rotate %q wrote no segment", project)
 		}
-		d.cold = len(d.events)
+		d.cold, d.coldSize = len(d.events), maps.Clone(d.streamSize)
 	}
 	const batches = 200
 	// Batch b holds events cut(b) to cut(b+1)-1: n/batches each, give or
