@@ -39,7 +39,7 @@ test-go: ## Run the Go tests with the race detector, then the SIGKILL tests with
 	$(GO) test -count=1 -timeout 15m -run 'SIGKILL' ./pkg/server/
 
 .PHONY: test-duckdb
-test-duckdb: ## Read the Parquet segments with DuckDB (nested cgo module test/duckdb)
+test-duckdb: ## Read the Parquet segments with DuckDB, check Query against it (nested cgo module test/duckdb)
 	@test -z "$$(gofmt -l test/duckdb)" || { gofmt -l test/duckdb; exit 1; }
 	cd test/duckdb && CGO_ENABLED=1 $(GO) vet ./... && CGO_ENABLED=1 $(GO) test -count=1 -timeout 15m ./...
 

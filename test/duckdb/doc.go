@@ -10,6 +10,11 @@
 //
 //	make test-duckdb
 //
+// DuckDB is also the reference engine for QueryService.Query:
+// TestQuery_MatchesDuckDB appends a data set through the API, loads the
+// same events into a DuckDB table, and requires both engines to answer
+// each of its questions alike (docs/query.md gives the semantics).
+//
 // What DuckDB sees, and how [ReadEvents] maps it back:
 //
 //   - Segments live at manifest.Path layout,

@@ -25,31 +25,9 @@ import (
 // DuckDB to find in the segment files exactly the rotated events, with the
 // values the API returns for them.
 func TestServer_RotatedEventsReadByDuckDB(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.Sync = false
-	cfg.RotateAfter, cfg.HotMaxBytes = 0, 0 // rotations only on demand
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	url, dataDir := startServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if err := srv.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx) }()
-	defer func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	url := "http://" + srv.Addr()
 	events := siltv1connect.NewEventServiceClient(http.DefaultClient, url)
 	admin := siltv1connect.NewAdminServiceClient(http.DefaultClient, url)
 
@@ -99,13 +77,51 @@ func TestServer_RotatedEventsReadByDuckDB(t *testing.T) {
 	if len(want) != 1500 {
 		t.Fatalf("rotated %d events, want 1500", len(want))
 	}
-	got, err := ReadEvents(ctx, filepath.Join(cfg.DataDir, "segments"))
+	got, err := ReadEvents(ctx, filepath.Join(dataDir, "segments"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := Compare(want, got); err != nil {
 		t.Fatalf("DuckDB and the API disagree: %v", err)
 	}
+}
+
+// startServer runs a silt server on 127.0.0.1 with its data in a fresh
+// t.TempDir() until the test ends, and returns its URL and data dir. It
+// rotates only when AdminService.Rotate asks, so a test decides which
+// events are in segments and which are hot.
+func startServer(t *testing.T) (url, dataDir string) {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Sync = false
+	cfg.RotateAfter, cfg.HotMaxBytes = 0, 0 // rotations only on demand
+	cfg.HistoryInterval = -1                // no background compaction either
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := srv.Open(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(time.Minute):
+			t.Error("server did not stop within a minute")
+		}
+	})
+	return "http://" + srv.Addr(), cfg.DataDir
 }
 
 // apiType is the API's event type syntax (docs/api.md).
