@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,12 +23,9 @@ func analytics(b *testing.B, tr *tiers, n int) {
 // BenchmarkQuery runs the six queries over SILT_BENCH_QUERY_EVENTS
 // (default 1,000,000) analytics events, all in segments.
 func BenchmarkQuery(b *testing.B) {
-	n := 1_000_000
-	if v := os.Getenv("SILT_BENCH_QUERY_EVENTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
+	n, err := querytest.Events(1_000_000)
+	if err != nil {
+		b.Fatal(err)
 	}
 	// SILT_BENCH_QUERY_DIR keeps the data set between runs (and lets an
 	// external engine read the same segments): it is built when the

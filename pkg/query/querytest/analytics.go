@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"time"
 
@@ -65,4 +66,17 @@ func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project s
 	}
 	_, err := hist.Compact(ctx, project)
 	return err
+}
+
+// Events is the data set's size: SILT_BENCH_QUERY_EVENTS, or def.
+func Events(def int) (int, error) {
+	v := os.Getenv("SILT_BENCH_QUERY_EVENTS")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("SILT_BENCH_QUERY_EVENTS=%q: want a positive number of events", v)
+	}
+	return n, nil
 }

@@ -1,0 +1,136 @@
+package duckcheck
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	silthistory "github.com/silt-io/silt/pkg/history"
+	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/query/querytest"
+)
+
+// openBenchTiers opens a hot and a history store in dir (no background
+// work) for the query benchmark.
+func openBenchTiers(b *testing.B, dir string) (*hot.Store, *silthistory.Store) {
+	b.Helper()
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	hopts := hot.DefaultOptions(filepath.Join(dir, "hot"))
+	hopts.Sync, hopts.Logger = false, quiet
+	h, err := hot.Open(hopts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hist, err := silthistory.Open(context.Background(), silthistory.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = hist.Close(context.Background())
+		_ = h.Close(context.Background())
+	})
+	return h, hist
+}
+
+// BenchmarkQueryVsDuckDB runs issue 5's six queries through Silt's engine
+// and the equivalent SQL through DuckDB (2 threads, as many as the
+// machine's cores) over the same Parquet segments, in one run:
+// SILT_BENCH_QUERY_EVENTS events (default 10,000,000), kept in
+// SILT_BENCH_QUERY_DIR between runs when it is set.
+func BenchmarkQueryVsDuckDB(b *testing.B) {
+	n, err := querytest.Events(10_000_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := os.Getenv("SILT_BENCH_QUERY_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	_, statErr := os.Stat(filepath.Join(dir, "hot"))
+	h, hist := openBenchTiers(b, dir)
+	if os.IsNotExist(statErr) {
+		start := time.Now()
+		if err := querytest.Analytics(context.Background(), h, hist, querytest.Project, n, func(done int) {
+			b.Logf("%d events in segments after %v", done, time.Since(start).Round(time.Second))
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	eng := query.New(hist, query.Options{})
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("SET threads = 2"); err != nil {
+		b.Fatal(err)
+	}
+	src := fmt.Sprintf("read_parquet('%s/segments/**/*.parquet', hive_partitioning = true)", dir)
+	end := "TIMESTAMPTZ '" + querytest.End.Format("2006-01-02 15:04:05") + "+00'"
+	day := 24 * time.Hour
+	org := &query.Filter{Op: query.OpCompare, Field: query.Field{Kind: query.FieldAttribute, Key: "org"}, Cmp: query.Eq, Value: query.String("org-042")}
+	dur := &query.Field{Kind: query.FieldMetric, Key: "duration"}
+	cases := []struct {
+		name string
+		req  query.Request
+		sql  string
+	}{
+		{"count-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org, Aggregates: []query.Aggregate{{Func: query.AggCount}}},
+			"SELECT count(*) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end},
+		{"by-type-7d", query.Request{From: querytest.End.Add(-7 * day), To: querytest.End, GroupBy: []query.GroupKey{{Field: query.Field{Kind: query.FieldType}}}, Aggregates: []query.Aggregate{{Func: query.AggCount}}},
+			"SELECT type, count(*) FROM " + src + " WHERE time >= " + end + " - INTERVAL 7 DAY AND time < " + end + " GROUP BY type ORDER BY type"},
+		{"percentiles-hourly-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org,
+			GroupBy:    []query.GroupKey{{Field: query.Field{Kind: query.FieldTime}, Bucket: &query.Bucket{Width: time.Hour}}},
+			Aggregates: []query.Aggregate{{Func: query.AggPercentile, Percentile: 50, Field: dur}, {Func: query.AggPercentile, Percentile: 95, Field: dur}, {Func: query.AggPercentile, Percentile: 99, Field: dur}}},
+			"SELECT time_bucket(INTERVAL 1 HOUR, time) AS b, quantile_cont(metrics['duration'], 0.5), quantile_cont(metrics['duration'], 0.95), quantile_cont(metrics['duration'], 0.99) FROM " + src +
+				" WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end + " GROUP BY b ORDER BY b"},
+		{"distinct-users-org-30d", query.Request{From: querytest.End.Add(-30 * day), To: querytest.End, Filter: org,
+			Aggregates: []query.Aggregate{{Func: query.AggCountDistinct, Field: &query.Field{Kind: query.FieldAttribute, Key: "user"}}}},
+			"SELECT count(DISTINCT attributes['user']) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 30 DAY AND time < " + end},
+		{"newest-1000-of-stream", query.Request{Streams: []string{"s-0042"}, Order: query.OrderSeqDesc, Limit: 1000},
+			"SELECT * FROM " + src + " WHERE stream = 's-0042' ORDER BY seq DESC LIMIT 1000"},
+		{"needle-in-stream", query.Request{Streams: []string{"s-0042"}, Filter: &query.Filter{Op: query.OpContains, Field: query.Field{Kind: query.FieldData}, Value: query.String("a needle")},
+			Aggregates: []query.Aggregate{{Func: query.AggCount}}},
+			"SELECT count(*) FROM " + src + " WHERE stream = 's-0042' AND contains(data, 'a needle')"},
+	}
+	for _, tc := range cases {
+		tc.req.Project = querytest.Project
+		var siltRows, duckRows int
+		b.Run(tc.name+"/engine=silt", func(b *testing.B) {
+			for b.Loop() {
+				res, err := eng.Query(context.Background(), tc.req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				siltRows = len(res.Rows) + len(res.Events)
+			}
+			b.ReportMetric(float64(siltRows), "result-rows")
+		})
+		b.Run(tc.name+"/engine=duckdb", func(b *testing.B) {
+			for b.Loop() {
+				rows, err := db.Query(tc.sql)
+				if err != nil {
+					b.Fatal(err)
+				}
+				duckRows = 0
+				for rows.Next() {
+					duckRows++
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+			}
+			b.ReportMetric(float64(duckRows), "result-rows")
+		})
+		if siltRows > 0 && duckRows > 0 && siltRows != duckRows {
+			b.Errorf("%s: Silt returned %d rows, DuckDB %d", tc.name, siltRows, duckRows)
+		}
+	}
+}
