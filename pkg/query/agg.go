@@ -19,31 +19,68 @@ const maxKeys = 8
 type groupCodes [maxKeys]uint32
 
 // keyDict gives each distinct value of a group key a code; 0 is null.
+// Values of each type have their own map, so a lookup allocates nothing.
 type keyDict struct {
-	codes  map[string]uint32 // by the value's canonical text
-	values []Value           // by code; values[0] is null
+	strs   map[string]uint32
+	nums   map[uint64]uint32 // int64 and float64 bits, by type
+	ints   map[int64]uint32
+	times  map[int64]uint32
+	bools  [2]uint32
+	values []Value // by code; values[0] is null
 }
 
 func newKeyDict() *keyDict {
-	return &keyDict{codes: map[string]uint32{}, values: []Value{{}}}
+	return &keyDict{strs: map[string]uint32{}, nums: map[uint64]uint32{}, ints: map[int64]uint32{},
+		times: map[int64]uint32{}, values: []Value{{}}}
 }
 
 // code returns v's code, adding it on first sight.
 func (d *keyDict) code(v Value) uint32 {
-	if v.Type == TypeNull {
+	var c uint32
+	var ok bool
+	switch v.Type {
+	case TypeNull:
 		return 0
+	case TypeString:
+		if c, ok = d.strs[v.Str]; !ok {
+			v.Str = strings.Clone(v.Str)
+			c = d.add(v)
+			d.strs[v.Str] = c
+		}
+	case TypeInt:
+		if c, ok = d.ints[v.Int]; !ok {
+			c = d.add(v)
+			d.ints[v.Int] = c
+		}
+	case TypeFloat:
+		k := math.Float64bits(v.F)
+		if c, ok = d.nums[k]; !ok {
+			c = d.add(v)
+			d.nums[k] = c
+		}
+	case TypeTime:
+		k := v.Time.UnixNano()
+		if c, ok = d.times[k]; !ok {
+			c = d.add(v)
+			d.times[k] = c
+		}
+	case TypeBool:
+		i := 0
+		if v.Bool {
+			i = 1
+		}
+		if c = d.bools[i]; c == 0 {
+			c = d.add(v)
+			d.bools[i] = c
+		}
 	}
-	k := canonical(v)
-	if c, ok := d.codes[k]; ok {
-		return c
-	}
-	c := uint32(len(d.values))
-	d.codes[strings.Clone(k)] = c
-	if v.Type == TypeString {
-		v.Str = strings.Clone(v.Str)
-	}
-	d.values = append(d.values, v)
 	return c
+}
+
+// add gives v the next code.
+func (d *keyDict) add(v Value) uint32 {
+	d.values = append(d.values, v)
+	return uint32(len(d.values) - 1)
 }
 
 // canonical is a text that equal values, and only they, share: the type
@@ -223,11 +260,16 @@ func (st *aggState) add(b *Batch, gids []int32) {
 	col := a.spec.bind(b)
 	switch a.fn {
 	case AggCountDistinct:
+		mixed := a.field.Kind == FieldDataPath // values of several types
 		for i, g := range gids {
 			if g < 0 {
 				continue
 			}
-			if v := col.Value(i); v.Type != TypeNull {
+			switch v := col.Value(i); {
+			case v.Type == TypeNull:
+			case v.Type == TypeString && !mixed:
+				st.dist[g].AddString(v.Str)
+			default:
 				st.dist[g].AddString(canonical(v))
 			}
 		}
