@@ -623,8 +623,17 @@ func TestQuery_SeeksIntoOneStreamOfMany(t *testing.T) {
 	res := checkAggregate(t, eng, evs, req, func(e *event.Event) bool {
 		return e.IsJSON() && strings.Contains(strings.ToLower(string(e.Data)), "needle")
 	})
-	if !strings.Contains(res.Plan, "seek to") {
-		t.Fatalf("one stream of 24 should be read by seeking:\n%s", res.Plan)
+	if !strings.Contains(res.Plan, "seek to") || !strings.Contains(res.Plan, "(events)") {
+		t.Fatalf("one stream of 24 should be read by seeking to its events (the sum needs metrics):\n%s", res.Plan)
+	}
+	// Without map columns, the seek reads only the needed columns' rows.
+	req.Aggregates = []query.Aggregate{{Func: query.AggCount}, {Func: query.AggMax, Field: fieldPtr(t, "seq")}, {Func: query.AggCountDistinct, Field: fieldPtr(t, "$.user.plan")}}
+	req.Filter.IgnoreCase = false
+	res = checkAggregate(t, eng, evs, req, func(e *event.Event) bool {
+		return e.IsJSON() && strings.Contains(string(e.Data), "needle")
+	})
+	if !strings.Contains(res.Plan, "(columns)") {
+		t.Fatalf("a query without map columns should seek to the stream's rows:\n%s", res.Plan)
 	}
 	// Listing in both seq orders, paged: one stream with no filter reads
 	// only the page's seqs.
@@ -634,14 +643,21 @@ func TestQuery_SeeksIntoOneStreamOfMany(t *testing.T) {
 			want = append(want, e)
 		}
 	}
-	for _, order := range []query.Order{query.OrderSeqAsc, query.OrderSeqDesc} {
+	for k, order := range []query.Order{query.OrderSeqAsc, query.OrderSeqDesc} {
 		if order == query.OrderSeqDesc {
 			slices.Reverse(want)
 		}
+		// Ascending lists whole events (a seek to events); descending
+		// projects columns without maps (a seek to rows).
+		var fields []query.Field
+		if k == 1 {
+			fields = []query.Field{field(t, "id"), field(t, "data")}
+		}
 		var got []event.Event
 		token := ""
+		seekedRows := false
 		for range 100 {
-			res, err := eng.Query(context.Background(), query.Request{Project: project, Streams: []string{"s-07"}, Order: order, Limit: 64, PageToken: token, Explain: true})
+			res, err := eng.Query(context.Background(), query.Request{Project: project, Streams: []string{"s-07"}, Order: order, Limit: 64, PageToken: token, Explain: true, Fields: fields})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -649,12 +665,16 @@ func TestQuery_SeeksIntoOneStreamOfMany(t *testing.T) {
 				t.Fatalf("page read %d rows; plan:\n%s", res.Stats.ColdRows+res.Stats.HotRows, res.Plan)
 			}
 			got = append(got, res.Events...)
+			seekedRows = seekedRows || strings.Contains(res.Plan, "(columns)")
 			if token = res.NextPageToken; token == "" {
 				break
 			}
 		}
 		if len(got) != len(want) {
 			t.Fatalf("order %d: %d events over all pages, want %d", order, len(got), len(want))
+		}
+		if seekedRows != (k == 1) {
+			t.Errorf("order %d: a page seeked to rows: %v, want %v", order, seekedRows, k == 1)
 		}
 		for i := range got {
 			if got[i].Seq != want[i].Seq || got[i].ID != want[i].ID || string(got[i].Data) != string(want[i].Data) {

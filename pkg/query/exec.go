@@ -91,6 +91,8 @@ func (x *executor) run(ctx context.Context) error {
 	for i := range x.p.segments {
 		sp := &x.p.segments[i]
 		switch {
+		case sp.seekRows:
+			tasks = append(tasks, task{sp: sp, rg: -3})
 		case sp.seek:
 			tasks = append(tasks, task{sp: sp, rg: -1})
 		case len(x.columnNames(sp.whole)) == 0:
@@ -161,6 +163,8 @@ func (w *worker) do(ctx context.Context, t task) error {
 		return w.seekSegment(ctx, t.sp)
 	case -2:
 		return w.countRows(ctx, t.sp)
+	case -3:
+		return w.seekRows(ctx, t.sp)
 	}
 	x, sp := w.x, t.sp
 	st, err := sp.r.Scan(ctx, []int{t.rg}, x.columnNames(sp.whole), x.opts.BatchRows, func(_ int, rec arrow.RecordBatch) error {
@@ -201,6 +205,41 @@ func (w *worker) countRows(ctx context.Context, sp *segmentPlan) error {
 			if err := w.process(ctx, &b, w.all(n)); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// seekRows reads each stream's range of sp as rows of the needed columns:
+// the streams have no holes, so a seq range is a row range.
+func (w *worker) seekRows(ctx context.Context, sp *segmentPlan) error {
+	cols := w.x.columnNames(true)
+	for name, r := range sp.ranges {
+		s, _ := sp.seg.Info.Stream(name)
+		from := s.FirstRow + int64(r.lo-s.FirstSeq)
+		to := s.FirstRow + int64(r.hi-s.FirstSeq) + 1
+		if len(cols) == 0 {
+			for left := to - from; left > 0; {
+				n := int(min(left, int64(w.x.opts.BatchRows)))
+				left -= int64(n)
+				w.stats.ColdRows += int64(n)
+				if err := w.process(ctx, &Batch{Len: n, Project: w.x.c.req.Project}, w.all(n)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		st, err := sp.r.ScanRows(ctx, from, to, cols, w.x.opts.BatchRows, func(rec arrow.RecordBatch) error {
+			b, err := batchFromRecord(rec, w.x.c.req.Project)
+			if err != nil {
+				return err
+			}
+			return w.process(ctx, &b, w.all(b.Len))
+		})
+		w.stats.ColdRows += st.Rows
+		w.stats.ColdBytes += st.Bytes
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -30,8 +30,10 @@ type segmentPlan struct {
 	// streams, or outside them, are skipped.
 	ranges map[string]seqRange
 	// seek reads the ranges' events through the segment reader's cursors
-	// instead of scanning the row groups' columns.
-	seek bool
+	// instead of scanning the row groups' columns; seekRows, when the query
+	// needs no map column and the streams have no holes, reads just the
+	// ranges' rows of the needed columns instead.
+	seek, seekRows bool
 	// whole is set when the ranges take every row of the segment, so a
 	// scan needs no per-row check (nor the stream and seq columns for it).
 	whole bool
@@ -209,7 +211,17 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 	}
 	if want, ok := pl.seekable(sp); ok {
 		sp.seek = true
-		why += fmt.Sprintf("; seek to %d rows of %d streams", want, len(sp.ranges))
+		sp.seekRows = c.cols&(colAttributes|colMetrics) == 0
+		for name := range sp.ranges {
+			if s, _ := in.Stream(name); !s.Gapless() {
+				sp.seekRows = false
+			}
+		}
+		how := "events"
+		if sp.seekRows {
+			how = "columns"
+		}
+		why += fmt.Sprintf("; seek to %d rows of %d streams (%s)", want, len(sp.ranges), how)
 	}
 	return sp, why, nil
 }

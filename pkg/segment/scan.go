@@ -156,3 +156,90 @@ func (r *Reader) RowGroupStats(rg int) (st ColumnStats, err error) {
 	}
 	return st, nil
 }
+
+// ScanRows is Scan of the file-wide rows [from, to) only, for flat columns:
+// each row group it touches is entered with a seek (the page index skips
+// whole pages) rather than decoded from its start. Map columns have no page
+// index, so asking for attributes or metrics is an error; Read serves them.
+func (r *Reader) ScanRows(ctx context.Context, from, to int64, columns []string, batchRows int, fn func(rec arrow.RecordBatch) error) (st ScanStats, err error) {
+	defer recoverCorrupt(&err, "scan segment", r.path)
+	var leaves []int
+	for _, f := range Schema.Fields() {
+		for _, c := range columns {
+			if c != f.Name {
+				continue
+			}
+			if c == colAttributes || c == colMetrics {
+				return st, fmt.Errorf("scan rows of segment %s: column %s cannot seek", r.path, c)
+			}
+			leaves = append(leaves, leavesOf[c]...)
+		}
+	}
+	if len(leaves) == 0 {
+		return st, fmt.Errorf("scan rows of segment %s: no known column in %q", r.path, columns)
+	}
+	if from < 0 || to > r.info.Rows || from > to {
+		return st, fmt.Errorf("scan rows of segment %s: rows %d..%d outside 0..%d", r.path, from, to, r.info.Rows)
+	}
+	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows)}, memory.DefaultAllocator)
+	if err != nil {
+		return st, fmt.Errorf("scan rows of segment %s: %w", r.path, err)
+	}
+	for rg := r.info.rowGroupOfRow(from); from < to && rg < len(r.info.RowGroups); rg++ {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		g := r.info.RowGroups[rg]
+		if err := r.verify(rg); err != nil {
+			return st, fmt.Errorf("scan rows of segment %s: %w", r.path, err)
+		}
+		end := min(to, g.FirstRow+g.Rows)
+		if err := r.scanRange(ctx, fr, rg, leaves, from-g.FirstRow, end-from, fn, &st); err != nil {
+			return st, err
+		}
+		from = end
+	}
+	r.stats.rows.Add(st.Rows)
+	return st, nil
+}
+
+// scanRange decodes n rows of row group rg from its row offset.
+func (r *Reader) scanRange(ctx context.Context, fr *pqarrow.FileReader, rg int, leaves []int, offset, n int64, fn func(arrow.RecordBatch) error, st *ScanStats) error {
+	rr, err := fr.GetRecordReader(ctx, leaves, []int{rg})
+	if err != nil {
+		return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
+	}
+	defer rr.Release()
+	if offset > 0 {
+		if err := rr.SeekToRow(offset); err != nil {
+			return fmt.Errorf("scan segment %s row group %d: %w: seek to row %d: %w", r.path, rg, ErrCorrupt, offset, err)
+		}
+	}
+	r.stats.rowGroups.Add(1)
+	r.stats.seeks.Add(1)
+	for n > 0 && rr.Next() {
+		rec := rr.RecordBatch()
+		if rec.NumRows() > n {
+			rec = rec.NewSlice(0, n)
+			defer rec.Release()
+		}
+		n -= rec.NumRows()
+		st.Rows += rec.NumRows()
+		for _, l := range leaves {
+			cc, err := r.pf.MetaData().RowGroup(rg).ColumnChunk(l)
+			if err == nil && cc.NumValues() > 0 {
+				st.Bytes += cc.TotalCompressedSize() * rec.NumRows() / cc.NumValues()
+			}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("scan segment %s row group %d: %w: %w", r.path, rg, ErrCorrupt, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("scan segment %s row group %d: %w: %d rows short", r.path, rg, ErrCorrupt, n)
+	}
+	return nil
+}
