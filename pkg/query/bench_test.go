@@ -2,12 +2,14 @@ package query_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"testing"
 	"time"
 
+	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 	"github.com/silt-io/silt/pkg/query/querytest"
 )
@@ -88,6 +90,47 @@ func BenchmarkQuery(b *testing.B) {
 			b.ReportMetric(float64(st.ColdRows), "cold-rows")
 			b.ReportMetric(float64(st.RowGroups-st.RowGroupsPruned), "row-groups")
 			b.ReportMetric(float64(st.ColdBytes)/(1<<20), "cold-MiB")
+		})
+	}
+}
+
+// BenchmarkQueryHot runs queries that touch only the hot tier: 100,000
+// events in 100 streams, none rotated (issue 5's target: under 10 ms).
+func BenchmarkQueryHot(b *testing.B) {
+	tr := openTiersB(b)
+	ctx := context.Background()
+	for i := range 100 {
+		evs := make([]event.Event, 1000)
+		for j := range evs {
+			evs[j] = event.Event{Type: []string{"a", "b", "c"}[j%3], Attributes: map[string]string{"org": []string{"x", "y"}[j%2]},
+				Metrics: map[string]float64{"duration": float64(j)}, Data: []byte(`{"n":1}`)}
+		}
+		if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: querytest.Project, Stream: fmt.Sprintf("h-%03d", i), Events: evs, AutoCreate: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	eng := query.New(tr.hist, query.Options{})
+	dur := &query.Field{Kind: query.FieldMetric, Key: "duration"}
+	for _, tc := range []struct {
+		name string
+		req  query.Request
+	}{
+		{"one-stream-by-type-p99", query.Request{Streams: []string{"h-042"}, GroupBy: []query.GroupKey{{Field: query.Field{Kind: query.FieldType}}},
+			Aggregates: []query.Aggregate{{Func: query.AggCount}, {Func: query.AggPercentile, Percentile: 99, Field: dur}}}},
+		{"one-stream-newest-100", query.Request{Streams: []string{"h-042"}, Order: query.OrderSeqDesc, Limit: 100}},
+		{"all-100k-by-type", query.Request{GroupBy: []query.GroupKey{{Field: query.Field{Kind: query.FieldType}}}, Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tc.req.Project = querytest.Project
+			var st query.Stats
+			for b.Loop() {
+				res, err := eng.Query(ctx, tc.req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st = res.Stats
+			}
+			b.ReportMetric(float64(st.HotRows), "hot-rows")
 		})
 	}
 }
