@@ -123,6 +123,8 @@ type aggSink struct {
 	// bucketWidth is, per group, the seconds of its time bucket (rate).
 	codes [][]uint32 // per key, per row of the batch
 	gids  []int32
+	// byCode maps a single key's code to its group (-1: none yet).
+	byCode []int32
 }
 
 func newAggSink(c *compiled, opts Options) *aggSink {
@@ -187,9 +189,24 @@ func (s *aggSink) add(b *Batch, sel []bool) error {
 			}
 			s.keyCodes(k, b, sel, s.codes[k][:b.Len])
 		}
+		one := len(s.c.keys) == 1
 		for i := range gids {
 			gids[i] = -1
 			if !sel[i] {
+				continue
+			}
+			if one { // the code is the key: a slice, not a map
+				c := s.codes[0][i]
+				for int(c) >= len(s.byCode) {
+					s.byCode = append(s.byCode, -1)
+				}
+				if g := s.byCode[c]; g >= 0 {
+					gids[i] = g
+					continue
+				}
+				g := s.group(groupCodes{c})
+				s.byCode[c] = g
+				gids[i] = g
 				continue
 			}
 			var key groupCodes
@@ -229,6 +246,24 @@ func (s *aggSink) keyCodes(k int, b *Batch, sel []bool, out []uint32) {
 		return
 	}
 	col := gk.spec.bind(b)
+	if gk.typ == TypeString { // a string field: no Value per row
+		for i := range out {
+			if !sel[i] {
+				continue
+			}
+			str, ok := col.Str(i)
+			if !ok {
+				out[i] = 0
+				continue
+			}
+			c, found := d.strs[str]
+			if !found {
+				c = d.code(String(str))
+			}
+			out[i] = c
+		}
+		return
+	}
 	for i := range out {
 		if !sel[i] {
 			continue
