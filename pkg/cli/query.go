@@ -227,7 +227,7 @@ var whereOps = []struct {
 // metrics and seq are numbers; of time and ingest_time, times; of JSON
 // paths, numbers, true/false or strings as they parse; else strings.
 func parseWhere(s string, now time.Time) (*siltv1.Filter, error) {
-	if field, ok := strings.CutSuffix(s, "?"); ok {
+	if field, ok := strings.CutSuffix(s, "?"); ok && !strings.ContainsAny(field, "=<>!~") {
 		return &siltv1.Filter{Kind: &siltv1.Filter_Exists{Exists: strings.TrimSpace(field)}}, nil
 	}
 	at, op := -1, ""

@@ -90,6 +90,9 @@ func compile(req Request, opts Options) (*compiled, error) {
 	if req.Order != OrderTimeAsc {
 		return nil, invalid("order", "an aggregate query returns rows sorted by group key; order applies to listed events")
 	}
+	if _, err := decodeOffset(req.PageToken); err != nil {
+		return nil, err
+	}
 	if len(req.Fields) > 0 {
 		return nil, invalid("fields", "fields project listed events; an aggregate query returns its group keys and aggregates")
 	}
@@ -239,6 +242,8 @@ func compileGroupKey(k GroupKey, at string) (groupKey, error) {
 			return gk, invalid(at+".time_bucket", "give a width or a calendar unit, not both")
 		case b.Unit > CalendarMonth:
 			return gk, invalid(at+".time_bucket.calendar", "unknown calendar unit %d", b.Unit)
+		case b.Unit == CalendarNone && b.Zone != nil:
+			return gk, invalid(at+".time_bucket.time_zone", "fixed-width buckets are aligned to the Unix epoch; a time zone applies only to calendar units")
 		}
 		if gk.name == "" {
 			gk.name = "bucket"

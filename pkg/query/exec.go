@@ -3,9 +3,11 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -266,11 +268,11 @@ func (w *worker) seekSegment(ctx context.Context, sp *segmentPlan) error {
 			if len(evs) == 0 {
 				break
 			}
-			w.stats.ColdRows += int64(len(evs))
 			for i := range evs {
 				if evs[i].Seq > r.hi {
 					break
 				}
+				w.stats.ColdRows++
 				w.stats.ColdBytes += int64(segment.EventSize(&evs[i]))
 				if err := bb.add(ctx, &evs[i]); err != nil {
 					return err
@@ -351,10 +353,10 @@ func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 	}
 	req := &w.x.c.req
 	if !req.From.IsZero() || !req.To.IsZero() {
-		timeMask(b.Time, req.From.UnixNano(), req.To.UnixNano(), !req.From.IsZero(), !req.To.IsZero(), sel)
+		timeMask(b.Time, clampNanos(req.From), clampNanos(req.To), !req.From.IsZero(), !req.To.IsZero(), sel)
 	}
 	if !req.IngestFrom.IsZero() || !req.IngestTo.IsZero() {
-		timeMask(b.IngestTime, req.IngestFrom.UnixNano(), req.IngestTo.UnixNano(), !req.IngestFrom.IsZero(), !req.IngestTo.IsZero(), sel)
+		timeMask(b.IngestTime, clampNanos(req.IngestFrom), clampNanos(req.IngestTo), !req.IngestFrom.IsZero(), !req.IngestTo.IsZero(), sel)
 	}
 	if w.x.c.pred != nil {
 		w.x.c.pred.eval(b, sel)
@@ -367,6 +369,19 @@ func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 	w.x.mu.Lock()
 	defer w.x.mu.Unlock()
 	return w.x.sink.add(b, sel)
+}
+
+// clampNanos is t in Unix nanoseconds, saturated to the int64 range:
+// UnixNano is undefined before 1678 and after 2262, and a bound there must
+// still take every event on its side.
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // timeMask clears the rows whose timestamp is null or outside [from, to).

@@ -91,6 +91,7 @@ func (s *listSink) add(b *Batch, sel []bool) error {
 			}
 			heap.Pop(&s.h)
 		}
+		k.stream = strings.Clone(k.stream) // b's memory is not ours after the call
 		heap.Push(&s.h, listItem{key: k, e: s.eventAt(b, i, k)})
 	}
 	return nil
@@ -112,7 +113,7 @@ func (s *listSink) keyAt(b *Batch, i int) orderKey {
 // eventAt copies row i into an event with the projected fields.
 func (s *listSink) eventAt(b *Batch, i int, k orderKey) listEvent {
 	p := &s.proj
-	e := event.Event{Project: b.Project, Stream: strings.Clone(k.stream), Seq: k.seq}
+	e := event.Event{Project: b.Project, Stream: k.stream, Seq: k.seq}
 	if p.all || p.id {
 		e.ID = strings.Clone(b.ID.Value(i))
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,6 +100,9 @@ func (pl *planner) plan(ctx context.Context) (*plan, error) {
 	}
 	segs := pl.v.Segments(c.req.Project)
 	slices.SortFunc(segs, func(a, b *manifest.Segment) int { return strings.Compare(a.ID, b.ID) })
+	if err := checkSealed(p.parts, segs); err != nil {
+		return nil, err
+	}
 	for _, seg := range segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -331,11 +335,9 @@ func (p *plan) narrow(c *compiled, pt *part) {
 		if c.after != nil && c.after.stream == pt.x.Stream {
 			lo = max(lo, c.after.seq+1)
 		}
-		end := hi
-		if hi-lo > n {
-			end, p.truncated = lo+n, true
+		if lo <= hi && hi-lo > n {
+			hi, p.truncated = lo+n, true
 		}
-		hi = end
 	} else {
 		if c.after != nil && c.after.stream == pt.x.Stream {
 			if c.after.seq <= lo {
@@ -350,5 +352,37 @@ func (p *plan) narrow(c *compiled, pt *part) {
 	}
 	pt.coldLo, pt.coldHi = max(pt.coldLo, lo), min(pt.coldHi, hi)
 	pt.hotLo, pt.hotHi = max(pt.hotLo, lo), min(pt.hotHi, hi)
+	if lo > hi {
+		p.line("listing one stream in seq order: nothing after the page token")
+		return
+	}
 	p.line("listing one stream in seq order: seqs %d..%d", lo, hi)
+}
+
+// errMissingHistory: a stream's extent says seqs were sealed that no
+// segment holds (lost files, or a bug). A query fails rather than count
+// fewer events, as Read does.
+var errMissingHistory = errors.New("sealed events missing from the history tier")
+
+// checkSealed fails unless the segments hold each stream's sealed seqs up
+// to its ColdSeq.
+func checkSealed(parts []part, segs []*manifest.Segment) error {
+	last := make(map[string]uint64, len(parts))
+	ids := make(map[string]uint64, len(parts))
+	for _, pt := range parts {
+		ids[pt.x.Stream] = pt.x.ID
+	}
+	for _, seg := range segs {
+		for _, s := range seg.Info.Streams {
+			if id, ok := ids[s.Stream]; ok && seg.StreamIDs[s.Stream] == id {
+				last[s.Stream] = max(last[s.Stream], s.LastSeq)
+			}
+		}
+	}
+	for _, pt := range parts {
+		if x := pt.x; x.ColdSeq >= x.FirstSeq && last[x.Stream] < x.ColdSeq {
+			return fmt.Errorf("query %s/%s: %w: sealed up to %d, segments hold up to %d", x.Project, x.Stream, errMissingHistory, x.ColdSeq, last[x.Stream])
+		}
+	}
+	return nil
 }

@@ -57,4 +57,3 @@ func TestQuery_TimeRangeBeyondNanosecondRange(t *testing.T) {
 		}
 	}
 }
-

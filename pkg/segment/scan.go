@@ -119,7 +119,8 @@ func (r *Reader) scanRowGroup(ctx context.Context, fr *pqarrow.FileReader, rg in
 // ColumnStats are the Parquet statistics of one row group that a query
 // prunes with.
 type ColumnStats struct {
-	// HasTime is false when no event of the row group has a time.
+	// HasTime is false when the row group has no time statistics: the
+	// writer always stores them, so that means no event has a time.
 	HasTime          bool
 	MinTime, MaxTime time.Time
 	// HasType is false when the writer stored no bounds for type.
