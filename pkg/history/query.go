@@ -3,7 +3,6 @@ package history
 import (
 	"context"
 
-	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/manifest"
 	"github.com/silt-io/silt/pkg/query"
@@ -48,9 +47,9 @@ func (q *queryView) Segments(project string) []*manifest.Segment {
 
 func (q *queryView) Open(seg *manifest.Segment) (*segment.Reader, error) { return q.s.readers.get(seg) }
 
-func (q *queryView) ScanHot(ctx context.Context, x hot.Extent, from, upTo uint64, fn func(e *event.Event) error) error {
+func (q *queryView) ScanHot(ctx context.Context, x hot.Extent, from, upTo uint64, fn func(r *hot.Record) error) error {
 	x.ColdSeq = max(x.ColdSeq, from-1)
-	return q.sn.Scan(ctx, x, upTo, fn)
+	return q.sn.ScanRecords(ctx, x, upTo, fn)
 }
 
 var _ query.Source = (*Store)(nil)

@@ -173,6 +173,14 @@ func (c *blockCursor) skip() error {
 	return c.d.Err()
 }
 
+// body returns the next record's body (pkg/record's encoding) without
+// decoding it; it aliases the block.
+func (c *blockCursor) body() ([]byte, error) {
+	b := c.d.Bytes()
+	c.next++
+	return b, c.d.Err()
+}
+
 // decode decodes the next record into e (copying everything out of the block).
 func (c *blockCursor) decode(e *event.Event) error {
 	body := c.d.Bytes()

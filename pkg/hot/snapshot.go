@@ -188,13 +188,18 @@ const scanBlocksPerIterator = 16
 // Scan calls fn with each hot event of the stream with seq in
 // (x.ColdSeq, upTo], in seq order. fn must not keep e: Scan reuses it.
 func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error) error {
+	return sn.scan(ctx, x, upTo, fn, nil)
+}
+
+// scan is Scan (fn) or ScanRecords (rfn).
+func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error, rfn func(r *Record) error) error {
 	from := max(x.ColdSeq+1, x.FirstSeq)
 	if upTo < from {
 		return nil
 	}
 	scratch := getScratch() // decompressed records, reused block after block
 	defer putScratch(scratch)
-	s := scan{x: x, upTo: upTo, next: from, scratch: scratch, fn: fn}
+	s := scan{x: x, upTo: upTo, next: from, scratch: scratch, fn: fn, rfn: rfn}
 	for s.next <= upTo {
 		more, err := s.blocks(ctx, sn.txn, scanBlocksPerIterator)
 		if err != nil {
@@ -210,6 +215,24 @@ func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 	return nil
 }
 
+// Record is one hot event as stored: its record body (pkg/record's
+// encoding), and what the block holds for all its records.
+type Record struct {
+	Seq        uint64
+	IngestTime time.Time
+	// ContentType is the block's: the event's unless its body names one.
+	ContentType string
+	// Body aliases the block: valid only during the call it is passed to.
+	Body []byte
+}
+
+// ScanRecords is Scan without decoding: it calls fn with each record of
+// the stream with seq in (x.ColdSeq, upTo], in seq order, for a reader
+// that decodes the bodies into its own form (a query's Arrow columns).
+func (sn *Snapshot) ScanRecords(ctx context.Context, x Extent, upTo uint64, fn func(r *Record) error) error {
+	return sn.scan(ctx, x, upTo, nil, fn)
+}
+
 // scan is the state of one Snapshot.Scan across its iterators.
 type scan struct {
 	x       Extent
@@ -218,6 +241,9 @@ type scan struct {
 	scratch *[]byte
 	e       event.Event
 	fn      func(e *event.Event) error
+	// rfn, when set, takes undecoded records instead of fn.
+	rfn func(r *Record) error
+	r   Record
 }
 
 // blocks reads up to n blocks from the one holding s.next with a fresh
@@ -257,6 +283,17 @@ func (s *scan) block(v []byte) error {
 		}
 		if c.seq() != s.next {
 			return fmt.Errorf("%w: seq %d where %d was due", errCorrupt, c.seq(), s.next)
+		}
+		if s.rfn != nil {
+			s.r = Record{Seq: c.seq(), IngestTime: c.h.IngestTime, ContentType: c.h.ContentType}
+			if s.r.Body, err = c.body(); err != nil {
+				return err
+			}
+			if err := s.rfn(&s.r); err != nil {
+				return err
+			}
+			s.next++
+			continue
 		}
 		if err := c.decode(&s.e); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/segment"
 )
 
@@ -294,6 +295,11 @@ type eventBatches struct {
 
 func (bb *eventBatches) add(ctx context.Context, e *event.Event) error {
 	bb.rb.Append(e)
+	return bb.added(ctx)
+}
+
+// added counts a row appended to bb.rb and processes a full batch.
+func (bb *eventBatches) added(ctx context.Context) error {
 	if bb.n++; bb.n >= bb.w.x.opts.BatchRows {
 		return bb.flush(ctx)
 	}
@@ -323,9 +329,12 @@ func (w *worker) runHot(ctx context.Context) error {
 	defer rb.Release()
 	bb := eventBatches{w: w, rb: rb}
 	for _, pt := range w.x.p.hot {
-		err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(e *event.Event) error {
+		err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(r *hot.Record) error {
 			w.stats.HotRows++
-			return bb.add(ctx, e)
+			if err := rb.AppendRecord(pt.x.Stream, r.Seq, r.IngestTime, r.ContentType, r.Body); err != nil {
+				return err
+			}
+			return bb.added(ctx)
 		})
 		if err != nil {
 			return fmt.Errorf("query hot %s/%s: %w", pt.x.Project, pt.x.Stream, err)

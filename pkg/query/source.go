@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 
-	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/manifest"
 	"github.com/silt-io/silt/pkg/segment"
@@ -28,7 +27,7 @@ type View interface {
 	Segments(project string) []*manifest.Segment
 	// Open returns the reader of one of those segments; the View owns it.
 	Open(seg *manifest.Segment) (*segment.Reader, error)
-	// ScanHot calls fn with the stream's hot events with seq in
-	// [from, upTo], in seq order; from is above x.ColdSeq. fn must not keep e.
-	ScanHot(ctx context.Context, x hot.Extent, from, upTo uint64, fn func(e *event.Event) error) error
+	// ScanHot calls fn with the stream's hot records with seq in
+	// [from, upTo], in seq order; from is above x.ColdSeq. fn must not keep r.
+	ScanHot(ctx context.Context, x hot.Extent, from, upTo uint64, fn func(r *hot.Record) error) error
 }

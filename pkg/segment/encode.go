@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // rowBuilder turns events into Arrow records of [Schema], one row group's
@@ -141,7 +142,12 @@ func EventSize(e *event.Event) int {
 // RecordBuilder turns events into Arrow records of [Schema], the form a
 // query reads segments in, so that events from elsewhere (the hot tier)
 // go through the same column-wise code. Events must be valid.
-type RecordBuilder struct{ b *rowBuilder }
+type RecordBuilder struct {
+	b *rowBuilder
+	// Scratch space of AppendRecord for sorting map entries.
+	attrs   []record.Attribute
+	metrics []record.Metric
+}
 
 // NewRecordBuilder returns a builder allocating from mem.
 func NewRecordBuilder(mem memory.Allocator) *RecordBuilder {

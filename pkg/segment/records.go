@@ -1,0 +1,85 @@
+package segment
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
+)
+
+// AppendRecord adds one row from a hot-tier record body (pkg/record's
+// encoding) without building an event: the strings go from the body
+// straight into the column builders. contentType is the block's, used
+// when the body names none. The row is the one Append would add for the
+// decoded event.
+func (b *RecordBuilder) AppendRecord(stream string, seq uint64, ingest time.Time, contentType string, body []byte) error {
+	rb := b.b
+	d := record.NewDecoder(body)
+	flags := d.Byte()
+	id, typ, source, subject := d.Bytes(), d.Bytes(), d.Bytes(), d.Bytes()
+	var t time.Time
+	if flags&record.FlagHasTime != 0 {
+		t = d.Time()
+	}
+	b.attrs = b.attrs[:0]
+	for range d.Count(2) {
+		b.attrs = append(b.attrs, record.Attribute{Key: d.Bytes(), Value: d.Bytes()})
+	}
+	b.metrics = b.metrics[:0]
+	for range d.Count(9) {
+		b.metrics = append(b.metrics, record.Metric{Key: d.Bytes(), Value: math.Float64frombits(d.Uint64())})
+	}
+	ct, data := d.Bytes(), d.Bytes()
+	if err := d.Err(); err != nil {
+		return err
+	}
+	if d.Len() != 0 {
+		return fmt.Errorf("%w: %d trailing record bytes", record.ErrCorrupt, d.Len())
+	}
+	appendString(rb.stream, stream)
+	rb.seq.Append(seq)
+	rb.id.BinaryBuilder.Append(id)
+	rb.typ.BinaryBuilder.Append(typ)
+	rb.source.BinaryBuilder.Append(source)
+	rb.subject.BinaryBuilder.Append(subject)
+	if t.IsZero() {
+		rb.time.AppendNull()
+	} else {
+		rb.time.Append(arrow.Timestamp(t.UnixNano()))
+	}
+	rb.ingestTime.Append(arrow.Timestamp(ingest.UnixNano()))
+	// Map entries in key order, as Append writes them.
+	slices.SortFunc(b.attrs, func(x, y record.Attribute) int { return bytes.Compare(x.Key, y.Key) })
+	rb.attrs.Append(true)
+	for _, a := range b.attrs {
+		rb.attrKeys.BinaryBuilder.Append(a.Key)
+		rb.attrValues.BinaryBuilder.Append(a.Value)
+	}
+	slices.SortFunc(b.metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
+	rb.metrics.Append(true)
+	for _, m := range b.metrics {
+		rb.metricKeys.BinaryBuilder.Append(m.Key)
+		rb.metricVals.Append(m.Value)
+	}
+	if len(ct) == 0 {
+		appendString(rb.contentType, contentType)
+	} else {
+		rb.contentType.BinaryBuilder.Append(ct)
+	}
+	isJSON := string(ct) == event.ContentTypeJSON || (len(ct) == 0 && contentType == event.ContentTypeJSON)
+	if isJSON && utf8.Valid(data) {
+		rb.data.BinaryBuilder.Append(data)
+		rb.dataBinary.AppendNull()
+	} else {
+		rb.data.AppendNull()
+		rb.dataBinary.Append(data)
+	}
+	return nil
+}
