@@ -60,11 +60,12 @@ bench: ## Run the Go benchmarks, Silt side by side with NATS JetStream
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 60m .
 
 .PHONY: lint
-lint: tools ## buf lint, buf format, go vet
+lint: tools ## buf lint, buf format, go vet (the product and the bench module)
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto --path proto/silt
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd pkg)" || { gofmt -l cmd pkg; exit 1; }
+	cd bench && $(GO) vet ./...
+	@test -z "$$(gofmt -l cmd pkg bench)" || { gofmt -l cmd pkg bench; exit 1; }
 
 .PHONY: generate
 generate: tools ## Regenerate gen/, sdk/ts/src/gen/ and proto/buf/validate (offline)

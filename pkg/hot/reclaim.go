@@ -45,7 +45,8 @@ func (s *Store) freed(n int64) {
 	if s.opts.ValueLogGCInterval < 0 || s.broken != nil {
 		return // no GC would follow, or the store is already failing
 	}
-	if s.trimmedBytes += n; s.trimmedBytes >= s.opts.valueLogFileSize {
+	s.trimmedBytes += n
+	if s.trimmedBytes >= s.opts.valueLogFileSize || (s.reclaimAgain && s.snapshots.Load() == 0) {
 		s.reclaim()
 	}
 }
@@ -82,7 +83,10 @@ func (s *Store) reclaim() {
 		s.fail(fmt.Errorf("hot store unusable after a failed flush for the value-log GC (restart to recover): %w", err))
 		return
 	}
-	s.log.Debug("hot: flushed and compacted for the value-log GC", "took", time.Since(start))
+	// A snapshot open during the compaction kept the versions it may
+	// read, and their garbage uncounted: compact again after it.
+	s.reclaimAgain = s.snapshots.Load() > 0
+	s.log.Debug("hot: flushed and compacted for the value-log GC", "took", time.Since(start), "again", s.reclaimAgain)
 	select {
 	case s.gcNow <- struct{}{}:
 	default:

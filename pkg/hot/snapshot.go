@@ -83,6 +83,8 @@ func (s *Store) View(ctx context.Context, fn func(*Snapshot) error) error {
 		return err
 	}
 	defer s.endRead()
+	s.snapshots.Add(1)
+	defer s.snapshots.Add(-1)
 	return s.db.View(func(txn *badger.Txn) error {
 		return fn(&Snapshot{txn: txn})
 	})

@@ -93,6 +93,14 @@ type Store struct {
 	// trimmedBytes counts the block bytes trimmed or purged since the last
 	// reclaim (reclaim.go).
 	trimmedBytes int64
+	// reclaimAgain is set when a reclaim compacted while a snapshot was
+	// open: versions newer than its read timestamp survive a compaction,
+	// so their value-log bytes were not counted as garbage; the next trim
+	// with no snapshot open reclaims again. Committer only.
+	reclaimAgain bool
+	// snapshots counts open Views (rotations and queries hold them for
+	// seconds).
+	snapshots atomic.Int64
 	// groups counts committed groups.
 	groups uint64
 	// broken, once set, fails every request: the cache could not be rebuilt,

@@ -1,0 +1,68 @@
+package hot
+
+import (
+	"testing"
+	"time"
+
+	"github.com/silt-io/silt/pkg/event"
+)
+
+// TestReclaim_AgainAfterASnapshotCloses: a snapshot open while trimmed
+// blocks are compacted keeps their versions (Badger drops none newer than
+// the oldest open read), so the GC cannot free their value-log files. Once
+// the snapshot closes, the next trim, however small, reclaims again and
+// the files go.
+func TestReclaim_AgainAfterASnapshotCloses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const fileSize = 2 << 20
+	s := openStoreIn(t, dir, func(o *Options) {
+		o.Sync = false
+		o.valueLogFileSize = fileSize
+		o.ValueLogGCInterval = time.Hour
+	})
+	evs := make([]event.Event, 64)
+	for i := range evs {
+		evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(4000)}
+	}
+	for range 48 {
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
+	}
+	before := vlogFiles(t, dir)
+	if before < 5 {
+		t.Fatalf("%d value-log files; the test needs at least 5", before)
+	}
+	// A snapshot (a rotation, a query) stays open across the seal.
+	opened, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.View(t.Context(), func(*Snapshot) error {
+			close(opened)
+			<-release
+			return nil
+		})
+	}()
+	<-opened
+	x := snapshotExtent(t, s, "p", "s")
+	if err := s.Seal(t.Context(), []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: x.LastSeq}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the trim, the reclaim and a GC pass run meanwhile
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// One small append and seal: its trim frees almost nothing, yet it
+	// must reclaim again now that no snapshot is open.
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs[:1]})
+	x = snapshotExtent(t, s, "p", "s")
+	if err := s.Seal(t.Context(), []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: x.LastSeq}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for vlogFiles(t, dir) > 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d value-log files 20 s after the snapshot closed (%d before the seal)", vlogFiles(t, dir), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
