@@ -18,21 +18,19 @@ func vlogFiles(t testing.TB, dir string) int {
 	return len(m)
 }
 
-// TestReclaim_FreesTrimmedValueLog checks that sealing a stream's blocks
-// gives their value-log files back to the disk without waiting for a
-// memtable to fill: the blocks go to the value log, their keys are tiny,
-// and no GC tick comes during the test (the interval is an hour).
-func TestReclaim_FreesTrimmedValueLog(t *testing.T) {
-	t.Parallel()
+// fillValueLog opens a store with 2 MiB value-log files and no GC tick
+// (the interval is an hour), and appends 48 times 64 events of ~4 KiB to
+// p/s: ~12 MiB of blocks, five files or more. Random bytes, so the blocks
+// stay that large (they are compressed). It returns the store, its dir,
+// the events appended each time and the value-log file count.
+func fillValueLog(t *testing.T) (*Store, string, []event.Event, int) {
+	t.Helper()
 	dir := t.TempDir()
-	const fileSize = 2 << 20
 	s := openStoreIn(t, dir, func(o *Options) {
 		o.Sync = false
-		o.valueLogFileSize = fileSize
+		o.valueLogFileSize = 2 << 20
 		o.ValueLogGCInterval = time.Hour
 	})
-	// 48 appends of 64 events of ~4 KiB: ~12 MiB of blocks, five files or
-	// more. Random bytes, so the blocks stay that large (they are compressed).
 	evs := make([]event.Event, 64)
 	for i := range evs {
 		evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(4000)}
@@ -42,8 +40,18 @@ func TestReclaim_FreesTrimmedValueLog(t *testing.T) {
 	}
 	before := vlogFiles(t, dir)
 	if before < 5 {
-		t.Fatalf("%d value-log files after ~10 MiB of blocks; the test needs at least 5", before)
+		t.Fatalf("%d value-log files after ~12 MiB of blocks; the test needs at least 5", before)
 	}
+	return s, dir, evs, before
+}
+
+// TestReclaim_FreesTrimmedValueLog checks that sealing a stream's blocks
+// gives their value-log files back to the disk without waiting for a
+// memtable to fill: the blocks go to the value log, their keys are tiny,
+// and no GC tick comes during the test (the interval is an hour).
+func TestReclaim_FreesTrimmedValueLog(t *testing.T) {
+	t.Parallel()
+	s, dir, evs, before := fillValueLog(t)
 	x := snapshotExtent(t, s, "p", "s")
 	if err := s.Seal(t.Context(), []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: x.LastSeq}}); err != nil {
 		t.Fatal(err)

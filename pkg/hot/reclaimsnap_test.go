@@ -14,24 +14,7 @@ import (
 // the files go.
 func TestReclaim_AgainAfterASnapshotCloses(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	const fileSize = 2 << 20
-	s := openStoreIn(t, dir, func(o *Options) {
-		o.Sync = false
-		o.valueLogFileSize = fileSize
-		o.ValueLogGCInterval = time.Hour
-	})
-	evs := make([]event.Event, 64)
-	for i := range evs {
-		evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(4000)}
-	}
-	for range 48 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
-	}
-	before := vlogFiles(t, dir)
-	if before < 5 {
-		t.Fatalf("%d value-log files; the test needs at least 5", before)
-	}
+	s, dir, evs, before := fillValueLog(t)
 	// A snapshot (a rotation, a query) stays open across the seal.
 	opened, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {

@@ -22,7 +22,7 @@ type groupCodes [maxKeys]uint32
 // Values of each type have their own map, so a lookup allocates nothing.
 type keyDict struct {
 	strs   map[string]uint32
-	nums   map[uint64]uint32 // int64 and float64 bits, by type
+	nums   map[uint64]uint32 // float64 bits
 	ints   map[int64]uint32
 	times  map[int64]uint32
 	bools  [2]uint32
@@ -492,12 +492,17 @@ func (k *bucketer) start(t int64) int64 {
 	return k.lo
 }
 
+// zone is the calendar buckets' time zone (UTC by default).
+func (k *bucketer) zone() *time.Location {
+	if k.b.Zone == nil {
+		return time.UTC
+	}
+	return k.b.Zone
+}
+
 // calendarStart is the start of t's calendar bucket in the bucket's zone.
 func (k *bucketer) calendarStart(t int64) int64 {
-	zone := k.b.Zone
-	if zone == nil {
-		zone = time.UTC
-	}
+	zone := k.zone()
 	lt := time.Unix(0, t).In(zone)
 	y, m, d := lt.Date()
 	switch k.b.Unit {
@@ -515,10 +520,7 @@ func (k *bucketer) end(start int64) int64 {
 	if k.b.Unit == CalendarNone {
 		return start + int64(k.b.Width)
 	}
-	zone := k.b.Zone
-	if zone == nil {
-		zone = time.UTC
-	}
+	zone := k.zone()
 	st := time.Unix(0, start).In(zone)
 	y, m, d := st.Date()
 	switch k.b.Unit {

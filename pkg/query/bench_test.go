@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"testing"
-	"time"
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
@@ -54,32 +53,13 @@ func BenchmarkQuery(b *testing.B) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	day := 24 * time.Hour
-	org := &query.Filter{Op: query.OpCompare, Field: query.Field{Kind: query.FieldAttribute, Key: "org"}, Cmp: query.Eq, Value: query.String("org-042")}
-	dur := &query.Field{Kind: query.FieldMetric, Key: "duration"}
-	cases := []struct {
-		name string
-		req  query.Request
-	}{
-		{"count-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org, Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
-		{"by-type-7d", query.Request{From: querytest.End.Add(-7 * day), To: querytest.End, GroupBy: []query.GroupKey{{Field: query.Field{Kind: query.FieldType}}}, Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
-		{"percentiles-hourly-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org,
-			GroupBy:    []query.GroupKey{{Field: query.Field{Kind: query.FieldTime}, Bucket: &query.Bucket{Width: time.Hour}}},
-			Aggregates: []query.Aggregate{{Func: query.AggPercentile, Percentile: 50, Field: dur}, {Func: query.AggPercentile, Percentile: 95, Field: dur}, {Func: query.AggPercentile, Percentile: 99, Field: dur}}}},
-		{"distinct-users-org-30d", query.Request{From: querytest.End.Add(-30 * day), To: querytest.End, Filter: org,
-			Aggregates: []query.Aggregate{{Func: query.AggCountDistinct, Field: &query.Field{Kind: query.FieldAttribute, Key: "user"}}}}},
-		{"newest-1000-of-stream", query.Request{Streams: []string{"s-0042"}, Order: query.OrderSeqDesc, Limit: 1000}},
-		{"needle-in-stream", query.Request{Streams: []string{"s-0042"}, Filter: &query.Filter{Op: query.OpContains, Field: query.Field{Kind: query.FieldData}, Value: query.String("a needle")},
-			Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
-	}
-	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
-			tc.req.Project = querytest.Project
+	for _, tc := range querytest.Queries() {
+		b.Run(tc.Name, func(b *testing.B) {
 			var st query.Stats
 			rows := 0
 			cpu := query.CPUTime()
 			for b.Loop() {
-				res, err := eng.Query(context.Background(), tc.req)
+				res, err := eng.Query(context.Background(), tc.Req)
 				if err != nil {
 					b.Fatal(err)
 				}

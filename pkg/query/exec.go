@@ -79,12 +79,23 @@ func (x *executor) columnNames(whole bool) []string {
 	return out
 }
 
-// task is one unit of cold work: a segment to seek into, or one of its
-// row groups to scan (rg < 0: count the rows of every selected row group).
+// task is one unit of cold work: one row group of a segment to scan, or a
+// whole segment read another way.
 type task struct {
-	sp *segmentPlan
-	rg int
+	sp   *segmentPlan
+	kind taskKind
+	rg   int // taskScan's row group
 }
+
+// taskKind says how a task reads its segment.
+type taskKind int
+
+const (
+	taskScan     taskKind = iota // decode row group rg's columns
+	taskSeek                     // seek to the ranges' events (segmentPlan.seek)
+	taskSeekRows                 // seek to the ranges' rows (segmentPlan.seekRows)
+	taskCount                    // count the selected row groups' rows from metadata
+)
 
 // run reads the segments on up to GOMAXPROCS workers, each decoding and
 // filtering its own batches (the sink takes them one at a time), then the
@@ -95,11 +106,11 @@ func (x *executor) run(ctx context.Context) error {
 		sp := &x.p.segments[i]
 		switch {
 		case sp.seekRows:
-			tasks = append(tasks, task{sp: sp, rg: -3})
+			tasks = append(tasks, task{sp: sp, kind: taskSeekRows})
 		case sp.seek:
-			tasks = append(tasks, task{sp: sp, rg: -1})
+			tasks = append(tasks, task{sp: sp, kind: taskSeek})
 		case len(x.columnNames(sp.whole)) == 0:
-			tasks = append(tasks, task{sp: sp, rg: -2})
+			tasks = append(tasks, task{sp: sp, kind: taskCount})
 		default:
 			for _, rg := range sp.rowGroups {
 				tasks = append(tasks, task{sp: sp, rg: rg})
@@ -161,12 +172,17 @@ type worker struct {
 
 // do runs one task.
 func (w *worker) do(ctx context.Context, t task) error {
-	switch t.rg {
-	case -1:
+	switch t.kind {
+	case taskSeek:
 		return w.seekSegment(ctx, t.sp)
-	case -2:
-		return w.countRows(ctx, t.sp)
-	case -3:
+	case taskCount:
+		for _, rg := range t.sp.rowGroups {
+			if err := w.countRows(ctx, t.sp.seg.Info.RowGroups[rg].Rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	case taskSeekRows:
 		return w.seekRows(ctx, t.sp)
 	}
 	x, sp := w.x, t.sp
@@ -196,18 +212,15 @@ func (w *worker) do(ctx context.Context, t task) error {
 	return err
 }
 
-// countRows feeds the sink batches without columns, as many rows as the
-// segment's selected row groups hold.
-func (w *worker) countRows(ctx context.Context, sp *segmentPlan) error {
-	for _, rg := range sp.rowGroups {
-		for left := sp.seg.Info.RowGroups[rg].Rows; left > 0; {
-			n := int(min(left, int64(w.x.opts.BatchRows)))
-			left -= int64(n)
-			w.stats.ColdRows += int64(n)
-			b := Batch{Len: n, Project: w.x.c.req.Project}
-			if err := w.process(ctx, &b, w.all(n)); err != nil {
-				return err
-			}
+// countRows feeds the sink n rows as batches without columns: a count of
+// rows every one of which is in range needs nothing decoded.
+func (w *worker) countRows(ctx context.Context, n int64) error {
+	for n > 0 {
+		k := int(min(n, int64(w.x.opts.BatchRows)))
+		n -= int64(k)
+		w.stats.ColdRows += int64(k)
+		if err := w.process(ctx, &Batch{Len: k, Project: w.x.c.req.Project}, w.all(k)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -222,13 +235,8 @@ func (w *worker) seekRows(ctx context.Context, sp *segmentPlan) error {
 		from := s.FirstRow + int64(r.lo-s.FirstSeq)
 		to := s.FirstRow + int64(r.hi-s.FirstSeq) + 1
 		if len(cols) == 0 {
-			for left := to - from; left > 0; {
-				n := int(min(left, int64(w.x.opts.BatchRows)))
-				left -= int64(n)
-				w.stats.ColdRows += int64(n)
-				if err := w.process(ctx, &Batch{Len: n, Project: w.x.c.req.Project}, w.all(n)); err != nil {
-					return err
-				}
+			if err := w.countRows(ctx, to-from); err != nil {
+				return err
 			}
 			continue
 		}

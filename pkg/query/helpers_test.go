@@ -3,7 +3,6 @@ package query
 import (
 	"slices"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,106 +12,26 @@ import (
 	"github.com/silt-io/silt/pkg/segment"
 )
 
-// batchBuilder builds Batches of the segment schema from events with Arrow
-// builders, as segment's rowBuilder does: map entries in key order, a null
-// time for an event without one, data null for payloads that are not JSON.
-type batchBuilder struct {
-	rb                            *array.RecordBuilder
-	stream, id, typ, source, subj *array.StringBuilder
-	contentType, data             *array.StringBuilder
-	seq                           *array.Uint64Builder
-	time, ingestTime              *array.TimestampBuilder
-	attrs, metrics                *array.MapBuilder
-	attrKeys, attrVals            *array.StringBuilder
-	metricKeys                    *array.StringBuilder
-	metricVals                    *array.Float64Builder
+// batchOf views a record of the segment schema as a Batch, as the
+// executor does.
+func batchOf(tb testing.TB, rec arrow.RecordBatch) *Batch {
+	tb.Helper()
+	b, err := batchFromRecord(rec, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &b
 }
 
-func newBatchBuilder(mem memory.Allocator) *batchBuilder {
-	rb := array.NewRecordBuilder(mem, segment.Schema)
-	field := func(name string) array.Builder { return rb.Field(segment.Schema.FieldIndices(name)[0]) }
-	b := &batchBuilder{
-		rb:          rb,
-		stream:      field("stream").(*array.StringBuilder),
-		seq:         field("seq").(*array.Uint64Builder),
-		id:          field("id").(*array.StringBuilder),
-		typ:         field("type").(*array.StringBuilder),
-		source:      field("source").(*array.StringBuilder),
-		subj:        field("subject").(*array.StringBuilder),
-		time:        field("time").(*array.TimestampBuilder),
-		ingestTime:  field("ingest_time").(*array.TimestampBuilder),
-		attrs:       field("attributes").(*array.MapBuilder),
-		metrics:     field("metrics").(*array.MapBuilder),
-		contentType: field("content_type").(*array.StringBuilder),
-		data:        field("data").(*array.StringBuilder),
+// buildRecord builds a record of evs with segment.RecordBuilder, the
+// builder the executor feeds hot events through.
+func buildRecord(mem memory.Allocator, evs []event.Event) arrow.RecordBatch {
+	rb := segment.NewRecordBuilder(mem)
+	defer rb.Release()
+	for i := range evs {
+		rb.Append(&evs[i])
 	}
-	b.attrKeys = b.attrs.KeyBuilder().(*array.StringBuilder)
-	b.attrVals = b.attrs.ItemBuilder().(*array.StringBuilder)
-	b.metricKeys = b.metrics.KeyBuilder().(*array.StringBuilder)
-	b.metricVals = b.metrics.ItemBuilder().(*array.Float64Builder)
-	return b
-}
-
-func (b *batchBuilder) append(e *event.Event) {
-	b.stream.Append(e.Stream)
-	b.seq.Append(e.Seq)
-	b.id.Append(e.ID)
-	b.typ.Append(e.Type)
-	b.source.Append(e.Source)
-	b.subj.Append(e.Subject)
-	if e.Time.IsZero() {
-		b.time.AppendNull()
-	} else {
-		b.time.Append(arrow.Timestamp(e.Time.UnixNano()))
-	}
-	b.ingestTime.Append(arrow.Timestamp(e.IngestTime.UnixNano()))
-	b.attrs.Append(true)
-	for _, k := range sortedKeys(e.Attributes) {
-		b.attrKeys.Append(k)
-		b.attrVals.Append(e.Attributes[k])
-	}
-	b.metrics.Append(true)
-	for _, k := range sortedKeys(e.Metrics) {
-		b.metricKeys.Append(k)
-		b.metricVals.Append(e.Metrics[k])
-	}
-	b.contentType.Append(e.ContentType)
-	if e.IsJSON() && utf8.Valid(e.Data) {
-		b.data.Append(string(e.Data))
-	} else {
-		b.data.AppendNull()
-	}
-	// data_binary is not a Batch column; keep the record's columns even.
-	b.rb.Field(segment.Schema.FieldIndices("data_binary")[0]).AppendNull()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// batchOf turns a record of the segment schema into a Batch.
-func batchOf(rec arrow.RecordBatch) *Batch {
-	col := func(name string) arrow.Array { return rec.Column(segment.Schema.FieldIndices(name)[0]) }
-	return &Batch{
-		Len:         int(rec.NumRows()),
-		Stream:      col("stream").(*array.String),
-		Seq:         col("seq").(*array.Uint64),
-		ID:          col("id").(*array.String),
-		Type:        col("type").(*array.String),
-		Source:      col("source").(*array.String),
-		Subject:     col("subject").(*array.String),
-		Time:        col("time").(*array.Timestamp),
-		IngestTime:  col("ingest_time").(*array.Timestamp),
-		Attributes:  col("attributes").(*array.Map),
-		Metrics:     col("metrics").(*array.Map),
-		ContentType: col("content_type").(*array.String),
-		Data:        col("data").(*array.String),
-	}
+	return rb.NewRecord()
 }
 
 // newBatch builds a Batch of evs. Its memory is checked for leaks and
@@ -120,17 +39,12 @@ func batchOf(rec arrow.RecordBatch) *Batch {
 func newBatch(tb testing.TB, evs []event.Event) *Batch {
 	tb.Helper()
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	bb := newBatchBuilder(mem)
-	for i := range evs {
-		bb.append(&evs[i])
-	}
-	rec := bb.rb.NewRecordBatch()
-	bb.rb.Release()
+	rec := buildRecord(mem, evs)
 	tb.Cleanup(func() {
 		rec.Release()
 		mem.AssertSize(tb, 0)
 	})
-	return batchOf(rec)
+	return batchOf(tb, rec)
 }
 
 // newSlicedBatch builds a Batch of evs whose arrays do not start at their
@@ -148,12 +62,7 @@ func newSlicedBatch(tb testing.TB, evs []event.Event) *Batch {
 	}
 	all := slices.Concat([]event.Event{pad, pad, pad}, evs, []event.Event{pad, pad})
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	bb := newBatchBuilder(mem)
-	for i := range all {
-		bb.append(&all[i])
-	}
-	rec := bb.rb.NewRecordBatch()
-	bb.rb.Release()
+	rec := buildRecord(mem, all)
 	// Drop the first pad row through the entries struct: the maps start at
 	// their second row and their entries struct at the first pad's two
 	// entries, which the key and item arrays do not see.
@@ -176,7 +85,7 @@ func newSlicedBatch(tb testing.TB, evs []event.Event) *Batch {
 		sliced.Release()
 		mem.AssertSize(tb, 0)
 	})
-	return batchOf(sliced)
+	return batchOf(tb, sliced)
 }
 
 // shiftEntries drops m's first row by offsetting its entries struct by the

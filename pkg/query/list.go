@@ -111,7 +111,7 @@ func (s *listSink) keyAt(b *Batch, i int) orderKey {
 }
 
 // eventAt copies row i into an event with the projected fields.
-func (s *listSink) eventAt(b *Batch, i int, k orderKey) listEvent {
+func (s *listSink) eventAt(b *Batch, i int, k orderKey) event.Event {
 	p := &s.proj
 	e := event.Event{Project: b.Project, Stream: k.stream, Seq: k.seq}
 	if p.all || p.id {
@@ -148,7 +148,7 @@ func (s *listSink) eventAt(b *Batch, i int, k orderKey) listEvent {
 	if p.all || len(p.metrics) > 0 {
 		e.Metrics = mapFloats(b.Metrics, i, p.all, p.metrics)
 	}
-	return listEvent{e}
+	return e
 }
 
 // mapStrings copies row i's string map entries (all, or those keys).
@@ -197,7 +197,7 @@ func (s *listSink) result() (*Result, error) {
 	})
 	res := &Result{Events: make([]event.Event, len(items))}
 	for i := range items {
-		res.Events[i] = items[i].e.Event
+		res.Events[i] = items[i].e
 	}
 	if (s.more || s.truncated) && len(items) > 0 {
 		res.NextPageToken = encodeKey(s.order, items[len(items)-1].key)
@@ -205,11 +205,9 @@ func (s *listSink) result() (*Result, error) {
 	return res, nil
 }
 
-type listEvent struct{ event.Event }
-
 type listItem struct {
 	key orderKey
-	e   listEvent
+	e   event.Event
 }
 
 // listHeap is a heap whose top is the worst kept item in the order.

@@ -38,7 +38,8 @@ type orderKey struct {
 	seq    uint64
 }
 
-// less orders keys ascending for o's field (time, or stream then seq).
+// compare orders keys ascending for o: by time, then stream and seq (time
+// orders), or by stream and seq; -1, 0 or +1.
 func (k orderKey) compare(o Order, q orderKey) int {
 	if o == OrderTimeAsc || o == OrderTimeDesc {
 		if k.t != q.t {

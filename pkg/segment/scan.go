@@ -1,14 +1,14 @@
 package segment
 
 import (
-	"time"
-
 	"context"
 	"fmt"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"slices"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -38,6 +38,25 @@ var leavesOf = map[string][]int{
 	colData: {leafData}, colDataBinary: {leafDataBinary},
 }
 
+// leavesFor returns the Parquet leaves of columns, in schema order whatever
+// the order asked; maps says whether the map columns may be among them.
+func leavesFor(columns []string, maps bool) ([]int, error) {
+	var leaves []int
+	for _, f := range Schema.Fields() {
+		if !slices.Contains(columns, f.Name) {
+			continue
+		}
+		if !maps && (f.Name == colAttributes || f.Name == colMetrics) {
+			return nil, fmt.Errorf("column %s cannot seek", f.Name)
+		}
+		leaves = append(leaves, leavesOf[f.Name]...)
+	}
+	if len(leaves) == 0 {
+		return nil, fmt.Errorf("no known column in %q", columns)
+	}
+	return leaves, nil
+}
+
 // ScanStats is what one Scan read.
 type ScanStats struct {
 	// Rows is the rows decoded.
@@ -54,16 +73,9 @@ type ScanStats struct {
 // whole events.
 func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, batchRows int, fn func(rg int, rec arrow.RecordBatch) error) (st ScanStats, err error) {
 	defer recoverCorrupt(&err, "scan segment", r.path)
-	var leaves []int
-	for _, f := range Schema.Fields() { // schema order, whatever the order asked
-		for _, c := range columns {
-			if c == f.Name {
-				leaves = append(leaves, leavesOf[c]...)
-			}
-		}
-	}
-	if len(leaves) == 0 {
-		return st, fmt.Errorf("scan segment %s: no known column in %q", r.path, columns)
+	leaves, err := leavesFor(columns, true)
+	if err != nil {
+		return st, fmt.Errorf("scan segment %s: %w", r.path, err)
 	}
 	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows)}, memory.DefaultAllocator)
 	if err != nil {
@@ -164,20 +176,9 @@ func (r *Reader) RowGroupStats(rg int) (st ColumnStats, err error) {
 // index, so asking for attributes or metrics is an error; Read serves them.
 func (r *Reader) ScanRows(ctx context.Context, from, to int64, columns []string, batchRows int, fn func(rec arrow.RecordBatch) error) (st ScanStats, err error) {
 	defer recoverCorrupt(&err, "scan segment", r.path)
-	var leaves []int
-	for _, f := range Schema.Fields() {
-		for _, c := range columns {
-			if c != f.Name {
-				continue
-			}
-			if c == colAttributes || c == colMetrics {
-				return st, fmt.Errorf("scan rows of segment %s: column %s cannot seek", r.path, c)
-			}
-			leaves = append(leaves, leavesOf[c]...)
-		}
-	}
-	if len(leaves) == 0 {
-		return st, fmt.Errorf("scan rows of segment %s: no known column in %q", r.path, columns)
+	leaves, err := leavesFor(columns, false)
+	if err != nil {
+		return st, fmt.Errorf("scan rows of segment %s: %w", r.path, err)
 	}
 	if from < 0 || to > r.info.Rows || from > to {
 		return st, fmt.Errorf("scan rows of segment %s: rows %d..%d outside 0..%d", r.path, from, to, r.info.Rows)

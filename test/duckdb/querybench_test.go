@@ -73,49 +73,36 @@ func BenchmarkQueryVsDuckDB(b *testing.B) {
 	}
 	src := fmt.Sprintf("read_parquet('%s/segments/**/*.parquet', hive_partitioning = true)", dir)
 	end := "TIMESTAMPTZ '" + querytest.End.Format("2006-01-02 15:04:05") + "+00'"
-	day := 24 * time.Hour
-	org := &query.Filter{Op: query.OpCompare, Field: query.Field{Kind: query.FieldAttribute, Key: "org"}, Cmp: query.Eq, Value: query.String("org-042")}
-	dur := &query.Field{Kind: query.FieldMetric, Key: "duration"}
-	cases := []struct {
-		name string
-		req  query.Request
-		sql  string
-	}{
-		{"count-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org, Aggregates: []query.Aggregate{{Func: query.AggCount}}},
-			"SELECT count(*) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end},
-		{"by-type-7d", query.Request{From: querytest.End.Add(-7 * day), To: querytest.End, GroupBy: []query.GroupKey{{Field: query.Field{Kind: query.FieldType}}}, Aggregates: []query.Aggregate{{Func: query.AggCount}}},
-			"SELECT type, count(*) FROM " + src + " WHERE time >= " + end + " - INTERVAL 7 DAY AND time < " + end + " GROUP BY type ORDER BY type"},
-		{"percentiles-hourly-org-24h", query.Request{From: querytest.End.Add(-day), To: querytest.End, Filter: org,
-			GroupBy:    []query.GroupKey{{Field: query.Field{Kind: query.FieldTime}, Bucket: &query.Bucket{Width: time.Hour}}},
-			Aggregates: []query.Aggregate{{Func: query.AggPercentile, Percentile: 50, Field: dur}, {Func: query.AggPercentile, Percentile: 95, Field: dur}, {Func: query.AggPercentile, Percentile: 99, Field: dur}}},
-			"SELECT time_bucket(INTERVAL 1 HOUR, time) AS b, quantile_cont(metrics['duration'], 0.5), quantile_cont(metrics['duration'], 0.95), quantile_cont(metrics['duration'], 0.99) FROM " + src +
-				" WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end + " GROUP BY b ORDER BY b"},
-		{"distinct-users-org-30d", query.Request{From: querytest.End.Add(-30 * day), To: querytest.End, Filter: org,
-			Aggregates: []query.Aggregate{{Func: query.AggCountDistinct, Field: &query.Field{Kind: query.FieldAttribute, Key: "user"}}}},
-			"SELECT count(DISTINCT attributes['user']) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 30 DAY AND time < " + end},
-		{"newest-1000-of-stream", query.Request{Streams: []string{"s-0042"}, Order: query.OrderSeqDesc, Limit: 1000},
-			"SELECT * FROM " + src + " WHERE stream = 's-0042' ORDER BY seq DESC LIMIT 1000"},
-		{"needle-in-stream", query.Request{Streams: []string{"s-0042"}, Filter: &query.Filter{Op: query.OpContains, Field: query.Field{Kind: query.FieldData}, Value: query.String("a needle")},
-			Aggregates: []query.Aggregate{{Func: query.AggCount}}},
-			"SELECT count(*) FROM " + src + " WHERE stream = 's-0042' AND contains(data, 'a needle')"},
+	// The SQL of each of querytest.Queries, by name.
+	sqlOf := map[string]string{
+		"count-org-24h": "SELECT count(*) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end,
+		"by-type-7d":    "SELECT type, count(*) FROM " + src + " WHERE time >= " + end + " - INTERVAL 7 DAY AND time < " + end + " GROUP BY type ORDER BY type",
+		"percentiles-hourly-org-24h": "SELECT time_bucket(INTERVAL 1 HOUR, time) AS b, quantile_cont(metrics['duration'], 0.5), quantile_cont(metrics['duration'], 0.95), quantile_cont(metrics['duration'], 0.99) FROM " + src +
+			" WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 1 DAY AND time < " + end + " GROUP BY b ORDER BY b",
+		"distinct-users-org-30d": "SELECT count(DISTINCT attributes['user']) FROM " + src + " WHERE attributes['org'] = 'org-042' AND time >= " + end + " - INTERVAL 30 DAY AND time < " + end,
+		"newest-1000-of-stream":  "SELECT * FROM " + src + " WHERE stream = 's-0042' ORDER BY seq DESC LIMIT 1000",
+		"needle-in-stream":       "SELECT count(*) FROM " + src + " WHERE stream = 's-0042' AND contains(data, 'a needle')",
 	}
-	for _, tc := range cases {
-		tc.req.Project = querytest.Project
+	for _, tc := range querytest.Queries() {
+		sql, ok := sqlOf[tc.Name]
+		if !ok {
+			b.Fatalf("no SQL for query %s", tc.Name)
+		}
 		var siltRows, duckRows int
 		// One untimed run of each engine first: Silt opens and checks the
 		// segments' readers on first use, and both read the files into the
 		// page cache.
-		if _, err := eng.Query(context.Background(), tc.req); err != nil {
+		if _, err := eng.Query(context.Background(), tc.Req); err != nil {
 			b.Fatal(err)
 		}
-		if rows, err := db.Query(tc.sql); err != nil {
+		if rows, err := db.Query(sql); err != nil {
 			b.Fatal(err)
 		} else {
 			rows.Close()
 		}
-		b.Run(tc.name+"/engine=silt", func(b *testing.B) {
+		b.Run(tc.Name+"/engine=silt", func(b *testing.B) {
 			for b.Loop() {
-				res, err := eng.Query(context.Background(), tc.req)
+				res, err := eng.Query(context.Background(), tc.Req)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -123,9 +110,9 @@ func BenchmarkQueryVsDuckDB(b *testing.B) {
 			}
 			b.ReportMetric(float64(siltRows), "result-rows")
 		})
-		b.Run(tc.name+"/engine=duckdb", func(b *testing.B) {
+		b.Run(tc.Name+"/engine=duckdb", func(b *testing.B) {
 			for b.Loop() {
-				rows, err := db.Query(tc.sql)
+				rows, err := db.Query(sql)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -141,7 +128,7 @@ func BenchmarkQueryVsDuckDB(b *testing.B) {
 			b.ReportMetric(float64(duckRows), "result-rows")
 		})
 		if siltRows > 0 && duckRows > 0 && siltRows != duckRows {
-			b.Errorf("%s: Silt returned %d rows, DuckDB %d", tc.name, siltRows, duckRows)
+			b.Errorf("%s: Silt returned %d rows, DuckDB %d", tc.Name, siltRows, duckRows)
 		}
 	}
 }
