@@ -359,6 +359,14 @@ type mapColumn[V any] struct {
 	keyStrs dictStrings
 }
 
+// reset makes m read from keys and vals, from their start, keeping its
+// buffers.
+func (m *mapColumn[V]) reset(keys *file.ByteArrayColumnChunkReader, vals valueReader[V]) {
+	m.keys, m.vals = keys, vals
+	m.lvl, m.nlvl, m.val, m.nval, m.eof = 0, 0, 0, 0, false
+	clear(m.k[:cap(m.k)]) // drop the old pages' bytes
+}
+
 // mapChunk is how many levels a mapColumn reads at once.
 const mapChunk = 4096
 

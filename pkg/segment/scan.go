@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -57,6 +58,17 @@ func leavesFor(columns []string, maps bool) ([]int, error) {
 	return leaves, nil
 }
 
+// fieldsFor returns the positions in Schema of columns, in schema order.
+func fieldsFor(columns []string) []int {
+	var out []int
+	for i, f := range Schema.Fields() {
+		if slices.Contains(columns, f.Name) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // ScanStats is what one Scan read.
 type ScanStats struct {
 	// Rows is the rows decoded.
@@ -77,10 +89,8 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, ba
 	if err != nil {
 		return st, fmt.Errorf("scan segment %s: %w", r.path, err)
 	}
-	fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows)}, memory.DefaultAllocator)
-	if err != nil {
-		return st, fmt.Errorf("scan segment %s: %w", r.path, err)
-	}
+	fields := fieldsFor(columns)
+	batchRows = max(batchRows, 1)
 	for _, rg := range rowGroups {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -99,7 +109,7 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, ba
 			}
 			st.Bytes += cc.TotalCompressedSize()
 		}
-		if err := r.scanRowGroup(ctx, fr, rg, leaves, fn, &st); err != nil {
+		if err := r.scanRowGroup(ctx, rg, fields, batchRows, fn, &st); err != nil {
 			return st, err
 		}
 		r.stats.rowGroups.Add(1)
@@ -108,22 +118,49 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, ba
 	return st, nil
 }
 
-// scanRowGroup is Scan of one row group.
-func (r *Reader) scanRowGroup(ctx context.Context, fr *pqarrow.FileReader, rg int, leaves []int, fn func(int, arrow.RecordBatch) error, st *ScanStats) error {
-	rr, err := fr.GetRecordReader(ctx, leaves, []int{rg})
-	if err != nil {
-		return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
+// scanRowGroup is Scan of one row group, decoded by arrowColumns.
+func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, batchRows int, fn func(int, arrow.RecordBatch) error, st *ScanStats) error {
+	rgr := r.rowGroup(rg)
+	cols := make([]arrowColumn, 0, len(fields))
+	afs := make([]arrow.Field, len(fields))
+	defer func() {
+		for i, c := range cols {
+			putArrowColumn(fields[i], c)
+		}
+	}()
+	for i, f := range fields {
+		c, err := newArrowColumn(rgr, f)
+		if err != nil {
+			return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
+		}
+		cols, afs[i] = append(cols, c), Schema.Field(f)
 	}
-	defer rr.Release()
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		st.Rows += rec.NumRows()
-		if err := fn(rg, rec); err != nil {
+	sc := arrow.NewSchema(afs, nil)
+	arrs := make([]arrow.Array, len(cols))
+	for left := rgr.NumRows(); left > 0; {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-	}
-	if err := rr.Err(); err != nil {
-		return fmt.Errorf("scan segment %s row group %d: %w: %w", r.path, rg, ErrCorrupt, err)
+		n := int(min(left, int64(batchRows)))
+		for i, c := range cols {
+			d, err := c.next(n)
+			if err != nil {
+				return fmt.Errorf("scan segment %s row group %d: %w: %w", r.path, rg, ErrCorrupt, err)
+			}
+			arrs[i] = array.MakeFromData(d)
+			d.Release()
+		}
+		rec := array.NewRecordBatch(sc, arrs, int64(n))
+		for _, a := range arrs {
+			a.Release()
+		}
+		st.Rows += int64(n)
+		left -= int64(n)
+		err := fn(rg, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
