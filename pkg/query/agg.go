@@ -225,6 +225,25 @@ func (s *aggSink) add(b *Batch, sel []bool) error {
 	return nil
 }
 
+// merge folds the groups of o, a partial aggregation of the same query,
+// into s.
+func (s *aggSink) merge(o *aggSink) error {
+	for g, key := range o.keys {
+		var k groupCodes
+		for i := range s.c.keys {
+			k[i] = s.dicts[i].code(o.dicts[i].values[key[i]])
+		}
+		t := s.group(k)
+		for i := range s.states {
+			s.states[i].merge(t, &o.states[i], int32(g))
+		}
+	}
+	if len(s.keys) > s.maxGroups {
+		return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", ErrTooLarge, s.maxGroups)
+	}
+	return nil
+}
+
 // keyCodes codes key k of each selected row.
 func (s *aggSink) keyCodes(k int, b *Batch, sel []bool, out []uint32) {
 	gk := &s.c.keys[k]
@@ -329,6 +348,24 @@ func (st *aggState) add(b *Batch, gids []int32) {
 				st.quant[g].Add(v)
 			}
 		}
+	}
+}
+
+// merge folds group g of o, the same aggregate's state in another sink,
+// into group t.
+func (st *aggState) merge(t int32, o *aggState, g int32) {
+	st.count[t] += o.count[g]
+	switch st.a.fn {
+	case AggSum, AggAvg:
+		st.sum[t] += o.sum[g]
+	case AggMin:
+		st.min[t] = min(st.min[t], o.min[g])
+	case AggMax:
+		st.max[t] = max(st.max[t], o.max[g])
+	case AggCountDistinct:
+		st.dist[t].Merge(o.dist[g])
+	case AggPercentile:
+		st.quant[t].Merge(o.quant[g])
 	}
 }
 

@@ -34,7 +34,7 @@ type executor struct {
 	v    View
 	opts Options
 	sink sink
-	// mu serializes the sink and the stats.
+	// mu serializes the listing sink and the stats.
 	mu    sync.Mutex
 	stats Stats
 }
@@ -122,8 +122,10 @@ func (x *executor) run(ctx context.Context) error {
 	defer cancel(nil)
 	queue := make(chan task)
 	var wg sync.WaitGroup
-	for range n {
-		w := &worker{x: x}
+	workers := make([]*worker, n)
+	for i := range n {
+		w := x.newWorker()
+		workers[i] = w
 		wg.Go(func() {
 			defer x.addStats(&w.stats)
 			for t := range queue {
@@ -147,9 +149,36 @@ feed:
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	w := &worker{x: x}
+	w := x.newWorker()
 	defer x.addStats(&w.stats)
-	return w.runHot(ctx)
+	if err := w.runHot(ctx); err != nil {
+		return err
+	}
+	return x.merge(append(workers, w))
+}
+
+// newWorker makes a worker, with its own partial aggregation when the
+// query aggregates.
+func (x *executor) newWorker() *worker {
+	w := &worker{x: x}
+	if _, ok := x.sink.(*aggSink); ok {
+		w.agg = newAggSink(x.c, x.opts)
+	}
+	return w
+}
+
+// merge folds the workers' partial aggregations into the query's.
+func (x *executor) merge(workers []*worker) error {
+	s, ok := x.sink.(*aggSink)
+	if !ok {
+		return nil
+	}
+	for _, w := range workers {
+		if err := s.merge(w.agg); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addStats adds a worker's counts to the query's.
@@ -162,12 +191,14 @@ func (x *executor) addStats(st *Stats) {
 	x.stats.Matched += st.Matched
 }
 
-// worker is one goroutine's share of a query: its selection vector and
-// counts.
+// worker is one goroutine's share of a query: its selection vector, its
+// counts and, when the query aggregates, its groups (merged at the end, so
+// that workers aggregate in parallel; listings share one sink).
 type worker struct {
 	x     *executor
 	sel   []bool
 	stats Stats
+	agg   *aggSink
 }
 
 // do runs one task.
@@ -382,6 +413,9 @@ func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 		if s {
 			w.stats.Matched++
 		}
+	}
+	if w.agg != nil {
+		return w.agg.add(b, sel)
 	}
 	w.x.mu.Lock()
 	defer w.x.mu.Unlock()

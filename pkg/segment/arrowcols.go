@@ -78,7 +78,15 @@ func newArrowColumn(rgr *file.RowGroupReader, f int) (arrowColumn, error) {
 		if c == nil {
 			c = &arrowInts{typ: typ, nullable: leafShapes[leaf].maxDef > 0}
 		}
-		c.cr = cr.(*file.Int64ColumnChunkReader)
+		c.cr, c.paged = cr.(*file.Int64ColumnChunkReader), false
+		if int64PagesReadable(rgr, leaf) {
+			pr, err := rgr.GetColumnPageReader(leaf)
+			if err != nil {
+				return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
+			}
+			c.pages.reset(pr, leaf)
+			c.paged = true
+		}
 		return c, nil
 	}
 	c, _ := pooled.(*arrowBytes)
@@ -182,13 +190,16 @@ type arrowInts struct {
 	typ      arrow.DataType
 	cr       *file.Int64ColumnChunkReader
 	nullable bool
+	// paged says pages decodes the chunk rather than cr.
+	paged bool
+	pages int64Pages
 
 	vals  []int64
 	defs  []int16
 	valid []byte
 }
 
-func (c *arrowInts) done() { c.cr = nil }
+func (c *arrowInts) done() { c.cr, c.pages.pr = nil, nil }
 
 func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 	c.vals = grow(c.vals, n)
@@ -198,12 +209,21 @@ func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 		c.defs = grow(c.defs, n)
 		defs = c.defs[:n]
 	}
-	total, nv, err := c.cr.ReadBatch(int64(n), vals, defs, nil)
-	if err != nil {
-		return nil, err
-	}
-	if total != int64(n) {
-		return nil, fmt.Errorf("%w: column %s ended after %d of %d rows", ErrCorrupt, c.cr.Descriptor().Path(), total, n)
+	var nv int
+	if c.paged {
+		var err error
+		if nv, err = c.pages.read(vals, defs); err != nil {
+			return nil, err
+		}
+	} else {
+		total, k, err := c.cr.ReadBatch(int64(n), vals, defs, nil)
+		if err != nil {
+			return nil, err
+		}
+		if total != int64(n) {
+			return nil, fmt.Errorf("%w: column %s ended after %d of %d rows", ErrCorrupt, c.cr.Descriptor().Path(), total, n)
+		}
+		nv = k
 	}
 	var vb *memory.Buffer
 	nulls := 0

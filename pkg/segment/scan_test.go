@@ -1,9 +1,11 @@
 package segment
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -67,7 +69,32 @@ func TestScanRows_MatchesTheRowsItNames(t *testing.T) {
 // decoding of the same file: nulls, empty maps, binary payloads included.
 func TestScan_MatchesPqarrow(t *testing.T) {
 	t.Parallel()
-	events := genEvents(5, 3000, 9)
+	t.Run("generated", func(t *testing.T) {
+		t.Parallel()
+		scanMatchesPqarrow(t, genEvents(5, 3000, 9))
+	})
+	// Times anywhere in the int64 range: deltas that wrap and need all
+	// 64 bits, next to runs of equal times and nulls.
+	t.Run("extreme-times", func(t *testing.T) {
+		t.Parallel()
+		events := genEvents(6, 3000, 9)
+		rnd := rand.New(rand.NewPCG(8, 9))
+		for i := range events {
+			switch rnd.IntN(4) {
+			case 0:
+				events[i].Time = time.Unix(0, int64(rnd.Uint64()))
+			case 1:
+				events[i].Time = time.Unix(0, []int64{math.MinInt64 + 1, math.MaxInt64, -1, 1}[rnd.IntN(4)])
+			case 2:
+				events[i].Time = time.Time{}
+			}
+		}
+		scanMatchesPqarrow(t, events)
+	})
+}
+
+// scanMatchesPqarrow is TestScan_MatchesPqarrow over one set of events.
+func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 	_, info, r := writeSegment(t, events, WriterOptions{RowGroupRows: 700, PageBytes: 4 << 10})
 	var cols []string
 	for _, f := range Schema.Fields() {
