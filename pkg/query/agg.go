@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/silt-io/silt/pkg/sketch"
 )
 
@@ -125,10 +127,15 @@ type aggSink struct {
 	gids  []int32
 	// byCode maps a single key's code to its group (-1: none yet).
 	byCode []int32
+	// trans, per key, maps the indices of transDict, the dictionary of the
+	// last batch that came dictionary-encoded, to codes (dictCodes).
+	trans     [][]uint32
+	transDict []*array.String
 }
 
 func newAggSink(c *compiled, opts Options) *aggSink {
 	s := &aggSink{c: c, maxGroups: opts.MaxGroups, groups: map[groupCodes]int32{}}
+	s.trans, s.transDict = make([][]uint32, len(c.keys)), make([]*array.String, len(c.keys))
 	for range c.keys {
 		s.dicts = append(s.dicts, newKeyDict())
 		s.codes = append(s.codes, nil)
@@ -264,6 +271,10 @@ func (s *aggSink) keyCodes(k int, b *Batch, sel []bool, out []uint32) {
 		}
 		return
 	}
+	if dc := b.codes(columnOf(gk.field.Kind)); dc != nil {
+		s.dictCodes(k, dc, sel, out)
+		return
+	}
 	col := gk.spec.bind(b)
 	if gk.typ == TypeString { // a string field: no Value per row
 		for i := range out {
@@ -289,6 +300,46 @@ func (s *aggSink) keyCodes(k int, b *Batch, sel []bool, out []uint32) {
 		}
 		out[i] = d.code(col.Value(i))
 	}
+}
+
+// dictCodes is keyCodes of a column that came as dictionary indices:
+// each string of the dictionary is coded once, on its first selected row.
+func (s *aggSink) dictCodes(k int, dc *array.Dictionary, sel []bool, out []uint32) {
+	dict := dc.Dictionary().(*array.String) // the segment's dictionaries are strings
+	idx := dc.Indices().(*array.Int32).Int32Values()
+	// trans maps an index to its code (0: not coded yet). A row group's
+	// batches share one dictionary, so trans lasts while it does.
+	if s.transDict[k] != dict {
+		s.transDict[k] = dict
+		s.trans[k] = grow(s.trans[k], dict.Len())
+		clear(s.trans[k])
+	}
+	trans := s.trans[k]
+	d := s.dicts[k]
+	nulls := dc.NullN() > 0
+	for i, c := range idx {
+		if !sel[i] {
+			continue
+		}
+		if nulls && dc.IsNull(i) {
+			out[i] = 0
+			continue
+		}
+		t := trans[c]
+		if t == 0 {
+			t = d.code(String(dict.Value(int(c))))
+			trans[c] = t
+		}
+		out[i] = t
+	}
+}
+
+// grow returns s with length n, reusing its memory when it has room.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 // add folds the rows of the batch whose group id is not -1 into the state.

@@ -24,6 +24,17 @@ type Batch struct {
 	ContentType *array.String
 	Data        *array.String // JSON text; null for binary payloads
 	DataBinary  *array.Binary // payloads that are not JSON text; null otherwise
+
+	// Codes holds the dictionary-encoded columns that came as dictionary
+	// arrays (int32 indices into strings) instead of strings: then only
+	// group keys read them (compiled.dictCols), and the string column is
+	// nil.
+	Codes map[columnSet]*array.Dictionary
+}
+
+// codes returns the dictionary array of column col, or nil.
+func (b *Batch) codes(col columnSet) *array.Dictionary {
+	return b.Codes[col]
 }
 
 // columnSet names Batch columns, as a bit set over the segment schema's

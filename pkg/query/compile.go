@@ -22,6 +22,9 @@ type compiled struct {
 	aggs []aggregate
 	// cols are the columns execution reads besides stream and seq.
 	cols columnSet
+	// dictCols are the columns of cols that only group keys read, and
+	// that a scan may therefore deliver as dictionary indices alone.
+	dictCols columnSet
 	// types, when not nil, are the only event types the filter can take
 	// (from a top-level type = or type in): row groups whose statistics
 	// exclude them all are skipped.
@@ -123,7 +126,31 @@ func compile(req Request, opts Options) (*compiled, error) {
 			c.cols |= columnOf(ag.field.Kind)
 		}
 	}
+	c.dictCols = c.keyOnlyColumns()
 	return c, nil
+}
+
+// dictColumns are the columns a segment may store dictionary-encoded.
+const dictColumns = colStream | colType | colSource | colContentType
+
+// keyOnlyColumns are the dictionary-encoded columns that group keys read
+// and nothing else does: not the filter, not an aggregate.
+func (c *compiled) keyOnlyColumns() columnSet {
+	var keys, others columnSet
+	for _, gk := range c.keys {
+		if gk.bucket == nil {
+			keys |= columnOf(gk.field.Kind)
+		}
+	}
+	if c.pred != nil {
+		others |= c.pred.columns()
+	}
+	for _, a := range c.aggs {
+		if a.field != nil {
+			others |= columnOf(a.field.Kind)
+		}
+	}
+	return keys & dictColumns &^ others
 }
 
 // checkRange fails when a range's end is not after its start.

@@ -217,7 +217,15 @@ func (w *worker) do(ctx context.Context, t task) error {
 		return w.seekRows(ctx, t.sp)
 	}
 	x, sp := w.x, t.sp
-	st, err := sp.r.Scan(ctx, []int{t.rg}, x.columnNames(sp.whole), x.opts.BatchRows, func(_ int, rec arrow.RecordBatch) error {
+	opts := segment.ScanOptions{BatchRows: x.opts.BatchRows}
+	dicts := x.c.dictCols
+	if !sp.whole {
+		dicts &^= colStream // the seq ranges read the stream names
+	}
+	if dicts != 0 {
+		opts.Dictionaries = dicts.names()
+	}
+	st, err := sp.r.Scan(ctx, []int{t.rg}, x.columnNames(sp.whole), opts, func(_ int, rec arrow.RecordBatch) error {
 		b, err := batchFromRecord(rec, x.c.req.Project)
 		if err != nil {
 			return err
@@ -459,6 +467,17 @@ func batchFromRecord(rec arrow.RecordBatch, project string) (Batch, error) {
 	b := Batch{Len: int(rec.NumRows()), Project: project}
 	for i, f := range rec.Schema().Fields() {
 		col := rec.Column(i)
+		if d, ok := col.(*array.Dictionary); ok {
+			bit := columnNamed(f.Name)
+			if bit&dictColumns == 0 {
+				return b, fmt.Errorf("%w: column %s is %s", segment.ErrCorrupt, f.Name, col.DataType())
+			}
+			if b.Codes == nil {
+				b.Codes = map[columnSet]*array.Dictionary{}
+			}
+			b.Codes[bit] = d
+			continue
+		}
 		var ok bool
 		switch f.Name {
 		case segment.ColumnStream:

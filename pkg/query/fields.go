@@ -81,6 +81,27 @@ var columnNames = [...]string{
 	"ingest_time", "attributes", "metrics", "content_type", "data",
 }
 
+// names are the names of cs's columns, in schema order.
+func (cs columnSet) names() []string {
+	var out []string
+	for i, name := range columnNames {
+		if cs&(1<<i) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// columnNamed is the column called name, or 0.
+func columnNamed(name string) columnSet {
+	for i, n := range columnNames {
+		if n == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
 // String lists the columns, comma-separated, in schema order.
 func (cs columnSet) String() string {
 	var b strings.Builder

@@ -36,8 +36,9 @@ type arrowColumn interface {
 var arrowPools [numFields]sync.Pool
 
 // newArrowColumn opens the leaves of Schema field f in rgr, with a pooled
-// column's buffers. putArrowColumn gives it back.
-func newArrowColumn(rgr *file.RowGroupReader, f int) (arrowColumn, error) {
+// column's buffers; with dicts, a dictionary-encoded string column comes
+// as a dictionary array. putArrowColumn gives it back.
+func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, error) {
 	open := func(leaf int) (file.ColumnChunkReader, error) {
 		cr, err := rgr.Column(leaf)
 		if err != nil {
@@ -93,7 +94,15 @@ func newArrowColumn(rgr *file.RowGroupReader, f int) (arrowColumn, error) {
 	if c == nil {
 		c = &arrowBytes{typ: typ, nullable: leafShapes[leaf].maxDef > 0}
 	}
-	c.cr = cr.(*file.ByteArrayColumnChunkReader)
+	c.cr, c.paged, c.asDict = cr.(*file.ByteArrayColumnChunkReader), false, false
+	if dictPagesReadable(rgr, leaf) {
+		pr, err := rgr.GetColumnPageReader(leaf)
+		if err != nil {
+			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
+		}
+		c.pages.reset(pr, leaf)
+		c.paged, c.asDict = true, dicts
+	}
 	return c, nil
 }
 
@@ -108,16 +117,27 @@ type arrowBytes struct {
 	typ      arrow.DataType
 	cr       *file.ByteArrayColumnChunkReader
 	nullable bool
+	// paged says pages decodes the chunk rather than cr; asDict, that its
+	// rows come as a dictionary array.
+	paged, asDict bool
+	pages         dictPages
 
 	vals  []parquet.ByteArray
+	codes []int32
 	defs  []int16
 	str   stringBuffers
 	valid []byte
 }
 
-func (c *arrowBytes) done() { c.cr = nil }
+func (c *arrowBytes) done() {
+	c.cr = nil
+	c.pages.reset(nil, 0)
+}
 
 func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {
+	if c.paged {
+		return c.nextCodes(n)
+	}
 	c.vals = grow(c.vals, n)
 	var defs []int16
 	if c.nullable {
@@ -139,6 +159,101 @@ func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {
 		return nil, fmt.Errorf("column %s: %w", c.cr.Descriptor().Path(), err)
 	}
 	return c.str.data(c.typ, c.vals[:nv], defs, valid, nulls), nil
+}
+
+// dictType is the type of a dictionary-encoded string column's arrays.
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// nextCodes is next for a chunk that dictPages reads: a dictionary array,
+// or the strings its indices name.
+func (c *arrowBytes) nextCodes(n int) (arrow.ArrayData, error) {
+	c.codes = grow(c.codes, n)
+	var defs []int16
+	if c.nullable {
+		c.defs = grow(c.defs, n)
+		defs = c.defs
+	}
+	nv, err := c.pages.read(c.codes[:n], defs)
+	if err != nil {
+		return nil, err
+	}
+	var valid []byte
+	nulls := 0
+	if c.nullable {
+		if valid, nulls, err = validity(&c.valid, defs, nv); err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.pages.path, err)
+		}
+	}
+	dict := c.pages.dict
+	if !c.asDict {
+		return c.str.fromDict(c.typ, dict, c.codes[:nv], defs, valid, nulls), nil
+	}
+	codes := c.codes[:n]
+	if nulls > 0 {
+		spread(codes, nv, defs)
+	}
+	var vb *memory.Buffer
+	if nulls > 0 {
+		vb = memory.NewBufferBytes(valid)
+	}
+	d := array.NewData(dictType, n, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(codes))}, nil, nulls, 0)
+	d.SetDictionary(dict.Data())
+	return d, nil
+}
+
+// spread moves the nv packed values at the front of vals to the rows
+// whose defs are not 0, from the end, where no packed value is overwritten
+// before it moves; null rows get zero.
+func spread[T int32 | int64](vals []T, nv int, defs []int16) {
+	j := nv - 1
+	for i := len(vals) - 1; i >= 0; i-- {
+		if defs[i] != 0 {
+			vals[i] = vals[j]
+			j--
+		} else {
+			vals[i] = 0
+		}
+	}
+}
+
+// fromDict makes a string array of the dictionary values that codes name
+// (the non-null rows'), as data does of values.
+func (s *stringBuffers) fromDict(typ arrow.DataType, dict *array.String, codes []int32, defs []int16, valid []byte, nulls int) arrow.ArrayData {
+	doffs, dbytes := dict.ValueOffsets(), dict.ValueBytes()
+	rows := len(codes)
+	if defs != nil {
+		rows = len(defs)
+	}
+	size := 0
+	for _, c := range codes {
+		size += int(doffs[c+1] - doffs[c])
+	}
+	s.offs = grow(s.offs, rows+1)
+	s.buf = grow(s.buf, size)[:0]
+	offs, buf := s.offs[:rows+1], s.buf
+	offs[0] = 0
+	if defs == nil {
+		for i, c := range codes {
+			buf = append(buf, dbytes[doffs[c]:doffs[c+1]]...)
+			offs[i+1] = int32(len(buf))
+		}
+	} else {
+		j := 0
+		for i, d := range defs {
+			if d != 0 {
+				c := codes[j]
+				buf = append(buf, dbytes[doffs[c]:doffs[c+1]]...)
+				j++
+			}
+			offs[i+1] = int32(len(buf))
+		}
+	}
+	s.buf = buf
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	return array.NewData(typ, rows, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(offs)), memory.NewBufferBytes(buf)}, nil, nulls, 0)
 }
 
 // stringBuffers are the offsets and bytes of a string or binary array.
@@ -234,18 +349,10 @@ func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 		}
 		vb, nulls = memory.NewBufferBytes(valid), k
 		if nulls > 0 {
-			// The values come packed; spread them to their rows from the
-			// end, where no packed value is overwritten before it moves.
-			// validity checked that there are as many values as defined rows.
-			j := nv - 1
-			for i := n - 1; i >= 0; i-- {
-				if defs[i] != 0 {
-					vals[i] = vals[j]
-					j--
-				} else {
-					vals[i] = 0
-				}
-			}
+			// The values come packed (validity checked their number).
+			spread(vals, nv, defs)
+		} else {
+			vb = nil // all valid
 		}
 	}
 	return array.NewData(c.typ, n, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(vals))}, nil, nulls, 0), nil

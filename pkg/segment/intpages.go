@@ -159,22 +159,31 @@ func (p *int64Pages) nextPage() error {
 // decodeLevels decodes n levels of bit width w from RLE/bit-packed hybrid
 // data into out.
 func decodeLevels(data []byte, w, n int, out []int16) ([]int16, error) {
+	return decodeHybrid(data, w, n, out)
+}
+
+// decodeHybrid decodes n values of bit width w (at most 32) from
+// RLE/bit-packed hybrid data (levels, dictionary indices) into out.
+func decodeHybrid[T int16 | int32](data []byte, w, n int, out []T) ([]T, error) {
 	out = out[:0]
+	if w > 32 {
+		return nil, fmt.Errorf("hybrid bit width %d", w)
+	}
 	bytesPerRun := (w + 7) / 8
 	for len(out) < n {
 		h, k := binary.Uvarint(data)
 		if k <= 0 {
-			return nil, fmt.Errorf("levels end after %d of %d", len(out), n)
+			return nil, fmt.Errorf("hybrid data ends after %d of %d values", len(out), n)
 		}
 		data = data[k:]
 		if h&1 == 0 { // a run of one value
-			count := int(h >> 1)
-			if len(data) < bytesPerRun || count > n-len(out) {
-				return nil, fmt.Errorf("bad level run of %d", count)
+			count := h >> 1
+			if len(data) < bytesPerRun || count > uint64(n-len(out)) {
+				return nil, fmt.Errorf("bad run of %d", count)
 			}
-			v := int16(0)
+			v := T(0)
 			for i := range bytesPerRun {
-				v |= int16(data[i]) << (8 * i)
+				v |= T(data[i]) << (8 * i)
 			}
 			data = data[bytesPerRun:]
 			for range count {
@@ -182,14 +191,18 @@ func decodeLevels(data []byte, w, n int, out []int16) ([]int16, error) {
 			}
 			continue
 		}
-		count := int(h>>1) * 8 // bit-packed groups of 8
+		groups := h >> 1 // bit-packed groups of 8
+		if groups > uint64(len(data)) {
+			return nil, fmt.Errorf("bit-packed run of %d groups past the end", groups)
+		}
+		count := int(groups) * 8
 		size := count * w / 8
 		if len(data) < size {
-			return nil, fmt.Errorf("bit-packed levels of %d bytes past the end", size)
+			return nil, fmt.Errorf("bit-packed run of %d bytes past the end", size)
 		}
 		mask := uint64(1)<<w - 1
 		for i := 0; i < count && len(out) < n; i++ {
-			out = append(out, int16(unpack(data[:size], i*w, w)&mask))
+			out = append(out, T(unpack(data[:size], i*w, w)&mask))
 		}
 		data = data[size:]
 	}

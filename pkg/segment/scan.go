@@ -69,6 +69,17 @@ func fieldsFor(columns []string) []int {
 	return out
 }
 
+// ScanOptions say how Scan delivers its rows.
+type ScanOptions struct {
+	// BatchRows is the most rows in one record batch.
+	BatchRows int
+	// Dictionaries names columns to deliver as dictionary arrays (int32
+	// indices into the row group's strings) wherever the row group stores
+	// them dictionary-encoded, as it does stream, type, source and
+	// content_type; every other column has its Schema type.
+	Dictionaries []string
+}
+
 // ScanStats is what one Scan read.
 type ScanStats struct {
 	// Rows is the rows decoded.
@@ -78,19 +89,19 @@ type ScanStats struct {
 }
 
 // Scan decodes the named columns of each of rowGroups, in order, as Arrow
-// record batches of at most batchRows rows whose fields are those columns
-// in Schema order, and calls fn with each. A record is valid only during
+// record batches of at most opts.BatchRows rows whose fields are those
+// columns in Schema order, and calls fn with each. A record is valid only during
 // its call. Each row group's CRC is checked before its first decode.
 // Scan is for column-wise work (queries); Read is the faster way to get
 // whole events.
-func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, batchRows int, fn func(rg int, rec arrow.RecordBatch) error) (st ScanStats, err error) {
+func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, opts ScanOptions, fn func(rg int, rec arrow.RecordBatch) error) (st ScanStats, err error) {
 	defer recoverCorrupt(&err, "scan segment", r.path)
 	leaves, err := leavesFor(columns, true)
 	if err != nil {
 		return st, fmt.Errorf("scan segment %s: %w", r.path, err)
 	}
 	fields := fieldsFor(columns)
-	batchRows = max(batchRows, 1)
+	opts.BatchRows = max(opts.BatchRows, 1)
 	for _, rg := range rowGroups {
 		if err := ctx.Err(); err != nil {
 			return st, err
@@ -109,7 +120,7 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, ba
 			}
 			st.Bytes += cc.TotalCompressedSize()
 		}
-		if err := r.scanRowGroup(ctx, rg, fields, batchRows, fn, &st); err != nil {
+		if err := r.scanRowGroup(ctx, rg, fields, opts, fn, &st); err != nil {
 			return st, err
 		}
 		r.stats.rowGroups.Add(1)
@@ -119,7 +130,7 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, ba
 }
 
 // scanRowGroup is Scan of one row group, decoded by arrowColumns.
-func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, batchRows int, fn func(int, arrow.RecordBatch) error, st *ScanStats) error {
+func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, opts ScanOptions, fn func(int, arrow.RecordBatch) error, st *ScanStats) error {
 	rgr := r.rowGroup(rg)
 	cols := make([]arrowColumn, 0, len(fields))
 	afs := make([]arrow.Field, len(fields))
@@ -129,19 +140,18 @@ func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, batchRo
 		}
 	}()
 	for i, f := range fields {
-		c, err := newArrowColumn(rgr, f)
+		c, err := newArrowColumn(rgr, f, slices.Contains(opts.Dictionaries, Schema.Field(f).Name))
 		if err != nil {
 			return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
 		}
 		cols, afs[i] = append(cols, c), Schema.Field(f)
 	}
-	sc := arrow.NewSchema(afs, nil)
 	arrs := make([]arrow.Array, len(cols))
 	for left := rgr.NumRows(); left > 0; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := int(min(left, int64(batchRows)))
+		n := int(min(left, int64(opts.BatchRows)))
 		for i, c := range cols {
 			d, err := c.next(n)
 			if err != nil {
@@ -149,8 +159,9 @@ func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, batchRo
 			}
 			arrs[i] = array.MakeFromData(d)
 			d.Release()
+			afs[i].Type = arrs[i].DataType() // a dictionary, or the field's type
 		}
-		rec := array.NewRecordBatch(sc, arrs, int64(n))
+		rec := array.NewRecordBatch(arrow.NewSchema(afs, nil), arrs, int64(n))
 		for _, a := range arrs {
 			a.Release()
 		}

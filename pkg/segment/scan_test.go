@@ -104,9 +104,11 @@ func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, batch := range []int{1, 333, 4096} {
+	for _, opts := range []ScanOptions{{BatchRows: 1}, {BatchRows: 333}, {BatchRows: 4096}, {BatchRows: 333, Dictionaries: cols}} {
+		batch := opts.BatchRows
 		got := make([][]arrow.Array, len(cols))
-		st, err := r.Scan(t.Context(), []int{0, 1, 2, 3, 4}, cols, batch, func(_ int, rec arrow.RecordBatch) error {
+		dicts := 0
+		st, err := r.Scan(t.Context(), []int{0, 1, 2, 3, 4}, cols, opts, func(_ int, rec arrow.RecordBatch) error {
 			if rec.NumRows() > int64(batch) {
 				t.Fatalf("batch of %d rows, want at most %d", rec.NumRows(), batch)
 			}
@@ -114,8 +116,17 @@ func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 				if rec.Schema().Field(i).Name != cols[i] {
 					t.Fatalf("field %d is %s, want %s", i, rec.Schema().Field(i).Name, cols[i])
 				}
+				col := rec.Column(i)
+				if d, ok := col.(*array.Dictionary); ok {
+					if opts.Dictionaries == nil {
+						t.Fatalf("column %s is a dictionary array unasked", cols[i])
+					}
+					dicts++
+					col = undict(t, d)
+					defer col.Release()
+				}
 				// The record is valid only during the call: keep a copy.
-				c, err := array.Concatenate([]arrow.Array{rec.Column(i)}, memory.DefaultAllocator)
+				c, err := array.Concatenate([]arrow.Array{col}, memory.DefaultAllocator)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -129,6 +140,9 @@ func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 		var rows int64
 		for _, g := range info.RowGroups[:5] {
 			rows += g.Rows
+		}
+		if opts.Dictionaries != nil && dicts == 0 {
+			t.Fatal("no column came as a dictionary array")
 		}
 		if st.Rows != rows {
 			t.Fatalf("batch %d: scanned %d rows, want %d", batch, st.Rows, rows)
@@ -167,4 +181,23 @@ func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 			}
 		}
 	}
+}
+
+// undict makes the string array that dictionary array d encodes.
+func undict(t *testing.T, d *array.Dictionary) arrow.Array {
+	t.Helper()
+	dict, ok := d.Dictionary().(*array.String)
+	if !ok {
+		t.Fatalf("dictionary of %s", d.Dictionary().DataType())
+	}
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := range d.Len() {
+		if d.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(dict.Value(d.GetValueIndex(i)))
+	}
+	return b.NewArray()
 }
