@@ -359,8 +359,12 @@ func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 }
 
 // validity makes the validity bitmap of defs (1: a value, 0: null) in *buf
-// and returns it with the null count, checking that nv values came.
+// and returns it with the null count, checking that nv values came; with
+// no nulls it returns a nil bitmap.
 func validity(buf *[]byte, defs []int16, nv int) ([]byte, int, error) {
+	if nv == len(defs) { // every row has a value: no bitmap
+		return nil, 0, nil
+	}
 	*buf = grow(*buf, int(bitutil.BytesForBits(int64(len(defs)))))
 	valid := (*buf)[:bitutil.BytesForBits(int64(len(defs)))]
 	clear(valid)

@@ -200,10 +200,10 @@ func decodeHybrid[T int16 | int32](data []byte, w, n int, out []T) ([]T, error) 
 		if len(data) < size {
 			return nil, fmt.Errorf("bit-packed run of %d bytes past the end", size)
 		}
-		mask := uint64(1)<<w - 1
-		for i := 0; i < count && len(out) < n; i++ {
-			out = append(out, T(unpack(data[:size], i*w, w)&mask))
-		}
+		m := min(count, n-len(out))
+		base := len(out)
+		out = slices.Grow(out, m)[:base+m]
+		unpackSmall(data[:size], w, out[base:])
 		data = data[size:]
 	}
 	return out, nil
@@ -284,12 +284,42 @@ func unpackDeltas(data []byte, w, m int, last, minDelta int64, out *[]int64) int
 	if w == 64 {
 		mask = ^uint64(0)
 	}
-	for i := range m {
+	i := 0
+	if w <= 56 { // one 64-bit load holds a value at any bit offset
+		for ; i < m; i++ {
+			p := i * w
+			b := p >> 3
+			if b+8 > len(data) {
+				break
+			}
+			last += minDelta + int64(binary.LittleEndian.Uint64(data[b:])>>(p&7)&mask)
+			o = append(o, last)
+		}
+	}
+	for ; i < m; i++ {
 		last += minDelta + int64(unpack(data, i*w, w)&mask)
 		o = append(o, last)
 	}
 	*out = o
 	return last
+}
+
+// unpackSmall fills out with consecutive values of width w (at most 32)
+// bit-packed LSB first in data.
+func unpackSmall[T int16 | int32](data []byte, w int, out []T) {
+	mask := uint64(1)<<w - 1
+	i := 0
+	for ; i < len(out); i++ {
+		p := i * w
+		b := p >> 3
+		if b+8 > len(data) {
+			break
+		}
+		out[i] = T(binary.LittleEndian.Uint64(data[b:]) >> (p & 7) & mask)
+	}
+	for ; i < len(out); i++ {
+		out[i] = T(unpack(data, i*w, w) & mask)
+	}
 }
 
 // unpack returns the bits of data from bit p on (LSB first), at least w of

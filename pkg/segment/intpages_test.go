@@ -20,14 +20,36 @@ func TestUnpack_EveryWidth(t *testing.T) {
 		if w < 64 {
 			mask = uint64(1)<<w - 1
 		}
-		for i := range 32 {
-			var want uint64
+		want := make([]uint64, 32)
+		for i := range want {
 			for b := range w {
 				p := i*w + b
-				want |= uint64(data[p>>3]>>(p&7)&1) << b
+				want[i] |= uint64(data[p>>3]>>(p&7)&1) << b
 			}
-			if got := unpack(data, i*w, w) & mask; got != want {
-				t.Fatalf("width %d, value %d: unpacked %#x, want %#x", w, i, got, want)
+			if got := unpack(data, i*w, w) & mask; got != want[i] {
+				t.Fatalf("width %d, value %d: unpacked %#x, want %#x", w, i, got, want[i])
+			}
+		}
+		// A miniblock: each value is the last plus minDelta plus its bits.
+		var deltas []int64
+		last := unpackDeltas(data, w, 32, 7, -3, &deltas)
+		sum := int64(7)
+		for i, d := range deltas {
+			sum += -3 + int64(want[i])
+			if d != sum {
+				t.Fatalf("width %d, delta %d: value %d, want %d", w, i, d, sum)
+			}
+		}
+		if last != sum {
+			t.Fatalf("width %d: last %d, want %d", w, last, sum)
+		}
+		if w <= 32 {
+			got := make([]int32, 32)
+			unpackSmall(data, w, got)
+			for i, g := range got {
+				if uint32(g) != uint32(want[i]) {
+					t.Fatalf("width %d, index %d: unpacked %#x, want %#x", w, i, g, want[i])
+				}
 			}
 		}
 	}
