@@ -15,6 +15,9 @@ const (
 	DefaultMaxGroupBytes = 4 << 20
 	// DefaultValueLogGCInterval is how often Badger's value log is garbage-collected.
 	DefaultValueLogGCInterval = 5 * time.Minute
+	// DefaultQueryCacheBytes is the budget of decompressed hot blocks kept
+	// for queries: about 200,000 analytics events.
+	DefaultQueryCacheBytes = 64 << 20
 	// DefaultListLimit is the page size of ListStreams when the request's Limit is not positive.
 	DefaultListLimit = 100
 )
@@ -51,6 +54,11 @@ type Options struct {
 	// left by deleted streams and trimmed events; 0 means
 	// DefaultValueLogGCInterval, negative disables it.
 	ValueLogGCInterval time.Duration
+
+	// QueryCacheBytes is the budget of the cache of decompressed blocks
+	// that queries of the hot tier read (Snapshot.ScanRecords); 0 means
+	// DefaultQueryCacheBytes, negative disables it.
+	QueryCacheBytes int64
 
 	// valueThreshold overrides Badger's ValueThreshold; benchmarks use it to
 	// measure blocks stored in the LSM tree. Zero means badgerValueThreshold.
@@ -101,6 +109,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ValueLogGCInterval == 0 {
 		o.ValueLogGCInterval = DefaultValueLogGCInterval
+	}
+	if o.QueryCacheBytes == 0 {
+		o.QueryCacheBytes = DefaultQueryCacheBytes
 	}
 	if o.valueThreshold == 0 {
 		o.valueThreshold = badgerValueThreshold

@@ -75,6 +75,8 @@ func (st *streamState) extent() Extent {
 // every seq in one tier or the other.
 type Snapshot struct {
 	txn *badger.Txn
+	// cache keeps decompressed blocks for ScanRecords (nil: none).
+	cache *blockCache
 }
 
 // View runs fn with a Snapshot of the hot tier.
@@ -86,7 +88,7 @@ func (s *Store) View(ctx context.Context, fn func(*Snapshot) error) error {
 	s.snapshots.Add(1)
 	defer s.snapshots.Add(-1)
 	return s.db.View(func(txn *badger.Txn) error {
-		return fn(&Snapshot{txn: txn})
+		return fn(&Snapshot{txn: txn, cache: s.blocks})
 	})
 }
 
@@ -202,6 +204,9 @@ func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 	scratch := getScratch() // decompressed records, reused block after block
 	defer putScratch(scratch)
 	s := scan{x: x, upTo: upTo, next: from, scratch: scratch, fn: fn, rfn: rfn}
+	if rfn != nil {
+		s.cache = sn.cache
+	}
 	for s.next <= upTo {
 		more, err := s.blocks(ctx, sn.txn, scanBlocksPerIterator)
 		if err != nil {
@@ -246,12 +251,15 @@ type scan struct {
 	// rfn, when set, takes undecoded records instead of fn.
 	rfn func(r *Record) error
 	r   Record
+	// cache, when set, serves and keeps the blocks decompressed.
+	cache *blockCache
 }
 
 // blocks reads up to n blocks from the one holding s.next with a fresh
 // iterator. It reports whether blocks remain after them.
 func (s *scan) blocks(ctx context.Context, txn *badger.Txn, n int) (bool, error) {
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, s.x.ID)})
+	// With the cache, values are read only on a miss.
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: s.cache == nil, PrefetchSize: 4, Prefix: idPrefix(spaceBlock, s.x.ID)})
 	defer it.Close()
 	it.Seek(blockKey(s.x.ID, s.next))
 	for ; it.Valid() && s.next <= s.upTo; it.Next() {
@@ -263,11 +271,36 @@ func (s *scan) blocks(ctx context.Context, txn *badger.Txn, n int) (bool, error)
 			return false, err
 		}
 		item := it.Item()
+		if s.cache != nil {
+			if err := s.cachedBlock(item); err != nil {
+				return false, fmt.Errorf("scan %s/%s block %d: %w", s.x.Project, s.x.Stream, blockKeyLastSeq(item.Key()), err)
+			}
+			continue
+		}
 		if err := item.Value(s.block); err != nil {
 			return false, fmt.Errorf("scan %s/%s block %d: %w", s.x.Project, s.x.Stream, blockKeyLastSeq(item.Key()), err)
 		}
 	}
 	return false, nil
+}
+
+// cachedBlock passes the events of item's block in the scan's range to
+// fn, from the cache or, read and decompressed, into it.
+func (s *scan) cachedBlock(item *badger.Item) error {
+	id := blockID{stream: s.x.ID, lastSeq: blockKeyLastSeq(item.Key())}
+	b, ok := s.cache.get(id)
+	if !ok {
+		err := item.Value(func(v []byte) error {
+			var err error
+			b, err = cacheBlock(id, v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.cache.put(b)
+	}
+	return s.records(b.cursor())
 }
 
 // block passes a block's events in the scan's range to fn.
@@ -276,6 +309,12 @@ func (s *scan) block(v []byte) error {
 	if err != nil {
 		return err
 	}
+	return s.records(c)
+}
+
+// records passes the events of c's block in the scan's range to fn.
+func (s *scan) records(c *blockCursor) error {
+	var err error
 	for c.more() && c.seq() <= s.upTo {
 		if c.seq() < s.next {
 			if err := c.skip(); err != nil {

@@ -80,6 +80,9 @@ type Store struct {
 	closed  bool
 	readers sync.WaitGroup
 
+	// blocks keeps decompressed blocks for queries (nil: off).
+	blocks *blockCache
+
 	// The committer goroutine owns the rest, without a lock.
 
 	// streams is the committed state of every live stream.
@@ -147,6 +150,7 @@ func Open(opts Options) (*Store, error) {
 		stopGC: make(chan struct{}),
 		gcDone: make(chan struct{}),
 		gcNow:  make(chan struct{}, 1),
+		blocks: newBlockCache(opts.QueryCacheBytes),
 	}
 	if err := s.loadCache(); err != nil {
 		return nil, errors.Join(err, db.Close())

@@ -79,12 +79,13 @@ func (x *executor) columnNames(whole bool) []string {
 	return out
 }
 
-// task is one unit of cold work: one row group of a segment to scan, or a
-// whole segment read another way.
+// task is one unit of work: one row group of a segment to scan, a whole
+// segment read another way, or one stream's hot range.
 type task struct {
 	sp   *segmentPlan
 	kind taskKind
-	rg   int // taskScan's row group
+	rg   int   // taskScan's row group
+	hot  *part // taskHot's stream
 }
 
 // taskKind says how a task reads its segment.
@@ -95,11 +96,12 @@ const (
 	taskSeek                     // seek to the ranges' events (segmentPlan.seek)
 	taskSeekRows                 // seek to the ranges' rows (segmentPlan.seekRows)
 	taskCount                    // count the selected row groups' rows from metadata
+	taskHot                      // read a stream's hot range
 )
 
-// run reads the segments on up to GOMAXPROCS workers, each decoding and
-// filtering its own batches (the sink takes them one at a time), then the
-// hot ranges.
+// run reads the segments and the hot ranges on up to GOMAXPROCS workers,
+// each decoding, filtering and aggregating its own batches (a listing's
+// sink takes them one at a time).
 func (x *executor) run(ctx context.Context) error {
 	var tasks []task
 	for i := range x.p.segments {
@@ -117,6 +119,9 @@ func (x *executor) run(ctx context.Context) error {
 			}
 		}
 	}
+	for i := range x.p.hot {
+		tasks = append(tasks, task{kind: taskHot, hot: &x.p.hot[i]})
+	}
 	n := min(len(tasks), runtime.GOMAXPROCS(0))
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -130,7 +135,7 @@ func (x *executor) run(ctx context.Context) error {
 			defer x.addStats(&w.stats)
 			for t := range queue {
 				if err := w.do(ctx, t); err != nil {
-					cancel(fmt.Errorf("query segment %s: %w", t.sp.seg.ID, err))
+					cancel(err)
 					return
 				}
 			}
@@ -149,12 +154,7 @@ feed:
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	w := x.newWorker()
-	defer x.addStats(&w.stats)
-	if err := w.runHot(ctx); err != nil {
-		return err
-	}
-	return x.merge(append(workers, w))
+	return x.merge(workers)
 }
 
 // newWorker makes a worker, with its own partial aggregation when the
@@ -167,8 +167,15 @@ func (x *executor) newWorker() *worker {
 	return w
 }
 
-// merge folds the workers' partial aggregations into the query's.
+// merge folds the workers' partial aggregations into the query's, and
+// pools their hot builders.
 func (x *executor) merge(workers []*worker) error {
+	for _, w := range workers {
+		if w.hot != nil {
+			hotBuilders.Put(w.hot)
+			w.hot = nil
+		}
+	}
 	s, ok := x.sink.(*aggSink)
 	if !ok {
 		return nil
@@ -199,10 +206,25 @@ type worker struct {
 	sel   []bool
 	stats Stats
 	agg   *aggSink
+	hot   *segment.ColumnBuilder // the hot ranges' batches, made on first use
 }
 
 // do runs one task.
 func (w *worker) do(ctx context.Context, t task) error {
+	if t.kind == taskHot {
+		if err := w.readHot(ctx, t.hot); err != nil {
+			return fmt.Errorf("query hot %s/%s: %w", t.hot.x.Project, t.hot.x.Stream, err)
+		}
+		return nil
+	}
+	if err := w.doCold(ctx, t); err != nil {
+		return fmt.Errorf("query segment %s: %w", t.sp.seg.ID, err)
+	}
+	return nil
+}
+
+// doCold runs one task of a segment.
+func (w *worker) doCold(ctx context.Context, t task) error {
 	switch t.kind {
 	case taskSeek:
 		return w.seekSegment(ctx, t.sp)
@@ -342,11 +364,6 @@ type eventBatches struct {
 
 func (bb *eventBatches) add(ctx context.Context, e *event.Event) error {
 	bb.rb.Append(e)
-	return bb.added(ctx)
-}
-
-// added counts a row appended to bb.rb and processes a full batch.
-func (bb *eventBatches) added(ctx context.Context) error {
 	if bb.n++; bb.n >= bb.w.x.opts.BatchRows {
 		return bb.flush(ctx)
 	}
@@ -367,27 +384,54 @@ func (bb *eventBatches) flush(ctx context.Context) error {
 	return bb.w.process(ctx, &b, bb.w.all(b.Len))
 }
 
-// runHot reads the hot ranges into batches of the segment schema.
-func (w *worker) runHot(ctx context.Context) error {
-	if len(w.x.p.hot) == 0 {
-		return nil
-	}
-	rb := segment.NewRecordBuilder(memory.DefaultAllocator)
-	defer rb.Release()
-	bb := eventBatches{w: w, rb: rb}
-	for _, pt := range w.x.p.hot {
-		err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(r *hot.Record) error {
-			w.stats.HotRows++
-			if err := rb.AppendRecord(pt.x.Stream, r.Seq, r.IngestTime, r.ContentType, r.Body); err != nil {
-				return err
-			}
-			return bb.added(ctx)
-		})
-		if err != nil {
-			return fmt.Errorf("query hot %s/%s: %w", pt.x.Project, pt.x.Stream, err)
+// hotBuilders keeps the hot-tier batch builders of finished queries, so
+// that a query of the hot tier reuses their buffers.
+var hotBuilders sync.Pool
+
+// readHot reads one stream's hot range into batches of the columns the
+// query needs.
+func (w *worker) readHot(ctx context.Context, pt *part) error {
+	if w.hot == nil {
+		cols := w.x.columnNames(true)
+		if len(cols) == 0 {
+			cols = []string{segment.ColumnSeq} // a count: any column gives the rows
 		}
+		cb, _ := hotBuilders.Get().(*segment.ColumnBuilder)
+		if cb == nil {
+			cb = &segment.ColumnBuilder{}
+		}
+		if err := cb.Select(cols); err != nil {
+			return err
+		}
+		w.hot = cb
 	}
-	return bb.flush(ctx)
+	cb := w.hot
+	flush := func() error {
+		if cb.Rows() == 0 {
+			return nil
+		}
+		rec := cb.Build()
+		defer rec.Release()
+		b, err := batchFromRecord(rec, w.x.c.req.Project)
+		if err != nil {
+			return err
+		}
+		return w.process(ctx, &b, w.all(b.Len))
+	}
+	err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(r *hot.Record) error {
+		w.stats.HotRows++
+		if err := cb.AppendRecord(pt.x.Stream, r.Seq, r.IngestTime, r.ContentType, r.Body); err != nil {
+			return err
+		}
+		if cb.Rows() >= w.x.opts.BatchRows {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // all returns the worker's selection vector, sized n, every row selected.

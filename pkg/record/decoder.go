@@ -46,6 +46,18 @@ func (d *Decoder) Byte() byte {
 
 // Uvarint reads a uvarint.
 func (d *Decoder) Uvarint() uint64 {
+	// One byte, the common case (lengths, counts). After an error d.b is
+	// empty, so this never reads past one.
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		v := uint64(d.b[0])
+		d.b = d.b[1:]
+		return v
+	}
+	if len(d.b) > 1 && d.b[1] < 0x80 { // two bytes: a record's length
+		v := uint64(d.b[0]&0x7f) | uint64(d.b[1])<<7
+		d.b = d.b[2:]
+		return v
+	}
 	if d.err != nil {
 		return 0
 	}
@@ -85,6 +97,17 @@ func (d *Decoder) Uint64() uint64 {
 
 // Bytes reads a string without copying it: the result aliases the input.
 func (d *Decoder) Bytes() []byte {
+	// A length under 128 that fits, the common case, inlined.
+	if b := d.b; len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+		n := int(b[0]) + 1
+		d.b = b[n:]
+		return b[1:n:n]
+	}
+	return d.bytes()
+}
+
+// bytes is Bytes past its common case.
+func (d *Decoder) bytes() []byte {
 	n := d.Uvarint()
 	if d.err != nil {
 		return nil

@@ -30,6 +30,18 @@ var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 // into segments, then compacts. progress, when not nil, hears every
 // million events.
 func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project string, n int, progress func(done int)) error {
+	return analytics(ctx, h, hist, project, n, progress)
+}
+
+// AnalyticsHot appends the same events as Analytics but rotates none:
+// the data set of the hot-tier benchmarks. n/1000 streams get 1,000
+// events each.
+func AnalyticsHot(ctx context.Context, h *hot.Store, project string, n int) error {
+	return analytics(ctx, h, nil, project, n, nil)
+}
+
+// analytics is Analytics; with no hist it only appends.
+func analytics(ctx context.Context, h *hot.Store, hist *history.Store, project string, n int, progress func(done int)) error {
 	r := rand.New(rand.NewPCG(7, 7))
 	const batch = 1000
 	for i := 0; i < n; i += batch {
@@ -52,7 +64,7 @@ func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project s
 		if _, err := h.Append(ctx, event.AppendRequest{Project: project, Stream: fmt.Sprintf("s-%04d", (i/batch)%1000), Events: evs, AutoCreate: true}); err != nil {
 			return err
 		}
-		if (i/batch)%1000 == 999 {
+		if hist != nil && (i/batch)%1000 == 999 {
 			if _, err := hist.Rotate(ctx, project); err != nil {
 				return err
 			}
@@ -60,6 +72,9 @@ func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project s
 				progress(i + batch)
 			}
 		}
+	}
+	if hist == nil {
+		return nil
 	}
 	if _, err := hist.Rotate(ctx, project); err != nil {
 		return err
