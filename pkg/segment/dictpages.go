@@ -43,16 +43,17 @@ func dictPagesReadable(rgr *file.RowGroupReader, leaf int) bool {
 	if err != nil || !cc.HasDictionaryPage() {
 		return false
 	}
-	stats := cc.EncodingStats()
 	data := 0
-	for _, s := range stats {
-		if s.PageType != file.PageTypeDataPage {
-			continue
+	for _, s := range cc.EncodingStats() {
+		switch s.PageType {
+		case file.PageTypeDataPage:
+			if s.Encoding != parquet.Encodings.RLEDict && s.Encoding != parquet.Encodings.PlainDict {
+				return false
+			}
+			data++
+		case file.PageTypeDataPageV2:
+			return false // not decoded here
 		}
-		if s.Encoding != parquet.Encodings.RLEDict && s.Encoding != parquet.Encodings.PlainDict {
-			return false
-		}
-		data++
 	}
 	return data > 0
 }

@@ -33,10 +33,25 @@ type int64Pages struct {
 }
 
 // int64PagesReadable reports whether int64Pages can read leaf's chunk in
-// rgr: whether every encoding it lists is one it decodes.
+// rgr: whether its data pages are version 1 and every encoding it lists is
+// one it decodes.
 func int64PagesReadable(rgr *file.RowGroupReader, leaf int) bool {
 	cc, err := rgr.MetaData().ColumnChunk(leaf)
 	if err != nil {
+		return false
+	}
+	// The page statistics say the data pages are version 1 (a writer that
+	// stores none is not trusted to be like Silt's).
+	data := 0
+	for _, s := range cc.EncodingStats() {
+		switch s.PageType {
+		case file.PageTypeDataPage:
+			data++
+		case file.PageTypeDataPageV2:
+			return false
+		}
+	}
+	if data == 0 {
 		return false
 	}
 	for _, e := range cc.Encodings() {
