@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,7 +73,11 @@ func compile(req Request, opts Options) (*compiled, error) {
 	if req.Filter != nil {
 		p, err := compileFilter(req.Filter)
 		if err != nil {
-			return nil, &InvalidError{Field: "filter", Reason: err.Error()}
+			field := "filter"
+			if fe := (*filterError)(nil); errors.As(err, &fe) {
+				field = fe.path()
+			}
+			return nil, &InvalidError{Field: field, Reason: err.Error()}
 		}
 		c.pred = p
 		c.cols |= p.columns()

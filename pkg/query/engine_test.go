@@ -498,8 +498,15 @@ func TestQuery_RejectsBadRequests(t *testing.T) {
 		})},
 		{"no time range", "time", query.Request{Project: project, Aggregates: []query.Aggregate{{Func: query.AggCount}}}},
 		{"range too long", "time", with(func(r *query.Request) { r.From = base.Add(-40 * 24 * time.Hour) })},
-		{"metric against a string", "filter", with(func(r *query.Request) {
+		{"metric against a string", "filter.compare", with(func(r *query.Request) {
 			r.Filter = &query.Filter{Op: query.OpCompare, Field: field(t, "metrics.duration"), Cmp: query.Gt, Value: query.String("x")}
+		})},
+		// The field names the bad node, as the API spells its path.
+		{"nested bad node", "filter.and[1].not.or[0].in", with(func(r *query.Request) {
+			ok := &query.Filter{Op: query.OpExists, Field: field(t, "attributes.org")}
+			r.Filter = &query.Filter{Op: query.OpAnd, Args: []*query.Filter{ok, {Op: query.OpNot, Args: []*query.Filter{{Op: query.OpOr, Args: []*query.Filter{
+				{Op: query.OpIn, Field: field(t, "metrics.duration"), Values: []query.Value{query.String("x")}}, ok,
+			}}}}}}
 		})},
 		{"bucket under a second", "group_by[0].time_bucket", with(func(r *query.Request) {
 			r.GroupBy = []query.GroupKey{{Field: field(t, "time"), Bucket: &query.Bucket{Width: time.Millisecond}}}

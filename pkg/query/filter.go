@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -155,7 +157,41 @@ type compiler struct {
 
 // bad returns an ErrInvalidFilter error about the node at where.
 func bad(where, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidFilter, where, fmt.Sprintf(format, args...))
+	return &filterError{where: where, reason: fmt.Sprintf(format, args...)}
+}
+
+// filterError is an ErrInvalidFilter error about one node of the tree.
+type filterError struct {
+	// where names the node as the compiler walks the tree: "filter and[1]
+	// compare attributes.x".
+	where, reason string
+}
+
+func (e *filterError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalidFilter, e.where, e.reason)
+}
+
+func (e *filterError) Unwrap() error { return ErrInvalidFilter }
+
+// path is the node's path in the request as the API spells it
+// ("filter.and[1].compare"; a not's argument is "not", without an index).
+func (e *filterError) path() string {
+	parts := strings.Fields(e.where)
+	if len(parts) == 0 {
+		return "filter"
+	}
+	out := parts[0]
+	for _, p := range parts[1:] {
+		name, idx, indexed := strings.Cut(p, "[")
+		if !slices.Contains(slices.Collect(maps.Values(opNames)), name) {
+			break // the field the node reads
+		}
+		out += "." + name
+		if indexed && name != "not" {
+			out += "[" + idx
+		}
+	}
+	return out
 }
 
 // opNames name the operators in errors.

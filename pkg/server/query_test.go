@@ -134,7 +134,12 @@ func TestServer_Query(t *testing.T) {
 			connect.CodeInvalidArgument, "aggregations[0].field"},
 		{"filter type mismatch", &siltv1.QueryRequest{Project: project, Aggregations: count, Filter: &siltv1.Filter{Kind: &siltv1.Filter_Compare{Compare: &siltv1.Comparison{
 			Field: "metrics.duration", Op: siltv1.CompareOp_COMPARE_OP_GT, Value: &siltv1.QueryValue{Kind: &siltv1.QueryValue_StringValue{StringValue: "x"}}}}}},
-			connect.CodeInvalidArgument, "filter"},
+			connect.CodeInvalidArgument, "filter.compare"},
+		{"filter type mismatch in a nested node", &siltv1.QueryRequest{Project: project, Aggregations: count, Filter: &siltv1.Filter{Kind: &siltv1.Filter_Or{Or: &siltv1.FilterList{Filters: []*siltv1.Filter{
+			{Kind: &siltv1.Filter_Exists{Exists: "attributes.org"}},
+			{Kind: &siltv1.Filter_Compare{Compare: &siltv1.Comparison{Field: "metrics.duration", Op: siltv1.CompareOp_COMPARE_OP_GT, Value: &siltv1.QueryValue{Kind: &siltv1.QueryValue_StringValue{StringValue: "x"}}}}},
+		}}}}},
+			connect.CodeInvalidArgument, "filter.or[1].compare"},
 		{"bucket under a second", &siltv1.QueryRequest{Project: project, Aggregations: count, GroupBy: []*siltv1.GroupBy{{Kind: &siltv1.GroupBy_TimeBucket{TimeBucket: &siltv1.TimeBucket{Width: durationpb.New(time.Millisecond)}}}}},
 			connect.CodeInvalidArgument, ""},
 		{"unknown stream", &siltv1.QueryRequest{Project: project, Aggregations: count, Streams: []string{"nope"}}, connect.CodeNotFound, ""},
