@@ -57,6 +57,8 @@ func toConnectError(log *slog.Logger, err error) error {
 		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
 	case errors.Is(err, event.ErrTooLarge):
 		return connect.NewError(connect.CodeInvalidArgument, err)
+	case errors.Is(err, event.ErrMissingHistory):
+		return connect.NewError(connect.CodeDataLoss, err)
 	case errors.Is(err, event.ErrClosed):
 		return connect.NewError(connect.CodeUnavailable, err)
 	case errors.Is(err, context.Canceled):

@@ -23,6 +23,10 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrClosed: the store is closed or closing.
 	ErrClosed = errors.New("store is closed")
+	// ErrMissingHistory: a stream's events were sealed into the history
+	// tier, but no segment holds them (a lost file, a damaged manifest).
+	// Reads and queries fail with it rather than skip the events.
+	ErrMissingHistory = errors.New("sealed events missing from the history tier")
 )
 
 // ConflictError carries the numbers a client needs to recover from a

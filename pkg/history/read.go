@@ -2,17 +2,12 @@ package history
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/manifest"
 )
-
-// errMissingHistory: the hot tier says seqs were sealed that no segment
-// holds. It means lost segment files or a bug.
-var errMissingHistory = errors.New("sealed events missing from the history tier")
 
 // Read returns a page of a stream's events from both tiers, with the
 // semantics of hot.Store.Read: events from req.FromSeq (or from the first
@@ -49,7 +44,7 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 	}
 	_, coldLast, ok := v.Extent(x.Project, x.Stream, x.ID)
 	if !ok || coldLast < x.ColdSeq {
-		return event.ReadResult{}, fmt.Errorf("%w: sealed up to %d, segments hold up to %d", errMissingHistory, x.ColdSeq, coldLast)
+		return event.ReadResult{}, fmt.Errorf("%w: sealed up to %d, segments hold up to %d", event.ErrMissingHistory, x.ColdSeq, coldLast)
 	}
 	p := page{res: event.ReadResult{FirstSeq: x.FirstSeq, LastSeq: x.LastSeq}, limit: req.Limit, maxBytes: req.MaxBytes}
 	next := max(req.FromSeq, x.FirstSeq)

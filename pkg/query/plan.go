@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -359,11 +358,6 @@ func (p *plan) narrow(c *compiled, pt *part) {
 	p.line("listing one stream in seq order: seqs %d..%d", lo, hi)
 }
 
-// errMissingHistory: a stream's extent says seqs were sealed that no
-// segment holds (lost files, or a bug). A query fails rather than count
-// fewer events, as Read does.
-var errMissingHistory = errors.New("sealed events missing from the history tier")
-
 // checkSealed fails unless the segments hold each stream's sealed seqs up
 // to its ColdSeq.
 func checkSealed(parts []part, segs []*manifest.Segment) error {
@@ -381,7 +375,7 @@ func checkSealed(parts []part, segs []*manifest.Segment) error {
 	}
 	for _, pt := range parts {
 		if x := pt.x; x.ColdSeq >= x.FirstSeq && last[x.Stream] < x.ColdSeq {
-			return fmt.Errorf("query %s/%s: %w: sealed up to %d, segments hold up to %d", x.Project, x.Stream, errMissingHistory, x.ColdSeq, last[x.Stream])
+			return fmt.Errorf("query %s/%s: %w: sealed up to %d, segments hold up to %d", x.Project, x.Stream, event.ErrMissingHistory, x.ColdSeq, last[x.Stream])
 		}
 	}
 	return nil

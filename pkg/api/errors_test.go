@@ -1,0 +1,36 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/query"
+)
+
+// TestToConnectError_Codes checks the codes of the store and engine errors
+// that carry no detail, wrapped as the stores wrap them.
+func TestToConnectError_Codes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		code connect.Code
+	}{
+		{event.ErrMissingHistory, connect.CodeDataLoss},
+		{query.ErrTooLarge, connect.CodeResourceExhausted},
+		{event.ErrClosed, connect.CodeUnavailable},
+		{event.ErrTooLarge, connect.CodeInvalidArgument},
+		{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
+		{context.Canceled, connect.CodeCanceled},
+		{fmt.Errorf("something else"), connect.CodeInternal},
+	} {
+		err := toConnectError(slog.Default(), fmt.Errorf("query p/s: %w", tc.err))
+		if got := connect.CodeOf(err); got != tc.code {
+			t.Errorf("%v: %v, want %v", tc.err, got, tc.code)
+		}
+	}
+}
