@@ -26,6 +26,9 @@ type compiled struct {
 	// dictCols are the columns of cols that only group keys read, and
 	// that a scan may therefore deliver as dictionary indices alone.
 	dictCols columnSet
+	// attrKeys and metricKeys are the only map keys the query reads (nil:
+	// it needs whole maps).
+	attrKeys, metricKeys []string
 	// types, when not nil, are the only event types the filter can take
 	// (from a top-level type = or type in): row groups whose statistics
 	// exclude them all are skipped.
@@ -132,7 +135,46 @@ func compile(req Request, opts Options) (*compiled, error) {
 		}
 	}
 	c.dictCols = c.keyOnlyColumns()
+	c.attrKeys, c.metricKeys = c.mapKeys()
 	return c, nil
+}
+
+// mapKeys are the attribute and metric keys an aggregating query reads, so
+// that hot batches keep only them; a listing returns whole maps (nil: every
+// key).
+func (c *compiled) mapKeys() (attrs, metrics []string) {
+	if !c.aggregating() {
+		return nil, nil
+	}
+	attrs, metrics = []string{}, []string{}
+	add := func(f Field) {
+		switch f.Kind {
+		case FieldAttribute:
+			attrs = append(attrs, f.Key)
+		case FieldMetric:
+			metrics = append(metrics, f.Key)
+		}
+	}
+	var walk func(f *Filter)
+	walk = func(f *Filter) {
+		if f == nil {
+			return
+		}
+		add(f.Field)
+		for _, a := range f.Args {
+			walk(a)
+		}
+	}
+	walk(c.req.Filter)
+	for _, k := range c.keys {
+		add(k.field)
+	}
+	for _, a := range c.aggs {
+		if a.field != nil {
+			add(*a.field)
+		}
+	}
+	return attrs, metrics
 }
 
 // dictColumns are the columns a segment may store dictionary-encoded.

@@ -403,6 +403,7 @@ func (w *worker) readHot(ctx context.Context, pt *part) error {
 		if err := cb.Select(cols); err != nil {
 			return err
 		}
+		cb.SelectKeys(w.x.c.attrKeys, w.x.c.metricKeys)
 		w.hot = cb
 	}
 	cb := w.hot

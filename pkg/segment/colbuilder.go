@@ -35,6 +35,10 @@ type ColumnBuilder struct {
 
 	attrScratch   []attrSpan
 	metricScratch []record.Metric
+
+	// attrKeys and metricKeys, when not nil, are the only map keys kept
+	// (SelectKeys).
+	attrKeys, metricKeys []string
 }
 
 // NewColumnBuilder returns a builder of the named columns of Schema.
@@ -57,8 +61,30 @@ func (b *ColumnBuilder) Select(columns []string) error {
 	for _, f := range fields {
 		b.want[f] = true
 	}
+	b.attrKeys, b.metricKeys = nil, nil
 	b.Reset()
 	return nil
+}
+
+// SelectKeys keeps only the given keys of the attribute and metric maps
+// (nil: every key), for a reader that looks up those keys alone: the rows
+// then hold a map of just them.
+func (b *ColumnBuilder) SelectKeys(attributes, metrics []string) {
+	b.attrKeys, b.metricKeys = attributes, metrics
+}
+
+// keep reports whether a map entry with key k is kept, given the keys
+// selected (nil: all).
+func keep(keys []string, k []byte) bool {
+	if keys == nil {
+		return true
+	}
+	for _, s := range keys {
+		if s == string(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Rows is the number of rows appended since the last Reset.
@@ -134,7 +160,7 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		if !next(4) || !next(5) {
 			return fmt.Errorf("%w: bad attribute", record.ErrCorrupt)
 		}
-		if w[fAttributes] {
+		if w[fAttributes] && keep(b.attrKeys, body[sp[4][0]:sp[4][1]]) {
 			attrs = append(attrs, attrSpan{int32(sp[4][0]), int32(sp[4][1]), int32(sp[5][0]), int32(sp[5][1])})
 		}
 	}
@@ -148,7 +174,7 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		if !next(4) || p+8 > len(body) {
 			return fmt.Errorf("%w: bad metric", record.ErrCorrupt)
 		}
-		if w[fMetrics] {
+		if w[fMetrics] && keep(b.metricKeys, body[sp[4][0]:sp[4][1]]) {
 			v := math.Float64frombits(binary.LittleEndian.Uint64(body[p:]))
 			metrics = append(metrics, record.Metric{Key: body[sp[4][0]:sp[4][1]:sp[4][1]], Value: v})
 		}

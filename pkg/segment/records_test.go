@@ -121,3 +121,52 @@ func TestColumnBuilder_MatchesRecordBuilder(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnBuilder_SelectKeys checks that the maps keep only the selected
+// keys, with their values, and that Select clears the selection.
+func TestColumnBuilder_SelectKeys(t *testing.T) {
+	t.Parallel()
+	events := genEvents(7, 500, 3)
+	ingest := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	cb, err := NewColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb.SelectKeys([]string{"plan", "absent"}, []string{})
+	for _, e := range events {
+		if err := cb.AppendRecord(e.Stream, e.Seq, ingest, event.ContentTypeJSON, record.AppendBody(nil, &e, e.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := cb.Build()
+	attrs, metrics := rec.Column(0).(*array.Map), rec.Column(1).(*array.Map)
+	keys, vals := attrs.Keys().(*array.String), attrs.Items().(*array.String)
+	for i, e := range events {
+		lo, hi := attrs.ValueOffsets(i)
+		plan, has := e.Attributes["plan"]
+		if want := int64(0); has {
+			want = 1
+			if hi-lo != want || keys.Value(int(lo)) != "plan" || vals.Value(int(lo)) != plan {
+				t.Fatalf("row %d: attributes %d entries, want plan=%q", i, hi-lo, plan)
+			}
+		} else if hi != lo {
+			t.Fatalf("row %d: %d attributes, want none", i, hi-lo)
+		}
+		if mlo, mhi := metrics.ValueOffsets(i); mhi != mlo {
+			t.Fatalf("row %d: %d metrics, want none", i, mhi-mlo)
+		}
+	}
+	rec.Release()
+	if err := cb.Select([]string{ColumnAttributes}); err != nil {
+		t.Fatal(err)
+	}
+	e := events[0]
+	if err := cb.AppendRecord(e.Stream, e.Seq, ingest, event.ContentTypeJSON, record.AppendBody(nil, &e, e.ID)); err != nil {
+		t.Fatal(err)
+	}
+	rec = cb.Build()
+	defer rec.Release()
+	if lo, hi := rec.Column(0).(*array.Map).ValueOffsets(0); int(hi-lo) != len(e.Attributes) {
+		t.Fatalf("after Select: %d attributes, want all %d", hi-lo, len(e.Attributes))
+	}
+}
