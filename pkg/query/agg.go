@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/silt-io/silt/pkg/sketch"
@@ -130,12 +131,12 @@ type aggSink struct {
 	// trans, per key, maps the indices of transDict, the dictionary of the
 	// last batch that came dictionary-encoded, to codes (dictCodes).
 	trans     [][]uint32
-	transDict []*array.String
+	transDict []arrow.ArrayData
 }
 
 func newAggSink(c *compiled, opts Options) *aggSink {
 	s := &aggSink{c: c, maxGroups: opts.MaxGroups, groups: map[groupCodes]int32{}}
-	s.trans, s.transDict = make([][]uint32, len(c.keys)), make([]*array.String, len(c.keys))
+	s.trans, s.transDict = make([][]uint32, len(c.keys)), make([]arrow.ArrayData, len(c.keys))
 	for range c.keys {
 		s.dicts = append(s.dicts, newKeyDict())
 		s.codes = append(s.codes, nil)
@@ -308,9 +309,9 @@ func (s *aggSink) dictCodes(k int, dc *array.Dictionary, sel []bool, out []uint3
 	dict := dc.Dictionary().(*array.String) // the segment's dictionaries are strings
 	idx := dc.Indices().(*array.Int32).Int32Values()
 	// trans maps an index to its code (0: not coded yet). A row group's
-	// batches share one dictionary, so trans lasts while it does.
-	if s.transDict[k] != dict {
-		s.transDict[k] = dict
+	// batches share one dictionary's data, so trans lasts while it does.
+	if dd := dc.Data().Dictionary(); s.transDict[k] != dd {
+		s.transDict[k] = dd
 		s.trans[k] = grow(s.trans[k], dict.Len())
 		clear(s.trans[k])
 	}

@@ -147,6 +147,8 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
 		}
 		p += k
+		// The zero time is no time, as AppendRecord reads it.
+		hasTime = sec != zeroTimeSec || nsec != 0
 		nanos = time.Unix(sec, int64(nsec)).UnixNano()
 	}
 	w := &b.want
@@ -226,7 +228,7 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 	}
 	if w[fMetrics] {
 		if !slices.IsSortedFunc(metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) }) {
-			slices.SortFunc(metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
+			slices.SortStableFunc(metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
 		}
 		for _, m := range metrics {
 			b.metrics.keys.add(m.Key)
@@ -337,11 +339,16 @@ func count(body []byte, p *int, minSize int) (int, bool) {
 	return int(n), true
 }
 
+// zeroTimeSec is time.Time{}'s Unix seconds: a body whose time is the
+// zero time has none.
+var zeroTimeSec = time.Time{}.Unix()
+
 // attrSpan is an attribute's key and value as offsets into its body.
 type attrSpan struct{ klo, khi, vlo, vhi int32 }
 
-// sortAttributes sorts a row's attributes by key: an insertion sort, as
-// rows have a few, usually in order already or told apart by a first byte.
+// sortAttributes sorts a row's attributes by key, stably (as AppendRecord
+// does): an insertion sort, as rows have a few, usually in order already
+// or told apart by a first byte.
 func sortAttributes(body []byte, a []attrSpan) {
 	for i := 1; i < len(a); i++ {
 		for j := i; j > 0 && keyAfter(body[a[j-1].klo:a[j-1].khi], body[a[j].klo:a[j].khi]); j-- {

@@ -190,6 +190,9 @@ func (p *dictPages) levels(data []byte, rows int) ([]byte, int, error) {
 // plainStrings decodes n PLAIN byte arrays (each a 4-byte length and its
 // bytes) into a new string array that owns its bytes.
 func plainStrings(data []byte, n int) (*array.String, error) {
+	if n < 0 || n > len(data)/4 { // each value takes at least its length
+		return nil, fmt.Errorf("%d values in %d bytes", n, len(data))
+	}
 	offs := make([]int32, n+1)
 	buf := make([]byte, 0, len(data))
 	for i := range n {

@@ -56,7 +56,7 @@ func int64PagesReadable(rgr *file.RowGroupReader, leaf int) bool {
 	}
 	for _, e := range cc.Encodings() {
 		switch e {
-		case parquet.Encodings.Plain, parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.RLE, parquet.Encodings.BitPacked:
+		case parquet.Encodings.Plain, parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.RLE:
 		default:
 			return false
 		}
@@ -246,7 +246,7 @@ func decodeDelta(data []byte, n int, out []int64) ([]int64, error) {
 	if total != uint64(n) {
 		return nil, fmt.Errorf("%d delta values for %d defined rows", total, n)
 	}
-	if minis == 0 || blockSize == 0 || blockSize%128 != 0 || blockSize/minis%32 != 0 || blockSize > 1<<20 {
+	if blockSize == 0 || blockSize%128 != 0 || blockSize > 1<<20 || minis == 0 || minis > blockSize || blockSize%minis != 0 || blockSize/minis%32 != 0 {
 		return nil, fmt.Errorf("delta blocks of %d values in %d miniblocks", blockSize, minis)
 	}
 	perMini := int(blockSize / minis)

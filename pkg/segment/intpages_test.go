@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 )
@@ -69,6 +70,10 @@ func TestDecodeDelta_RejectsDamage(t *testing.T) {
 		{"block not a multiple of 128", []byte{100, 4, 2, 0}, 2},
 		{"miniblock past the end", []byte{128, 1, 4, 3, 0, 0, 8, 8, 8, 8}, 3},
 		{"width over 64", []byte{128, 1, 4, 3, 0, 0, 65, 0, 0, 0}, 3},
+		// More miniblocks than values in a block; 2^63 of them once
+		// overflowed an int and panicked.
+		{"miniblocks over the block size", []byte{128, 1, 129, 1, 2, 0, 0, 1, 2, 3}, 2},
+		{"2^63 miniblocks", append(binary.AppendUvarint([]byte{128, 1}, 1<<63), 2, 0, 0, 1, 2, 3), 2},
 	} {
 		if _, err := decodeDelta(tc.data, tc.n, nil); err == nil {
 			t.Errorf("%s: no error", tc.name)

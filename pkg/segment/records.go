@@ -55,14 +55,15 @@ func (b *RecordBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		rb.time.Append(arrow.Timestamp(t.UnixNano()))
 	}
 	rb.ingestTime.Append(arrow.Timestamp(ingest.UnixNano()))
-	// Map entries in key order, as Append writes them.
-	slices.SortFunc(b.attrs, func(x, y record.Attribute) int { return bytes.Compare(x.Key, y.Key) })
+	// Map entries in key order, as Append writes them; a body that repeats
+	// a key (not one AppendBody writes) keeps its entries' order.
+	slices.SortStableFunc(b.attrs, func(x, y record.Attribute) int { return bytes.Compare(x.Key, y.Key) })
 	rb.attrs.Append(true)
 	for _, a := range b.attrs {
 		rb.attrKeys.BinaryBuilder.Append(a.Key)
 		rb.attrValues.BinaryBuilder.Append(a.Value)
 	}
-	slices.SortFunc(b.metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
+	slices.SortStableFunc(b.metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
 	rb.metrics.Append(true)
 	for _, m := range b.metrics {
 		rb.metricKeys.BinaryBuilder.Append(m.Key)

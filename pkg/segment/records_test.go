@@ -1,6 +1,10 @@
 package segment
 
 import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -168,5 +172,152 @@ func TestColumnBuilder_SelectKeys(t *testing.T) {
 	defer rec.Release()
 	if lo, hi := rec.Column(0).(*array.Map).ValueOffsets(0); int(hi-lo) != len(e.Attributes) {
 		t.Fatalf("after Select: %d attributes, want all %d", hi-lo, len(e.Attributes))
+	}
+}
+
+// TestColumnBuilder_ActsLikeRecordBuilderOnDamagedBodies damages record
+// bodies (flipped bits and bytes, truncation, inserted continuation bytes
+// that make lengths longer) and checks that both builders accept and
+// reject the same ones and build equal rows from those they accept.
+func TestColumnBuilder_ActsLikeRecordBuilderOnDamagedBodies(t *testing.T) {
+	t.Parallel()
+	var all []string
+	for _, f := range Schema.Fields() {
+		all = append(all, f.Name)
+	}
+	events := append(edgeEvents(), genEvents(21, 300, 3)...)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mismatch := 0
+	for iter := 0; iter < 30000 && mismatch < 5; iter++ {
+		e := events[rnd.IntN(len(events))]
+		body := record.AppendBody(nil, &e, e.ID)
+		// mutate
+		switch rnd.IntN(6) {
+		case 4:
+			i := rnd.IntN(len(body))
+			body = append(body[:i:i], append([]byte{byte(rnd.Uint32()) | 0x80}, body[i:]...)...)
+		case 5:
+			for range 1 + rnd.IntN(3) {
+				body[rnd.IntN(len(body))] = byte(rnd.Uint32())
+			}
+		case 0:
+			body[rnd.IntN(len(body))] = byte(rnd.Uint32())
+		case 1:
+			body = body[:rnd.IntN(len(body))]
+		case 2:
+			i := rnd.IntN(len(body))
+			body[i] ^= 1 << rnd.IntN(8)
+		case 3:
+		}
+		rb := NewRecordBuilder(memory.DefaultAllocator)
+		cb, _ := NewColumnBuilder(all)
+		err1 := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body)
+		err2 := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body)
+		if (err1 == nil) != (err2 == nil) {
+			t.Errorf("body %x: RecordBuilder err %v, ColumnBuilder err %v", body, err1, err2)
+			mismatch++
+			rb.Release()
+			continue
+		}
+		if err1 == nil {
+			want := rb.NewRecord()
+			got := cb.Build()
+			for i := range int(got.NumCols()) {
+				name := got.ColumnName(i)
+				w := want.Column(want.Schema().FieldIndices(name)[0])
+				if !array.ApproxEqual(got.Column(i), w, array.WithNaNsEqual(true), array.WithAbsTolerance(0)) || got.Column(i).NullN() != w.NullN() {
+					t.Errorf("body %x: column %s differs: got %v want %v", body, name, got.Column(i), w)
+					mismatch++
+				}
+			}
+			got.Release()
+			want.Release()
+		}
+		rb.Release()
+	}
+}
+
+// TestColumnBuilder_ZeroTimeIsNull checks a body whose time flag is set
+// but whose time is the zero time (not one AppendBody writes): both
+// builders give a null time.
+func TestColumnBuilder_ZeroTimeIsNull(t *testing.T) {
+	t.Parallel()
+	body := []byte{record.FlagHasTime}
+	for range 4 {
+		body = record.AppendString(body, "x")
+	}
+	body = record.AppendTime(body, time.Time{}) // sec -62135596800, nsec 0
+	body = append(body, 0, 0)                   // no attributes, no metrics
+	body = record.AppendString(body, "")
+	body = record.AppendString(body, "{}")
+	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rb := NewRecordBuilder(memory.DefaultAllocator)
+	defer rb.Release()
+	if err := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := NewColumnBuilder([]string{ColumnTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+		t.Fatal(err)
+	}
+	want := rb.NewRecord()
+	defer want.Release()
+	got := cb.Build()
+	defer got.Release()
+	w := want.Column(want.Schema().FieldIndices(ColumnTime)[0])
+	if !array.Equal(got.Column(0), w) {
+		t.Fatalf("time column: ColumnBuilder %v (nulls %d), RecordBuilder %v (nulls %d)", got.Column(0), got.Column(0).NullN(), w, w.NullN())
+	}
+}
+
+// TestColumnBuilder_RepeatedKeys checks bodies that repeat map keys (not
+// made by AppendBody, but accepted by both builders), with rows of up to
+// 41 entries, where an unstable sort would order equal keys differently.
+func TestColumnBuilder_RepeatedKeys(t *testing.T) {
+	t.Parallel()
+	rnd := rand.New(rand.NewPCG(5, 6))
+	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for iter := range 300 {
+		n := 2 + rnd.IntN(40)
+		body := []byte{0}
+		for range 4 {
+			body = record.AppendString(body, "x")
+		}
+		body = binary.AppendUvarint(body, uint64(n))
+		for i := range n {
+			body = record.AppendString(body, fmt.Sprint("k", rnd.IntN(3)))
+			body = record.AppendString(body, fmt.Sprint("v", i))
+		}
+		body = binary.AppendUvarint(body, uint64(n))
+		for i := range n {
+			body = record.AppendString(body, fmt.Sprint("m", rnd.IntN(3)))
+			body = binary.LittleEndian.AppendUint64(body, math.Float64bits(float64(i)))
+		}
+		body = record.AppendString(body, "")
+		body = record.AppendString(body, "{}")
+		rb := NewRecordBuilder(memory.DefaultAllocator)
+		if err := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+			t.Fatal(err)
+		}
+		cb, _ := NewColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
+		if err := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+			t.Fatal(err)
+		}
+		want := rb.NewRecord()
+		got := cb.Build()
+		for i := range int(got.NumCols()) {
+			name := got.ColumnName(i)
+			w := want.Column(want.Schema().FieldIndices(name)[0])
+			if !array.Equal(got.Column(i), w) {
+				t.Fatalf("iter %d, %d entries: column %s differs:\n got %v\nwant %v", iter, n, name, got.Column(i), w)
+			}
+		}
+		got.Release()
+		want.Release()
+		rb.Release()
 	}
 }

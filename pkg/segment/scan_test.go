@@ -1,9 +1,11 @@
 package segment
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +92,33 @@ func TestScan_MatchesPqarrow(t *testing.T) {
 			}
 		}
 		scanMatchesPqarrow(t, events)
+	})
+	t.Run("all-null-times", func(t *testing.T) {
+		t.Parallel()
+		ev := genEvents(11, 4000, 2)
+		for i := range ev {
+			ev[i].Time = time.Time{}
+		}
+		scanMatchesPqarrow(t, ev)
+	})
+	t.Run("no-maps", func(t *testing.T) {
+		t.Parallel()
+		ev := genEvents(12, 4000, 2)
+		for i := range ev {
+			ev[i].Attributes, ev[i].Metrics = nil, nil
+		}
+		scanMatchesPqarrow(t, ev)
+	})
+	// Types too many for one dictionary page: the writer falls back to
+	// plain pages, which the dictionary decoder leaves to arrow-go.
+	t.Run("dictionary-fallback", func(t *testing.T) {
+		t.Parallel()
+		ev := genEvents(13, 3000, 2)
+		for i := range ev {
+			ev[i].Type = fmt.Sprintf("%05d-%s", i, strings.Repeat("x", 2000))
+			ev[i].Source = fmt.Sprintf("src-%d", i%3)
+		}
+		scanMatchesPqarrow(t, ev)
 	})
 }
 
