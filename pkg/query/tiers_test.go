@@ -45,6 +45,9 @@ func openTiersIn(t testing.TB, dir string, rowGroupRows int) *tiers {
 	hopts := hot.DefaultOptions(filepath.Join(dir, "hot"))
 	hopts.Sync = false
 	hopts.Logger = quietLog
+	if os.Getenv("SILT_BENCH_QUERY_HOT_CACHE") == "off" {
+		hopts.QueryCacheBytes = -1 // every query decompresses the blocks it reads
+	}
 	h, err := hot.Open(hopts)
 	if err != nil {
 		t.Fatal(err)
