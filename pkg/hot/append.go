@@ -36,6 +36,11 @@ type chunk struct {
 	block []byte // headerRoom bytes, then the records
 	// compressed says the records are one S2 block (blockVersionS2).
 	compressed bool
+	// raw is the records uncompressed (in the request's buffer).
+	raw []byte
+	// staged is the block as the committer wrote it: set once it is in the
+	// group's transaction, for the query cache (blockCache.written).
+	staged *cachedBlock
 }
 
 // headerRoom is the room left before each chunk's records for its block
@@ -177,11 +182,11 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 		a.bytes += len(raw)
 		enc := s2.Encode(zb[pos+headerRoom:pos+headerRoom+s2.MaxEncodedLen(len(raw))], raw)
 		if len(enc) > len(raw)-len(raw)/8 {
-			a.chunks = append(a.chunks, chunk{count: sp.count, block: buf[sp.start:sp.end:sp.end]})
+			a.chunks = append(a.chunks, chunk{count: sp.count, block: buf[sp.start:sp.end:sp.end], raw: raw})
 			continue
 		}
 		end := pos + headerRoom + len(enc)
-		a.chunks = append(a.chunks, chunk{count: sp.count, block: zb[pos:end:end], compressed: true})
+		a.chunks = append(a.chunks, chunk{count: sp.count, block: zb[pos:end:end], compressed: true, raw: raw})
 		pos = end
 	}
 	*a.zbuf = zb
@@ -244,6 +249,7 @@ func (g *stage) append(r *request) error {
 		if err := g.set(blockKey(st.id, h.LastSeq()), v); err != nil {
 			return err
 		}
+		c.staged = &cachedBlock{id: blockID{stream: st.id, lastSeq: h.LastSeq()}, h: h}
 	}
 	if err := g.set(timeKey(st.id, ingest, first), nil); err != nil {
 		return err

@@ -1,8 +1,11 @@
 package hot
 
 import (
+	"bytes"
 	"container/list"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/silt-io/silt/pkg/record"
 )
@@ -20,6 +23,45 @@ type blockCache struct {
 	size    int64
 	entries map[blockID]*list.Element
 	lru     list.List // of *cachedBlock, most recent at the front
+
+	// lastQuery is when a query last read through the cache (Unix ns):
+	// while queries come, the committer adds the blocks it writes, so that
+	// the next query finds new events already decompressed.
+	lastQuery atomic.Int64
+}
+
+// writeThrough is how long after a query the committer keeps adding the
+// blocks it writes to the cache. A store nobody queries pays nothing.
+const writeThrough = time.Minute
+
+// queried notes that a query read through the cache.
+func (c *blockCache) queried() {
+	if c != nil {
+		c.lastQuery.Store(time.Now().UnixNano())
+	}
+}
+
+// written adds the blocks a committed group wrote, while queries come:
+// their records are still in the requests' buffers, so no decompression
+// is needed, only a copy.
+func (c *blockCache) written(group []*request) {
+	if c == nil || time.Since(time.Unix(0, c.lastQuery.Load())) > writeThrough {
+		return
+	}
+	for _, r := range group {
+		if r.app == nil || r.err != nil {
+			continue
+		}
+		for i := range r.app.chunks {
+			ch := &r.app.chunks[i]
+			if ch.staged == nil {
+				continue // a duplicate, not written
+			}
+			b := *ch.staged
+			b.raw = bytes.Clone(ch.raw)
+			c.put(&b)
+		}
+	}
 }
 
 // blockID names a block: its stream's id and its last seq.

@@ -203,6 +203,9 @@ func (s *Store) commitGroup(group []*request) {
 			s.log.Error("hot: stream cache rebuild failed", "err", s.broken)
 		}
 	}
+	if err == nil {
+		s.blocks.written(group) // before the acks: a query right after one finds them
+	}
 	for _, r := range group {
 		if err != nil && r.err == nil {
 			r.err = err

@@ -206,6 +206,7 @@ func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 	s := scan{x: x, upTo: upTo, next: from, scratch: scratch, fn: fn, rfn: rfn}
 	if rfn != nil {
 		s.cache = sn.cache
+		s.cache.queried()
 	}
 	for s.next <= upTo {
 		more, err := s.blocks(ctx, sn.txn, scanBlocksPerIterator)
