@@ -7,7 +7,9 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 	"github.com/silt-io/silt/pkg/query/querytest"
 )
@@ -115,4 +117,29 @@ func BenchmarkQueryHot(b *testing.B) {
 			b.ReportMetric(float64(rows), "result-rows")
 		})
 	}
+	// A dashboard polling while events arrive: 1,000 new events in one
+	// stream before each query (not timed), which the query cache takes
+	// as they commit.
+	b.Run("count-org-24h-polling", func(b *testing.B) {
+		req := querytest.Queries()[0].Req
+		evs := make([]event.Event, 1000)
+		for i := range evs {
+			evs[i] = event.Event{Type: "type-01", Time: querytest.End.Add(-time.Minute), Attributes: map[string]string{"org": "org-042", "user": "u42", "status": "200"},
+				Metrics: map[string]float64{"duration": 12}, Data: []byte(`{"user":{"id":42,"plan":"pro"},"page":"/docs/1","ref":"direct","session":"00000000000000aa"}`)}
+		}
+		var st query.Stats
+		for b.Loop() {
+			b.StopTimer()
+			if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: querytest.Project, Stream: "s-0007", Events: evs}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			res, err := eng.Query(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st = res.Stats
+		}
+		b.ReportMetric(float64(st.HotRows), "hot-rows")
+	})
 }
