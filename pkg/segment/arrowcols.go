@@ -77,7 +77,7 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	case fSeq, fTime, fIngestTime:
 		c, _ := pooled.(*arrowInts)
 		if c == nil {
-			c = &arrowInts{typ: typ, nullable: leafShapes[leaf].maxDef > 0}
+			c = &arrowInts{typ: typ, nullable: leafShapes[leaf].maxDef > 0, pages: pages[int64]{dec: int64Values{}}}
 		}
 		c.cr, c.paged = cr.(*file.Int64ColumnChunkReader), false
 		if int64PagesReadable(rgr, leaf) {
@@ -92,7 +92,7 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	}
 	c, _ := pooled.(*arrowBytes)
 	if c == nil {
-		c = &arrowBytes{typ: typ, nullable: leafShapes[leaf].maxDef > 0}
+		c = &arrowBytes{typ: typ, nullable: leafShapes[leaf].maxDef > 0, pages: pages[int32]{dec: &dictValues{}}}
 	}
 	c.cr, c.paged, c.asDict = cr.(*file.ByteArrayColumnChunkReader), false, false
 	if dictPagesReadable(rgr, leaf) {
@@ -120,7 +120,7 @@ type arrowBytes struct {
 	// paged says pages decodes the chunk rather than cr; asDict, that its
 	// rows come as a dictionary array.
 	paged, asDict bool
-	pages         dictPages
+	pages         pages[int32] // dec is a *dictValues
 
 	vals  []parquet.ByteArray
 	codes []int32
@@ -184,7 +184,7 @@ func (c *arrowBytes) nextCodes(n int) (arrow.ArrayData, error) {
 			return nil, fmt.Errorf("column %s: %w", c.pages.path, err)
 		}
 	}
-	dict := c.pages.dict
+	dict := c.pages.dec.(*dictValues).dict
 	if !c.asDict {
 		return c.str.fromDict(c.typ, dict, c.codes[:nv], defs, valid, nulls), nil
 	}
@@ -307,7 +307,7 @@ type arrowInts struct {
 	nullable bool
 	// paged says pages decodes the chunk rather than cr.
 	paged bool
-	pages int64Pages
+	pages pages[int64] // dec is int64Values
 
 	vals  []int64
 	defs  []int16

@@ -3,178 +3,66 @@ package segment
 import (
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
-// This file decodes INT64 column chunks (seq, time, ingest_time) page by
-// page for Scan. arrow-go v18.4.1 unpacks DELTA_BINARY_PACKED values one
-// at a time through a bit reader, which made the time column a third of
-// the CPU of a query grouping by type; here a miniblock is unpacked in one
-// loop of 64-bit loads.
+// This file decodes the values of INT64 column chunks (seq, time,
+// ingest_time) for pages, and the bit-packed encodings every page decoder
+// shares. arrow-go v18.4.1 unpacks DELTA_BINARY_PACKED values one at a
+// time through a bit reader, which made the time column a third of the CPU
+// of a query grouping by type; here a miniblock is unpacked in one loop of
+// 64-bit loads.
 
-// int64Pages reads the values and definition levels of one INT64 column
-// chunk whose data pages are version 1 with PLAIN or DELTA_BINARY_PACKED
-// values.
-type int64Pages struct {
-	pr     file.PageReader
-	path   string
-	maxDef int16
+// int64Values decodes the values of an INT64 chunk whose data pages are
+// PLAIN or DELTA_BINARY_PACKED, for pages.
+type int64Values struct{}
 
-	// The current page, decoded: defs (nullable columns only) and the
-	// non-null vals; [row, rows) and [val, len(vals)) are not returned yet.
-	defs      []int16
-	vals      []int64
-	row, rows int
-	val       int
-}
-
-// int64PagesReadable reports whether int64Pages can read leaf's chunk in
+// int64PagesReadable reports whether pages[int64] can read leaf's chunk in
 // rgr: whether its data pages are version 1 and every encoding it lists is
-// one it decodes.
+// one int64Values decodes (no dictionary).
 func int64PagesReadable(rgr *file.RowGroupReader, leaf int) bool {
+	decodes := func(e parquet.Encoding) bool {
+		return e == parquet.Encodings.Plain || e == parquet.Encodings.DeltaBinaryPacked
+	}
+	if !version1Only(rgr, leaf, decodes) {
+		return false
+	}
 	cc, err := rgr.MetaData().ColumnChunk(leaf)
 	if err != nil {
 		return false
 	}
-	// The page statistics say the data pages are version 1 (a writer that
-	// stores none is not trusted to be like Silt's).
-	data := 0
-	for _, s := range cc.EncodingStats() {
-		switch s.PageType {
-		case file.PageTypeDataPage:
-			data++
-		case file.PageTypeDataPageV2:
-			return false
-		}
-	}
-	if data == 0 {
-		return false
-	}
 	for _, e := range cc.Encodings() {
-		switch e {
-		case parquet.Encodings.Plain, parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.RLE:
-		default:
+		if !decodes(e) && e != parquet.Encodings.RLE { // RLE: the levels
 			return false
 		}
 	}
 	return true
 }
 
-// reset makes p read pr, a chunk of leaf, from its start.
-func (p *int64Pages) reset(pr file.PageReader, leaf int) {
-	p.pr, p.path, p.maxDef = pr, leafShapes[leaf].path, leafShapes[leaf].maxDef
-	p.defs, p.vals = p.defs[:0], p.vals[:0]
-	p.row, p.rows, p.val = 0, 0, 0
+func (int64Values) reset() {}
+
+func (int64Values) dictionary(file.Page) error {
+	return fmt.Errorf("an INT64 chunk read without its dictionary")
 }
 
-// read fills vals with the next len(vals) rows' values (packed: nulls take
-// no slot) and, for a nullable column, defs with their levels. It returns
-// the number of values.
-func (p *int64Pages) read(vals []int64, defs []int16) (int, error) {
-	n, nv := 0, 0
-	for n < len(vals) {
-		if p.row == p.rows {
-			if err := p.nextPage(); err != nil {
-				return 0, err
-			}
+func (int64Values) values(e parquet.Encoding, data []byte, nv int, out []int64) ([]int64, error) {
+	switch e {
+	case parquet.Encodings.Plain:
+		if len(data) < 8*nv {
+			return nil, fmt.Errorf("%d plain bytes for %d values", len(data), nv)
 		}
-		k := min(len(vals)-n, p.rows-p.row)
-		if p.maxDef == 0 {
-			copy(vals[nv:], p.vals[p.val:p.val+k])
-			p.val += k
-			nv += k
-		} else {
-			d := p.defs[p.row : p.row+k]
-			copy(defs[n:], d)
-			m := 0
-			for _, l := range d {
-				if l == p.maxDef {
-					m++
-				}
-			}
-			copy(vals[nv:], p.vals[p.val:p.val+m])
-			p.val += m
-			nv += m
+		out = slices.Grow(out[:0], nv)[:nv]
+		for i := range out {
+			out[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
 		}
-		p.row += k
-		n += k
+		return out, nil
+	case parquet.Encodings.DeltaBinaryPacked:
+		return decodeDelta(data, nv, out[:0])
 	}
-	return nv, nil
-}
-
-// nextPage decodes the chunk's next data page.
-func (p *int64Pages) nextPage() error {
-	for {
-		if !p.pr.Next() {
-			if err := p.pr.Err(); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: column %s ended early", ErrCorrupt, p.path)
-		}
-		pg := p.pr.Page()
-		switch pg.Type() {
-		case file.PageTypeDictionaryPage, file.PageTypeIndexPage:
-			continue
-		case file.PageTypeDataPage:
-		default:
-			return fmt.Errorf("%w: column %s has a page of type %v", ErrCorrupt, p.path, pg.Type())
-		}
-		data, rows := pg.Data(), int(pg.NumValues())
-		p.defs = p.defs[:0]
-		nv := rows
-		if p.maxDef > 0 {
-			if len(data) < 4 {
-				return fmt.Errorf("%w: column %s: page too short for its levels", ErrCorrupt, p.path)
-			}
-			size := int(binary.LittleEndian.Uint32(data))
-			if size > len(data)-4 {
-				return fmt.Errorf("%w: column %s: levels of %d bytes in a page of %d", ErrCorrupt, p.path, size, len(data))
-			}
-			var err error
-			if p.defs, err = decodeLevels(data[4:4+size], bits.Len16(uint16(p.maxDef)), rows, p.defs); err != nil {
-				return fmt.Errorf("%w: column %s: %w", ErrCorrupt, p.path, err)
-			}
-			data = data[4+size:]
-			nv = 0
-			for _, l := range p.defs {
-				if l == p.maxDef {
-					nv++
-				}
-			}
-		}
-		var err error
-		switch e := parquet.Encoding(pg.Encoding()); e {
-		case parquet.Encodings.Plain:
-			if len(data) < 8*nv {
-				return fmt.Errorf("%w: column %s: %d plain bytes for %d values", ErrCorrupt, p.path, len(data), nv)
-			}
-			p.vals = slices.Grow(p.vals[:0], nv)[:nv]
-			for i := range p.vals {
-				p.vals[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
-			}
-		case parquet.Encodings.DeltaBinaryPacked:
-			p.vals, err = decodeDelta(data, nv, p.vals[:0])
-		default:
-			err = fmt.Errorf("encoding %s", e)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: column %s: %w", ErrCorrupt, p.path, err)
-		}
-		p.row, p.rows, p.val = 0, rows, 0
-		if rows > 0 {
-			return nil
-		}
-	}
-}
-
-// decodeLevels decodes n levels of bit width w from RLE/bit-packed hybrid
-// data into out.
-func decodeLevels(data []byte, w, n int, out []int16) ([]int16, error) {
-	return decodeHybrid(data, w, n, out)
+	return nil, fmt.Errorf("encoding %s", e)
 }
 
 // decodeHybrid decodes n values of bit width w (at most 32) from
