@@ -96,6 +96,13 @@ func BenchmarkAppendBatch1000(b *testing.B) {
 	}
 	// Blocks in the LSM tree instead of the value log.
 	b.Run("durable-lsm", func(b *testing.B) { benchmarkAppend(b, benchStore(b, true, maxValueThreshold), 1000, 8, 8) })
+	// After a query: the committer also copies each block into the query
+	// cache (blockcache.go).
+	b.Run("durable-queried", func(b *testing.B) {
+		s := benchStore(b, true, 0)
+		s.blocks.queried()
+		benchmarkAppend(b, s, 1000, 8, 8)
+	})
 }
 
 func BenchmarkAppendSingle(b *testing.B) {
