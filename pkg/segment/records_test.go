@@ -189,7 +189,7 @@ func TestColumnBuilder_ActsLikeRecordBuilderOnDamagedBodies(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	mismatch := 0
-	for iter := 0; iter < 30000 && mismatch < 5; iter++ {
+	for iter := 0; iter < 10000 && mismatch < 5; iter++ {
 		e := events[rnd.IntN(len(events))]
 		body := record.AppendBody(nil, &e, e.ID)
 		// mutate
