@@ -103,11 +103,11 @@ func TestScanRecords_NoCache(t *testing.T) {
 	}
 }
 
-// TestScanRecords_CacheTakesNewBlocksOnceQueried checks the write-through:
+// TestScanRecords_CacheTakesNewBlocksWhileQueried checks the write-through:
 // after a query, the blocks of later appends go into the cache as they
 // commit (compressed and uncompressed ones, and not those of a producer's
 // duplicate), and a scan served from them reads what Badger holds.
-func TestScanRecords_CacheTakesNewBlocksOnceQueried(t *testing.T) {
+func TestScanRecords_CacheTakesNewBlocksWhileQueried(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	rnd := rand.New(rand.NewPCG(3, 4))
