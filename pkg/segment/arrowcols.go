@@ -228,10 +228,7 @@ func (s *stringBuffers) fromDict(typ arrow.DataType, dict *array.String, codes [
 	for _, c := range codes {
 		size += int(doffs[c+1] - doffs[c])
 	}
-	s.offs = grow(s.offs, rows+1)
-	s.buf = grow(s.buf, size)[:0]
-	offs, buf := s.offs[:rows+1], s.buf
-	offs[0] = 0
+	offs, buf := s.begin(rows, size)
 	if defs == nil {
 		for i, c := range codes {
 			buf = append(buf, dbytes[doffs[c]:doffs[c+1]]...)
@@ -248,18 +245,32 @@ func (s *stringBuffers) fromDict(typ arrow.DataType, dict *array.String, codes [
 			offs[i+1] = int32(len(buf))
 		}
 	}
-	s.buf = buf
-	var vb *memory.Buffer
-	if valid != nil {
-		vb = memory.NewBufferBytes(valid)
-	}
-	return array.NewData(typ, rows, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(offs)), memory.NewBufferBytes(buf)}, nil, nulls, 0)
+	return s.finish(typ, rows, offs, buf, valid, nulls)
 }
 
 // stringBuffers are the offsets and bytes of a string or binary array.
 type stringBuffers struct {
 	offs []int32
 	buf  []byte
+}
+
+// begin returns the offsets of rows rows (the first set) and an empty
+// buffer with room for size bytes, reusing s's.
+func (s *stringBuffers) begin(rows, size int) ([]int32, []byte) {
+	s.offs = grow(s.offs, rows+1)
+	s.offs[0] = 0
+	return s.offs[:rows+1], grow(s.buf, size)[:0]
+}
+
+// finish keeps buf for the next batch and makes the array of typ whose
+// rows offs bound in buf; valid, when not nil, is its validity bitmap.
+func (s *stringBuffers) finish(typ arrow.DataType, rows int, offs []int32, buf, valid []byte, nulls int) arrow.ArrayData {
+	s.buf = buf
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	return array.NewData(typ, rows, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(offs)), memory.NewBufferBytes(buf)}, nil, nulls, 0)
 }
 
 // data makes an array of typ from vals, the non-null values; with defs,
@@ -273,10 +284,7 @@ func (s *stringBuffers) data(typ arrow.DataType, vals []parquet.ByteArray, defs 
 	for _, v := range vals {
 		size += len(v)
 	}
-	s.offs = grow(s.offs, rows+1)
-	s.buf = grow(s.buf, size)[:0]
-	offs, buf := s.offs[:rows+1], s.buf
-	offs[0] = 0
+	offs, buf := s.begin(rows, size)
 	if defs == nil {
 		for i, v := range vals {
 			buf = append(buf, v...)
@@ -292,12 +300,7 @@ func (s *stringBuffers) data(typ arrow.DataType, vals []parquet.ByteArray, defs 
 			offs[i+1] = int32(len(buf))
 		}
 	}
-	s.buf = buf
-	var vb *memory.Buffer
-	if valid != nil {
-		vb = memory.NewBufferBytes(valid)
-	}
-	return array.NewData(typ, rows, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(offs)), memory.NewBufferBytes(buf)}, nil, nulls, 0)
+	return s.finish(typ, rows, offs, buf, valid, nulls)
 }
 
 // arrowInts decodes an INT64 column: seq (as uint64) or a timestamp.
