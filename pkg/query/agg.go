@@ -312,7 +312,7 @@ func (s *aggSink) dictCodes(k int, dc *array.Dictionary, sel []bool, out []uint3
 	// batches share one dictionary's data, so trans lasts while it does.
 	if dd := dc.Data().Dictionary(); s.transDict[k] != dd {
 		s.transDict[k] = dd
-		s.trans[k] = grow(s.trans[k], dict.Len())
+		s.trans[k] = slices.Grow(s.trans[k][:0], dict.Len())[:dict.Len()]
 		clear(s.trans[k])
 	}
 	trans := s.trans[k]
@@ -333,14 +333,6 @@ func (s *aggSink) dictCodes(k int, dc *array.Dictionary, sel []bool, out []uint3
 		}
 		out[i] = t
 	}
-}
-
-// grow returns s with length n, reusing its memory when it has room.
-func grow[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // add folds the rows of the batch whose group id is not -1 into the state.

@@ -103,18 +103,7 @@ func columnNamed(name string) columnSet {
 }
 
 // String lists the columns, comma-separated, in schema order.
-func (cs columnSet) String() string {
-	var b strings.Builder
-	for i, name := range columnNames {
-		if cs&(1<<i) != 0 {
-			if b.Len() > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(name)
-		}
-	}
-	return b.String()
-}
+func (cs columnSet) String() string { return strings.Join(cs.names(), ",") }
 
 // missing is the subset of cs whose arrays b lacks.
 func (cs columnSet) missing(b *Batch) columnSet {

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -48,14 +49,27 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	}
 	typ := Schema.Field(f).Type
 	leaf := leavesOf[Schema.Field(f).Name][0]
-	cr, err := open(leaf)
-	if err != nil {
-		return nil, err
+	nullable := leafShapes[leaf].maxDef > 0
+	// openPages opens leaf for Silt's own page decoders, when readable says
+	// they decode its chunk (then arrow-go's column reader is not opened).
+	openPages := func(readable func(*file.RowGroupReader, int) bool) (file.PageReader, error) {
+		if !readable(rgr, leaf) {
+			return nil, nil
+		}
+		pr, err := rgr.GetColumnPageReader(leaf)
+		if err != nil {
+			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
+		}
+		return pr, nil
 	}
 	pooled := arrowPools[f].Get()
 	// checkLeaves made sure of the physical types, so every assertion holds.
 	switch f {
 	case fAttributes, fMetrics:
+		kr, err := open(leaf)
+		if err != nil {
+			return nil, err
+		}
 		vr, err := open(leaf + 1)
 		if err != nil {
 			return nil, err
@@ -65,44 +79,56 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 			if c == nil {
 				c = &arrowMap[parquet.ByteArray]{typ: typ}
 			}
-			c.m.reset(cr.(*file.ByteArrayColumnChunkReader), vr.(*file.ByteArrayColumnChunkReader))
+			c.m.reset(kr.(*file.ByteArrayColumnChunkReader), vr.(*file.ByteArrayColumnChunkReader))
 			return c, nil
 		}
 		c, _ := pooled.(*arrowMap[float64])
 		if c == nil {
 			c = &arrowMap[float64]{typ: typ}
 		}
-		c.m.reset(cr.(*file.ByteArrayColumnChunkReader), vr.(*file.Float64ColumnChunkReader))
+		c.m.reset(kr.(*file.ByteArrayColumnChunkReader), vr.(*file.Float64ColumnChunkReader))
 		return c, nil
 	case fSeq, fTime, fIngestTime:
 		c, _ := pooled.(*arrowInts)
 		if c == nil {
-			c = &arrowInts{typ: typ, nullable: leafShapes[leaf].maxDef > 0, pages: pages[int64]{dec: int64Values{}}}
+			c = &arrowInts{typ: typ, nullable: nullable, pages: pages[int64]{dec: int64Values{}}}
 		}
-		c.cr, c.paged = cr.(*file.Int64ColumnChunkReader), false
-		if int64PagesReadable(rgr, leaf) {
-			pr, err := rgr.GetColumnPageReader(leaf)
-			if err != nil {
-				return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
-			}
+		c.cr, c.paged = nil, false
+		pr, err := openPages(int64PagesReadable)
+		if err != nil {
+			return nil, err
+		}
+		if pr != nil {
 			c.pages.reset(pr, leaf)
 			c.paged = true
+			return c, nil
 		}
+		cr, err := open(leaf)
+		if err != nil {
+			return nil, err
+		}
+		c.cr = cr.(*file.Int64ColumnChunkReader)
 		return c, nil
 	}
 	c, _ := pooled.(*arrowBytes)
 	if c == nil {
-		c = &arrowBytes{typ: typ, nullable: leafShapes[leaf].maxDef > 0, pages: pages[int32]{dec: &dictValues{}}}
+		c = &arrowBytes{typ: typ, nullable: nullable, pages: pages[int32]{dec: &dictValues{}}}
 	}
-	c.cr, c.paged, c.asDict = cr.(*file.ByteArrayColumnChunkReader), false, false
-	if dictPagesReadable(rgr, leaf) {
-		pr, err := rgr.GetColumnPageReader(leaf)
-		if err != nil {
-			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
-		}
+	c.cr, c.paged, c.asDict = nil, false, false
+	pr, err := openPages(dictPagesReadable)
+	if err != nil {
+		return nil, err
+	}
+	if pr != nil {
 		c.pages.reset(pr, leaf)
 		c.paged, c.asDict = true, dicts
+		return c, nil
 	}
+	cr, err := open(leaf)
+	if err != nil {
+		return nil, err
+	}
+	c.cr = cr.(*file.ByteArrayColumnChunkReader)
 	return c, nil
 }
 
@@ -428,13 +454,8 @@ func (c *arrowMap[V]) next(n int) (arrow.ArrayData, error) {
 	return array.NewData(c.typ, n, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(offs))}, []arrow.ArrayData{entries}, 0, 0), nil
 }
 
-// grow returns s with room for n elements, reusing it when it has.
-func grow[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n, max(n, 2*cap(s)))
-}
+// grow returns s with length n, reusing its memory when it has room.
+func grow[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }
 
 // asBytes views a slice of fixed-size numbers as its bytes.
 func asBytes[T int32 | int64 | float64](s []T) []byte {

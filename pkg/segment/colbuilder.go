@@ -21,8 +21,9 @@ import (
 // ColumnBuilder builds record batches of some columns of [Schema] from
 // hot-tier record bodies, for a query of the hot tier: it parses each body
 // once and keeps only the asked columns, in buffers it reuses, so that a
-// batch costs no allocation once warm. The rows are those RecordBuilder's
-// AppendRecord would build, restricted to the columns.
+// batch costs no allocation once warm. The rows are those RecordBuilder
+// builds from the decoded events, restricted to the columns; map entries
+// come in key order, stably when a (malformed) body repeats a key.
 type ColumnBuilder struct {
 	fields []int // Schema positions of the columns, in schema order
 	want   [numFields]bool
@@ -147,7 +148,7 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
 		}
 		p += k
-		// The zero time is no time, as AppendRecord reads it.
+		// The zero time is no time, as the decoded event would have.
 		hasTime = sec != zeroTimeSec || nsec != 0
 		nanos = time.Unix(sec, int64(nsec)).UnixNano()
 	}
@@ -346,9 +347,9 @@ var zeroTimeSec = time.Time{}.Unix()
 // attrSpan is an attribute's key and value as offsets into its body.
 type attrSpan struct{ klo, khi, vlo, vhi int32 }
 
-// sortAttributes sorts a row's attributes by key, stably (as AppendRecord
-// does): an insertion sort, as rows have a few, usually in order already
-// or told apart by a first byte.
+// sortAttributes sorts a row's attributes by key, stably: an insertion
+// sort, as rows have a few, usually in order already or told apart by a
+// first byte.
 func sortAttributes(body []byte, a []attrSpan) {
 	for i := 1; i < len(a); i++ {
 		for j := i; j > 0 && keyAfter(body[a[j-1].klo:a[j-1].khi], body[a[j].klo:a[j].khi]); j-- {
@@ -367,8 +368,7 @@ func keyAfter(a, b []byte) bool {
 
 // bytesColumn accumulates the rows of a string or binary column.
 type bytesColumn struct {
-	offs  []int32
-	buf   []byte
+	stringBuffers
 	nulls []int // rows that are null
 	valid []byte
 }
@@ -389,8 +389,7 @@ func (c *bytesColumn) addNull(row int) {
 }
 
 func (c *bytesColumn) data(typ arrow.DataType, n int) arrow.ArrayData {
-	vb := validBitmap(&c.valid, n, c.nulls)
-	return array.NewData(typ, n, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(c.offs)), memory.NewBufferBytes(c.buf)}, nil, len(c.nulls), 0)
+	return c.finish(typ, n, c.offs, c.buf, validBitmap(&c.valid, n, c.nulls), len(c.nulls))
 }
 
 // intColumn accumulates the rows of an INT64-backed column.
@@ -410,13 +409,16 @@ func (c *intColumn) addNull(row int) {
 }
 
 func (c *intColumn) data(typ arrow.DataType, n int) arrow.ArrayData {
-	vb := validBitmap(&c.valid, n, c.nulls)
+	var vb *memory.Buffer
+	if v := validBitmap(&c.valid, n, c.nulls); v != nil {
+		vb = memory.NewBufferBytes(v)
+	}
 	return array.NewData(typ, n, []*memory.Buffer{vb, memory.NewBufferBytes(asBytes(c.vals))}, nil, len(c.nulls), 0)
 }
 
 // validBitmap is the validity bitmap of n rows of which nulls are null, in
 // *buf; nil when none is.
-func validBitmap(buf *[]byte, n int, nulls []int) *memory.Buffer {
+func validBitmap(buf *[]byte, n int, nulls []int) []byte {
 	if len(nulls) == 0 {
 		return nil
 	}
@@ -429,7 +431,7 @@ func validBitmap(buf *[]byte, n int, nulls []int) *memory.Buffer {
 	for _, r := range nulls {
 		bitutil.ClearBit(v, r)
 	}
-	return memory.NewBufferBytes(v)
+	return v
 }
 
 // mapBuild accumulates the rows of a map column: string keys, and string

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/record"
 )
 
 // rowBuilder turns events into Arrow records of [Schema], one row group's
@@ -144,9 +143,6 @@ func EventSize(e *event.Event) int {
 // go through the same column-wise code. Events must be valid.
 type RecordBuilder struct {
 	b *rowBuilder
-	// Scratch space of AppendRecord for sorting map entries.
-	attrs   []record.Attribute
-	metrics []record.Metric
 }
 
 // NewRecordBuilder returns a builder allocating from mem.

@@ -36,7 +36,7 @@ func TestRecordBuilder_AppendRecordMatchesAppend(t *testing.T) {
 			e.ContentType = "" // the block's, as the hot tier stores it
 		}
 		body := record.AppendBody(nil, &e, e.ID)
-		if err := fromRecords.AppendRecord(e.Stream, e.Seq, ingest, blockCT, body); err != nil {
+		if err := appendRecordRef(fromRecords, e.Stream, e.Seq, ingest, blockCT, body); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
 		var d event.Event
@@ -60,8 +60,8 @@ func TestRecordBuilder_AppendRecordMatchesAppend(t *testing.T) {
 		}
 		t.Fatalf("records differ (%d rows)", a.NumRows())
 	}
-	if err := fromRecords.AppendRecord("s", 1, ingest, "", []byte{0, 5, 'a'}); err == nil {
-		t.Error("AppendRecord took a truncated body")
+	if err := appendRecordRef(fromRecords, "s", 1, ingest, "", []byte{0, 5, 'a'}); err == nil {
+		t.Error("appendRecordRef took a truncated body")
 	}
 }
 
@@ -94,7 +94,7 @@ func TestColumnBuilder_MatchesRecordBuilder(t *testing.T) {
 					e.ContentType = ""
 				}
 				body := record.AppendBody(nil, &e, e.ID)
-				if err := rb.AppendRecord(e.Stream, e.Seq, ingest, blockCT, body); err != nil {
+				if err := appendRecordRef(rb, e.Stream, e.Seq, ingest, blockCT, body); err != nil {
 					t.Fatal(err)
 				}
 				if err := cb.AppendRecord(e.Stream, e.Seq, ingest, blockCT, body); err != nil {
@@ -212,7 +212,7 @@ func TestColumnBuilder_ActsLikeRecordBuilderOnDamagedBodies(t *testing.T) {
 		}
 		rb := NewRecordBuilder(memory.DefaultAllocator)
 		cb, _ := NewColumnBuilder(all)
-		err1 := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body)
+		err1 := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body)
 		err2 := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body)
 		if (err1 == nil) != (err2 == nil) {
 			t.Errorf("body %x: RecordBuilder err %v, ColumnBuilder err %v", body, err1, err2)
@@ -254,7 +254,7 @@ func TestColumnBuilder_ZeroTimeIsNull(t *testing.T) {
 	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rb := NewRecordBuilder(memory.DefaultAllocator)
 	defer rb.Release()
-	if err := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+	if err := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body); err != nil {
 		t.Fatal(err)
 	}
 	cb, err := NewColumnBuilder([]string{ColumnTime})
@@ -300,7 +300,7 @@ func TestColumnBuilder_RepeatedKeys(t *testing.T) {
 		body = record.AppendString(body, "")
 		body = record.AppendString(body, "{}")
 		rb := NewRecordBuilder(memory.DefaultAllocator)
-		if err := rb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+		if err := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body); err != nil {
 			t.Fatal(err)
 		}
 		cb, _ := NewColumnBuilder([]string{ColumnAttributes, ColumnMetrics})

@@ -14,13 +14,14 @@ import (
 	"github.com/silt-io/silt/pkg/record"
 )
 
-// AppendRecord adds one row from a hot-tier record body (pkg/record's
-// encoding) without building an event: the strings go from the body
-// straight into the column builders. contentType is the block's, used
-// when the body names none. The row is the one Append would add for the
-// decoded event.
-func (b *RecordBuilder) AppendRecord(stream string, seq uint64, ingest time.Time, contentType string, body []byte) error {
+// appendRecordRef adds one row to b from a hot-tier record body
+// (pkg/record's encoding), walking the body with record.Decoder: the row
+// the decoded event would give b.Append. It is the plain reading that
+// ColumnBuilder.AppendRecord's tests compare the fast parser against.
+func appendRecordRef(b *RecordBuilder, stream string, seq uint64, ingest time.Time, contentType string, body []byte) error {
 	rb := b.b
+	var attrs []record.Attribute
+	var metrics []record.Metric
 	d := record.NewDecoder(body)
 	flags := d.Byte()
 	id, typ, source, subject := d.Bytes(), d.Bytes(), d.Bytes(), d.Bytes()
@@ -28,13 +29,11 @@ func (b *RecordBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 	if flags&record.FlagHasTime != 0 {
 		t = d.Time()
 	}
-	b.attrs = b.attrs[:0]
 	for range d.Count(2) {
-		b.attrs = append(b.attrs, record.Attribute{Key: d.Bytes(), Value: d.Bytes()})
+		attrs = append(attrs, record.Attribute{Key: d.Bytes(), Value: d.Bytes()})
 	}
-	b.metrics = b.metrics[:0]
 	for range d.Count(9) {
-		b.metrics = append(b.metrics, record.Metric{Key: d.Bytes(), Value: math.Float64frombits(d.Uint64())})
+		metrics = append(metrics, record.Metric{Key: d.Bytes(), Value: math.Float64frombits(d.Uint64())})
 	}
 	ct, data := d.Bytes(), d.Bytes()
 	if err := d.Err(); err != nil {
@@ -57,15 +56,15 @@ func (b *RecordBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 	rb.ingestTime.Append(arrow.Timestamp(ingest.UnixNano()))
 	// Map entries in key order, as Append writes them; a body that repeats
 	// a key (not one AppendBody writes) keeps its entries' order.
-	slices.SortStableFunc(b.attrs, func(x, y record.Attribute) int { return bytes.Compare(x.Key, y.Key) })
+	slices.SortStableFunc(attrs, func(x, y record.Attribute) int { return bytes.Compare(x.Key, y.Key) })
 	rb.attrs.Append(true)
-	for _, a := range b.attrs {
+	for _, a := range attrs {
 		rb.attrKeys.BinaryBuilder.Append(a.Key)
 		rb.attrValues.BinaryBuilder.Append(a.Value)
 	}
-	slices.SortStableFunc(b.metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
+	slices.SortStableFunc(metrics, func(x, y record.Metric) int { return bytes.Compare(x.Key, y.Key) })
 	rb.metrics.Append(true)
-	for _, m := range b.metrics {
+	for _, m := range metrics {
 		rb.metricKeys.BinaryBuilder.Append(m.Key)
 		rb.metricVals.Append(m.Value)
 	}
