@@ -56,9 +56,12 @@ const (
 	fieldMapValue = 2
 )
 
-// zeroTimeSeconds is time.Time{}.Unix(): a Timestamp at that instant means
-// "no time" to the general path (eventFromInput checks IsZero).
-const zeroTimeSeconds = -62135596800
+// minTimeSeconds and maxTimeSeconds are event.MinTime and event.MaxTime
+// in Unix seconds: EventInput.time's rule takes [min, max).
+var (
+	minTimeSeconds = event.MinTime.Unix()
+	maxTimeSeconds = event.MaxTime.Unix()
+)
 
 // parseAppend decodes the binary AppendRequest b into req with packed
 // events, whose tails it writes into buf (from its start, growing it as
@@ -257,7 +260,7 @@ func runesAtMost(b []byte, n int) bool {
 }
 
 // parseTimestamp parses a google.protobuf.Timestamp into f's time. It
-// declines nanos outside [0, 1e9) and the instant that means "no time".
+// declines nanos outside [0, 1e9) and times outside the rule's range.
 func parseTimestamp(b []byte, f *record.Fields) bool {
 	var seconds, nanos uint64
 	var seen uint8
@@ -279,7 +282,7 @@ func parseTimestamp(b []byte, f *record.Fields) bool {
 		}
 	}
 	ns := int32(nanos) //nolint:gosec // protobuf's int32 decoding truncates
-	if ns < 0 || ns >= 1e9 || (int64(seconds) == zeroTimeSeconds && ns == 0) {
+	if ns < 0 || ns >= 1e9 || int64(seconds) < minTimeSeconds || int64(seconds) >= maxTimeSeconds {
 		return false
 	}
 	f.HasTime, f.Seconds, f.Nanos = true, int64(seconds), uint32(ns)

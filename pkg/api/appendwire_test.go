@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -85,7 +86,9 @@ func TestParseAppend_DeclinesWhatItDoesNotCheck(t *testing.T) {
 		"long source":       func(r *siltv1.AppendRequest) { r.Events[0].Source = strings.Repeat("ü", 1025) },
 		"invalid JSON":      func(r *siltv1.AppendRequest) { r.Events[0].ContentType = event.ContentTypeJSON },
 		"empty producer id": func(r *siltv1.AppendRequest) { r.Producer.Id = "" },
-		"zero time":         func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Seconds: zeroTimeSeconds} },
+		"zero time":         func(r *siltv1.AppendRequest) { r.Events[0].Time = timestamppb.New(time.Time{}) },
+		"time before 1678":  func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Seconds: minTimeSeconds - 1} },
+		"time from 2262":    func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Seconds: maxTimeSeconds} },
 		"bad nanos":         func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Nanos: -1} },
 	}
 	for name, mutate := range cases {

@@ -80,6 +80,9 @@ func eventInputValid(e *siltv1.EventInput) bool {
 	if len(e.GetAttributes()) > maxMapEntries || len(e.GetMetrics()) > maxMapEntries {
 		return false
 	}
+	if t := e.GetTime(); t != nil && (t.GetSeconds() < minTimeSeconds || t.GetSeconds() >= maxTimeSeconds) {
+		return false
+	}
 	for k, v := range e.GetAttributes() {
 		if !mapKey(k) || utf8.RuneCountInString(v) > maxAttributeLen {
 			return false

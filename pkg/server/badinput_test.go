@@ -11,6 +11,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 
@@ -88,6 +89,15 @@ func TestAPI_BadInput(t *testing.T) {
 		{"attribute key syntax", appendCall(withEvent(func(e *siltv1.EventInput) { e.Attributes = map[string]string{"1x": "v"} })), connect.CodeInvalidArgument, `events[0].attributes["1x"]`},
 		{"more than 64 attributes", appendCall(withEvent(func(e *siltv1.EventInput) { e.Attributes = manyAttrs })), connect.CodeInvalidArgument, "events[0].attributes"},
 		{"metric not finite", appendCall(withEvent(func(e *siltv1.EventInput) { e.Metrics = map[string]float64{"m": math.Inf(1)} })), connect.CodeInvalidArgument, `events[0].metrics["m"]`},
+		{"event time in 2300", appendCall(withEvent(func(e *siltv1.EventInput) {
+			e.Time = timestamppb.New(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC))
+		})), connect.CodeInvalidArgument, "events[0].time"},
+		{"event time in 1600", appendCall(withEvent(func(e *siltv1.EventInput) {
+			e.Time = timestamppb.New(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC))
+		})), connect.CodeInvalidArgument, "events[0].time"},
+		{"event time 0001-01-01, Go's zero time", appendCall(withEvent(func(e *siltv1.EventInput) {
+			e.Time = timestamppb.New(time.Time{})
+		})), connect.CodeInvalidArgument, "events[0].time"},
 		{"id not printable", appendCall(withEvent(func(e *siltv1.EventInput) { e.Id = "a b" })), connect.CodeInvalidArgument, "events[0].id"},
 		{"event over 1 MiB", appendCall(big), connect.CodeInvalidArgument, "events[0]"},
 		{"binary JSON that is not JSON", appendCall(withEvent(func(e *siltv1.EventInput) {

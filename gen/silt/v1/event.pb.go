@@ -231,7 +231,8 @@ type EventInput struct {
 	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
 	// What it is about (at most 1024 characters).
 	Subject string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
-	// When it happened.
+	// When it happened: from 1678-01-01T00:00:00Z up to, not including,
+	// 2262-01-01T00:00:00Z (what every tier stores exactly). Unset means no time.
 	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
 	// At most 64 dimensions; keys are identifiers of at most 128 characters, values at most 4096.
 	Attributes map[string]string `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -477,14 +478,14 @@ const file_silt_v1_event_proto_rawDesc = "" +
 	"\fMetricsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\apayload\"\xee\x05\n" +
+	"\apayload\"\x8b\x06\n" +
 	"\n" +
 	"EventInput\x12(\n" +
 	"\x02id\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x18\x80\x022\x0e^[\\x21-\\x7e]*$R\x02id\x12>\n" +
 	"\x04type\x18\x02 \x01(\tB*\xbaH'r%\x10\x01\x18\x80\x022\x1e^[A-Za-z0-9][A-Za-z0-9._:/-]*$R\x04type\x12 \n" +
 	"\x06source\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06source\x12\"\n" +
-	"\asubject\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\asubject\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12y\n" +
+	"\asubject\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\asubject\x12K\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x1b\xbaH\x18\xb2\x01\x15\x1a\x06\b\x80\xb1\xf1\xa9\"2\v\b\x80\xf2\x93\xd6\xdd\xff\xff\xff\xff\x01R\x04time\x12y\n" +
 	"\n" +
 	"attributes\x18\x06 \x03(\v2#.silt.v1.EventInput.AttributesEntryB4\xbaH1\x9a\x01.\x10@\"#r!\x10\x01\x18\x80\x012\x1a^[A-Za-z_][A-Za-z0-9_.-]*$*\x05r\x03\x18\x80 R\n" +
 	"attributes\x12o\n" +
