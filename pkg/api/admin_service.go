@@ -63,6 +63,9 @@ func segmentsToProto(segs []manifest.Segment) []*siltv1.Segment {
 		for _, r := range in.Streams {
 			p.Streams = append(p.Streams, &siltv1.SegmentStream{Stream: r.Stream, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, Count: r.Count})
 		}
+		for _, q := range segs[i].Quarantined {
+			p.Quarantined = append(p.Quarantined, &siltv1.QuarantinedEvent{Stream: q.Stream, Seq: q.Seq, Reason: q.Reason})
+		}
 		out = append(out, p)
 	}
 	return out

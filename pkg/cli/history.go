@@ -95,6 +95,11 @@ func (c *clientFlags) printSegments(w io.Writer, segs []*siltv1.Segment) error {
 		if err != nil {
 			return err
 		}
+		for _, q := range s.GetQuarantined() {
+			if _, err := fmt.Fprintf(w, "  quarantined %s seq %d: %s\n", q.GetStream(), q.GetSeq(), q.GetReason()); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

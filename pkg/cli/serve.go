@@ -45,6 +45,7 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&cfg.AutoCreate, "auto-create", cfg.AutoCreate, "let appends create missing streams")
 	f.DurationVar(&cfg.RotateAfter, "rotate-after", cfg.RotateAfter, "seal events into Parquet segments once they are this old (0: never by age)")
 	f.Uint64Var(&cfg.HotMaxBytes, "hot-max-bytes", cfg.HotMaxBytes, "seal every hot event once the hot tier holds about this many bytes (0: never by size)")
+	f.Uint64Var(&cfg.RotateUnitBytes, "rotate-unit-bytes", cfg.RotateUnitBytes, "seal at most about this many bytes of events per segment, each committed on its own, so a restart mid-rotation loses at most one (0: no bound)")
 	f.DurationVar(&cfg.HistoryInterval, "history-interval", cfg.HistoryInterval, "how often to rotate, compact and enforce retention (0: a quarter of --rotate-after, 1s to 15s; negative: never)")
 	f.DurationVar(&cfg.QueryMaxRange, "query-max-range", cfg.QueryMaxRange, "reject queries that do not bound time or ingest_time to at most this span (0: no limit)")
 	f.Var(retention, "project-retention", "a project's retention, NAME=MAX_AGE[,MAX_BYTES] (repeatable), e.g. acme=720h or acme=0,10737418240")

@@ -37,19 +37,33 @@ func (s *Store) Compact(ctx context.Context, project string) ([]manifest.Segment
 	return s.compact(ctx, project, 2)
 }
 
-// compact merges every group of at least minParts small segments.
+// compact merges every group of at least minParts small segments. A
+// merge that fails takes its project out of this round; the other
+// projects' groups go on.
 func (s *Store) compact(ctx context.Context, project string, minParts int) ([]manifest.Segment, error) {
 	var out []manifest.Segment
+	failed := newProjectErrors(s.log, "compaction")
 	for _, parts := range s.compactionGroups(project, minParts) {
-		seg, err := s.merge(ctx, parts)
-		if err != nil {
+		if err := ctx.Err(); err != nil {
 			return out, err
+		}
+		p := parts[0].Info.Project
+		if failed.has(p) {
+			continue
+		}
+		seg, err := s.merge(ctx, parts)
+		if err != nil && ctx.Err() != nil {
+			return out, errors.Join(failed.err(), ctx.Err())
+		}
+		if err != nil {
+			failed.fail(p, err)
+			continue
 		}
 		if seg != nil {
 			out = append(out, *seg)
 		}
 	}
-	return out, nil
+	return out, failed.err()
 }
 
 // compactionGroups lists groups of segments to merge. Per project and
@@ -159,6 +173,7 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 		return nil, fmt.Errorf("start merged segment: %w", err)
 	}
 	ids := map[string]uint64{}
+	var quarantined []manifest.Quarantined
 	rows := 0
 	err = s.hot.View(ctx, func(sn *hot.Snapshot) error {
 		for _, name := range names {
@@ -173,13 +188,19 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 				if pc.seg.StreamIDs[name] != x.ID {
 					continue // an older incarnation's
 				}
-				n, err := s.copyStream(ctx, w, pc.seg, name, max(pc.r.FirstSeq, x.FirstSeq), pc.r.LastSeq)
+				from := max(pc.r.FirstSeq, x.FirstSeq)
+				n, err := s.copyStream(ctx, w, pc.seg, name, from, pc.r.LastSeq)
 				if err != nil {
 					return err
 				}
 				if n > 0 {
 					ids[name] = x.ID
 					rows += n
+				}
+				for _, q := range pc.seg.Quarantined {
+					if q.Stream == name && q.Seq >= from && q.Seq <= pc.r.LastSeq && len(quarantined) < maxQuarantinedPerSegment {
+						quarantined = append(quarantined, q)
+					}
 				}
 			}
 		}
@@ -202,7 +223,7 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 		if err != nil {
 			return nil, fmt.Errorf("publish merged segment %s: %w", rel, err)
 		}
-		seg = &manifest.Segment{ID: id, Path: rel, Created: s.opts.Now().UTC(), Info: info, StreamIDs: ids}
+		seg = &manifest.Segment{ID: id, Path: rel, Created: s.opts.Now().UTC(), Info: info, StreamIDs: ids, Quarantined: quarantined}
 		edit.Add = []manifest.Segment{*seg}
 	}
 	if err := s.man.Apply(edit); err != nil {

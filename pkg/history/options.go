@@ -17,6 +17,9 @@ const (
 	// DefaultHotMaxBytes seals every hot event once the hot tier holds
 	// about this many bytes of events.
 	DefaultHotMaxBytes = 256 << 20
+	// DefaultUnitBytes bounds what one rotation unit seals: about this many
+	// bytes of events (estimated from each stream's average event size).
+	DefaultUnitBytes = 32 << 20
 	// DefaultCompactMinSegments is how many small segments of one project
 	// and day the background compactor waits for before merging them.
 	DefaultCompactMinSegments = 4
@@ -39,6 +42,11 @@ type Options struct {
 	// this size (estimated from each stream's average event size). Zero
 	// disables size-based rotation.
 	HotMaxBytes uint64
+	// UnitBytes bounds one rotation unit (a segment, committed on its own):
+	// it seals about this many bytes of events at most, but always at least
+	// the events of one ingest instant. 0 means DefaultUnitBytes; negative
+	// means no bound.
+	UnitBytes int64
 	// CheckEvery is how often the background loop rotates what is due,
 	// compacts and enforces retention; zero means a quarter of RotateAfter,
 	// between 1 s and 15 s. Negative disables the loop (Rotate, Compact and
@@ -91,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.UnitBytes == 0 {
+		o.UnitBytes = DefaultUnitBytes
 	}
 	if o.CompactMinSegments == 0 {
 		o.CompactMinSegments = DefaultCompactMinSegments

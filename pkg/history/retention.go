@@ -38,35 +38,49 @@ func (s *Store) EnforceRetention(ctx context.Context) error {
 	return s.enforceRetention(ctx)
 }
 
+// A project whose streams or segments cannot be read is left out of the
+// round (logged, and in the error returned); the others go on.
 func (s *Store) enforceRetention(ctx context.Context) error {
+	failed := newProjectErrors(s.log, "retention")
 	var retains []hot.Retain
 	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
 		v := s.man.Acquire()
 		defer v.Release()
 		var err error
-		retains, err = s.planRetention(ctx, sn, v)
+		retains, err = s.planRetention(ctx, sn, v, failed)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("plan retention: %w", err)
+		return s.logged(errors.Join(failed.err(), fmt.Errorf("plan retention: %w", err)))
 	}
 	if len(retains) > 0 {
 		if err := s.hot.Retain(ctx, retains); err != nil {
-			return err
+			return s.logged(errors.Join(failed.err(), err))
 		}
 		s.log.Debug("history: retention moved first seqs", "streams", len(retains))
 	}
-	return s.dropExpired(ctx)
+	return errors.Join(s.logged(s.dropExpired(ctx, failed)), failed.err())
 }
 
-// planRetention computes each stream's new first seq.
-func (s *Store) planRetention(ctx context.Context, sn *hot.Snapshot, v *manifest.Version) ([]hot.Retain, error) {
+// logged logs a background error that no project owns, and returns it.
+func (s *Store) logged(err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Error("history: background work failed", "err", err)
+	}
+	return err
+}
+
+// planRetention computes each stream's new first seq, leaving out the
+// projects it fails on.
+func (s *Store) planRetention(ctx context.Context, sn *hot.Snapshot, v *manifest.Version, failed *projectErrors) ([]hot.Retain, error) {
 	now := s.opts.Now()
 	first := map[string]uint64{} // by stream, within one project at a time
 	var out []hot.Retain
 	var project []hot.Extent
 	flush := func() error {
-		if len(project) == 0 {
+		if len(project) == 0 || failed.has(project[0].Project) {
+			project = project[:0]
+			clear(first)
 			return nil
 		}
 		if err := s.projectBytes(v, project, first); err != nil {
@@ -88,12 +102,16 @@ func (s *Store) planRetention(ctx context.Context, sn *hot.Snapshot, v *manifest
 			}
 		}
 		project = append(project, x)
+		if failed.has(x.Project) {
+			return nil
+		}
 		pr := s.opts.ProjectRetention[x.Project]
 		f := x.FirstSeq
 		if age := minPositive(x.Settings.RetentionMaxAge, pr.MaxAge); age > 0 && x.Count > 0 {
 			seq, err := s.firstAtOrAfter(ctx, sn, v, x, now.Add(-age))
 			if err != nil {
-				return err
+				failed.fail(x.Project, fmt.Errorf("find the first unexpired event of %s: %w", x.Stream, err))
+				return nil
 			}
 			f = max(f, seq)
 		}
@@ -170,8 +188,8 @@ func (s *Store) firstAtOrAfter(ctx context.Context, sn *hot.Snapshot, v *manifes
 
 // dropExpired removes segments whose events all expired (or belong to
 // deleted streams) and rewrites those with at least rewriteExpiredShare of
-// their rows expired.
-func (s *Store) dropExpired(ctx context.Context) error {
+// their rows expired, leaving out the projects it fails on.
+func (s *Store) dropExpired(ctx context.Context, failed *projectErrors) error {
 	var drop []string
 	var rewrite []*manifest.Segment
 	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
@@ -195,12 +213,15 @@ func (s *Store) dropExpired(ctx context.Context) error {
 		for _, seg := range v.Segments() {
 			var expired int64
 			for _, r := range seg.Info.Streams {
+				if failed.has(seg.Info.Project) {
+					break
+				}
 				x, err := stream(seg.Info.Project, r.Stream)
 				switch {
 				case errors.Is(err, event.ErrStreamNotFound):
 					expired += r.Count
 				case err != nil:
-					return err
+					failed.fail(seg.Info.Project, fmt.Errorf("look up stream %s: %w", r.Stream, err))
 				case seg.StreamIDs[r.Stream] != x.ID || r.LastSeq < x.FirstSeq:
 					expired += r.Count
 				case r.FirstSeq < x.FirstSeq:
@@ -208,6 +229,7 @@ func (s *Store) dropExpired(ctx context.Context) error {
 				}
 			}
 			switch {
+			case failed.has(seg.Info.Project):
 			case expired >= seg.Info.Rows:
 				drop = append(drop, seg.ID)
 			case float64(expired) >= rewriteExpiredShare*float64(seg.Info.Rows):
@@ -227,8 +249,14 @@ func (s *Store) dropExpired(ctx context.Context) error {
 	}
 	slices.SortFunc(rewrite, func(a, b *manifest.Segment) int { return cmp.Compare(a.ID, b.ID) })
 	for _, seg := range rewrite {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if failed.has(seg.Info.Project) {
+			continue
+		}
 		if _, err := s.merge(ctx, []*manifest.Segment{seg}); err != nil {
-			return fmt.Errorf("rewrite segment %s without expired events: %w", seg.ID, err)
+			failed.fail(seg.Info.Project, fmt.Errorf("rewrite segment %s without expired events: %w", seg.ID, err))
 		}
 	}
 	return nil

@@ -115,9 +115,10 @@ func TestRecover_CrashBetweenPublishAndManifest(t *testing.T) {
 	tr := openTiers(t, dir)
 	appendN(t, tr.hot, "acme", "s", 1, 50, 10)
 	// Write and publish a segment, then "crash" before the manifest edit.
-	seg, _, err := tr.hist.rotateOne(context.Background(), rotation{force: true}, time.Now())
+	u, err := tr.hist.writeUnit(context.Background(), rotation{force: true}, time.Now(), newProjectErrors(quietLog, "rotation"), "")
+	seg := u.seg
 	if err != nil || seg == nil {
-		t.Fatalf("rotateOne: %v %v", seg, err)
+		t.Fatalf("writeUnit: %v %v", seg, err)
 	}
 	orphan := filepath.Join(dir, "segments", seg.Path)
 	tr.close()
@@ -138,9 +139,10 @@ func TestRecover_CrashBetweenManifestAndSeal(t *testing.T) {
 	dir := t.TempDir()
 	tr := openTiers(t, dir)
 	appendN(t, tr.hot, "acme", "s", 1, 50, 10)
-	seg, _, err := tr.hist.rotateOne(context.Background(), rotation{force: true}, time.Now())
+	u, err := tr.hist.writeUnit(context.Background(), rotation{force: true}, time.Now(), newProjectErrors(quietLog, "rotation"), "")
+	seg := u.seg
 	if err != nil || seg == nil {
-		t.Fatalf("rotateOne: %v %v", seg, err)
+		t.Fatalf("writeUnit: %v %v", seg, err)
 	}
 	if err := tr.hist.man.Apply(manifest.Edit{Add: []manifest.Segment{*seg}}); err != nil {
 		t.Fatal(err)

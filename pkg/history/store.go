@@ -139,17 +139,13 @@ func (s *Store) Close(ctx context.Context) error {
 func (s *Store) background(ctx context.Context) {
 	s.workMu.Lock()
 	defer s.workMu.Unlock()
-	if _, err := s.rotate(ctx, rotation{}); err != nil && ctx.Err() == nil {
-		s.log.Error("history: rotation failed", "err", err)
-	}
+	// Each logs its own failures, per project, and goes on with the other
+	// projects.
+	_, _ = s.rotate(ctx, rotation{})
 	if s.opts.CompactMinSegments > 0 {
-		if _, err := s.compact(ctx, "", s.opts.CompactMinSegments); err != nil && ctx.Err() == nil {
-			s.log.Error("history: compaction failed", "err", err)
-		}
+		_, _ = s.compact(ctx, "", s.opts.CompactMinSegments)
 	}
-	if err := s.enforceRetention(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("history: retention failed", "err", err)
-	}
+	_ = s.enforceRetention(ctx)
 }
 
 // loop is the background rotator and compactor.

@@ -32,6 +32,20 @@ type Segment struct {
 	// created again under its name is another incarnation, and its reads
 	// never see the old one's segments. Missing entries mean ID 0.
 	StreamIDs map[string]uint64 `json:",omitempty"`
+	// Quarantined lists events the segment holds changed, because it could
+	// not hold them as they were (at most 1,000 per segment).
+	Quarantined []Quarantined `json:",omitempty"`
+}
+
+// Quarantined is an event that a segment holds changed: the rotator could
+// not write it as it was (an event time outside what Parquet stores, from
+// a data dir older than the API's rule) and wrote it without the part it
+// could not hold, rather than stop rotating its project.
+type Quarantined struct {
+	Stream string
+	Seq    uint64
+	// Reason says what was changed and why, with the original value.
+	Reason string
 }
 
 // Path is the Hive-style path of a segment relative to the root.

@@ -148,9 +148,12 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
 		}
 		p += k
-		// The zero time is no time, as the decoded event would have.
-		hasTime = sec != zeroTimeSec || nsec != 0
-		nanos = time.Unix(sec, int64(nsec)).UnixNano()
+		// The zero time is no time, as the decoded event would have; a
+		// time outside what nanoseconds hold is none either, as the
+		// rotator writes it (quarantined): never a wrapped value.
+		t := time.Unix(sec, int64(nsec))
+		hasTime = (sec != zeroTimeSec || nsec != 0) && inRange(t)
+		nanos = t.UnixNano()
 	}
 	w := &b.want
 	// Attributes as offsets into body: no pointers to store.

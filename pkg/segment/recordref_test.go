@@ -48,7 +48,7 @@ func appendRecordRef(b *RecordBuilder, stream string, seq uint64, ingest time.Ti
 	rb.typ.BinaryBuilder.Append(typ)
 	rb.source.BinaryBuilder.Append(source)
 	rb.subject.BinaryBuilder.Append(subject)
-	if t.IsZero() {
+	if t.IsZero() || !inRange(t) {
 		rb.time.AppendNull()
 	} else {
 		rb.time.Append(arrow.Timestamp(t.UnixNano()))

@@ -321,3 +321,34 @@ func TestColumnBuilder_RepeatedKeys(t *testing.T) {
 		rb.Release()
 	}
 }
+
+// TestColumnBuilder_TimeOutOfRangeIsNull: a hot record whose time
+// nanoseconds cannot hold (written before the API refused such times)
+// gives a null time, as the rotator writes it, not a wrapped one (2300
+// used to read as 1715).
+func TestColumnBuilder_TimeOutOfRangeIsNull(t *testing.T) {
+	t.Parallel()
+	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tm := range []time.Time{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		body := []byte{record.FlagHasTime}
+		for range 4 {
+			body = record.AppendString(body, "x")
+		}
+		body = record.AppendTime(body, tm)
+		body = append(body, 0, 0)
+		body = record.AppendString(body, "")
+		body = record.AppendString(body, "{}")
+		cb, err := NewColumnBuilder([]string{ColumnTime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
+			t.Fatal(err)
+		}
+		got := cb.Build()
+		if !got.Column(0).IsNull(0) {
+			t.Errorf("time %v: column holds %v, want null", tm, got.Column(0))
+		}
+		got.Release()
+	}
+}

@@ -30,6 +30,9 @@ type Config struct {
 	// HotMaxBytes seals every hot event once the hot tier holds about this
 	// many bytes of events (0: never by size).
 	HotMaxBytes uint64
+	// RotateUnitBytes bounds one rotation unit (a segment that commits on
+	// its own) to about this many bytes of events (0: no bound).
+	RotateUnitBytes uint64
 	// HistoryInterval is how often the history tier rotates what is due,
 	// compacts and enforces retention (0: a quarter of RotateAfter, between
 	// 1 s and 15 s; negative: never, only on demand through AdminService).
@@ -65,6 +68,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		RotateAfter:     history.DefaultRotateAfter,
 		HotMaxBytes:     history.DefaultHotMaxBytes,
+		RotateUnitBytes: history.DefaultUnitBytes,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -66,6 +67,10 @@ func (s *Server) Open(ctx context.Context) error {
 	hopts := history.DefaultOptions(filepath.Join(s.cfg.DataDir, "segments"), store)
 	hopts.RotateAfter = s.cfg.RotateAfter
 	hopts.HotMaxBytes = s.cfg.HotMaxBytes
+	hopts.UnitBytes = -1
+	if s.cfg.RotateUnitBytes > 0 {
+		hopts.UnitBytes = int64(min(s.cfg.RotateUnitBytes, math.MaxInt64))
+	}
 	hopts.CheckEvery = s.cfg.HistoryInterval
 	hopts.ProjectRetention = s.cfg.ProjectRetention
 	hopts.Logger = s.log

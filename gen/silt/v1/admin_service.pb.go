@@ -321,7 +321,10 @@ type Segment struct {
 	// Ingest-time range of the events.
 	MaxIngestTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=max_ingest_time,json=maxIngestTime,proto3" json:"max_ingest_time,omitempty"`
 	// The streams the segment holds, by name.
-	Streams       []*SegmentStream `protobuf:"bytes,9,rep,name=streams,proto3" json:"streams,omitempty"`
+	Streams []*SegmentStream `protobuf:"bytes,9,rep,name=streams,proto3" json:"streams,omitempty"`
+	// Events the segment holds changed, because it could not hold them as
+	// they were (at most 1,000 per segment; the server log names each).
+	Quarantined   []*QuarantinedEvent `protobuf:"bytes,10,rep,name=quarantined,proto3" json:"quarantined,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -419,6 +422,80 @@ func (x *Segment) GetStreams() []*SegmentStream {
 	return nil
 }
 
+func (x *Segment) GetQuarantined() []*QuarantinedEvent {
+	if x != nil {
+		return x.Quarantined
+	}
+	return nil
+}
+
+// QuarantinedEvent is an event that the rotator wrote changed rather than
+// stop rotating its project: an event time outside what segments store,
+// from a data dir older than the rule on EventInput.time, is written
+// without its time.
+type QuarantinedEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stream of the event.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// Seq of the event.
+	Seq uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	// What was changed and why, with the original value.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuarantinedEvent) Reset() {
+	*x = QuarantinedEvent{}
+	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuarantinedEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuarantinedEvent) ProtoMessage() {}
+
+func (x *QuarantinedEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuarantinedEvent.ProtoReflect.Descriptor instead.
+func (*QuarantinedEvent) Descriptor() ([]byte, []int) {
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *QuarantinedEvent) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *QuarantinedEvent) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *QuarantinedEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // SegmentStream is what a segment holds of one stream.
 type SegmentStream struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -436,7 +513,7 @@ type SegmentStream struct {
 
 func (x *SegmentStream) Reset() {
 	*x = SegmentStream{}
-	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +525,7 @@ func (x *SegmentStream) String() string {
 func (*SegmentStream) ProtoMessage() {}
 
 func (x *SegmentStream) ProtoReflect() protoreflect.Message {
-	mi := &file_silt_v1_admin_service_proto_msgTypes[7]
+	mi := &file_silt_v1_admin_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +538,7 @@ func (x *SegmentStream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentStream.ProtoReflect.Descriptor instead.
 func (*SegmentStream) Descriptor() ([]byte, []int) {
-	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{7}
+	return file_silt_v1_admin_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SegmentStream) GetStream() string {
@@ -508,7 +585,7 @@ const file_silt_v1_admin_service_proto_rawDesc = "" +
 	"\x13ListSegmentsRequest\x12&\n" +
 	"\aproject\x18\x01 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xa8\x8e'\x01R\aproject\"D\n" +
 	"\x14ListSegmentsResponse\x12,\n" +
-	"\bsegments\x18\x01 \x03(\v2\x10.silt.v1.SegmentR\bsegments\"\xca\x02\n" +
+	"\bsegments\x18\x01 \x03(\v2\x10.silt.v1.SegmentR\bsegments\"\x87\x03\n" +
 	"\aSegment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x12\x12\n" +
@@ -519,7 +596,13 @@ const file_silt_v1_admin_service_proto_rawDesc = "" +
 	"row_groups\x18\x06 \x01(\x05R\trowGroups\x12B\n" +
 	"\x0fmin_ingest_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rminIngestTime\x12B\n" +
 	"\x0fmax_ingest_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rmaxIngestTime\x120\n" +
-	"\astreams\x18\t \x03(\v2\x16.silt.v1.SegmentStreamR\astreams\"u\n" +
+	"\astreams\x18\t \x03(\v2\x16.silt.v1.SegmentStreamR\astreams\x12;\n" +
+	"\vquarantined\x18\n" +
+	" \x03(\v2\x19.silt.v1.QuarantinedEventR\vquarantined\"T\n" +
+	"\x10QuarantinedEvent\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"u\n" +
 	"\rSegmentStream\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1b\n" +
 	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +
@@ -542,7 +625,7 @@ func file_silt_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_silt_v1_admin_service_proto_rawDescData
 }
 
-var file_silt_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_silt_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_silt_v1_admin_service_proto_goTypes = []any{
 	(*RotateRequest)(nil),         // 0: silt.v1.RotateRequest
 	(*RotateResponse)(nil),        // 1: silt.v1.RotateResponse
@@ -551,27 +634,29 @@ var file_silt_v1_admin_service_proto_goTypes = []any{
 	(*ListSegmentsRequest)(nil),   // 4: silt.v1.ListSegmentsRequest
 	(*ListSegmentsResponse)(nil),  // 5: silt.v1.ListSegmentsResponse
 	(*Segment)(nil),               // 6: silt.v1.Segment
-	(*SegmentStream)(nil),         // 7: silt.v1.SegmentStream
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*QuarantinedEvent)(nil),      // 7: silt.v1.QuarantinedEvent
+	(*SegmentStream)(nil),         // 8: silt.v1.SegmentStream
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_silt_v1_admin_service_proto_depIdxs = []int32{
-	6, // 0: silt.v1.RotateResponse.segments:type_name -> silt.v1.Segment
-	6, // 1: silt.v1.CompactResponse.segments:type_name -> silt.v1.Segment
-	6, // 2: silt.v1.ListSegmentsResponse.segments:type_name -> silt.v1.Segment
-	8, // 3: silt.v1.Segment.min_ingest_time:type_name -> google.protobuf.Timestamp
-	8, // 4: silt.v1.Segment.max_ingest_time:type_name -> google.protobuf.Timestamp
-	7, // 5: silt.v1.Segment.streams:type_name -> silt.v1.SegmentStream
-	0, // 6: silt.v1.AdminService.Rotate:input_type -> silt.v1.RotateRequest
-	2, // 7: silt.v1.AdminService.Compact:input_type -> silt.v1.CompactRequest
-	4, // 8: silt.v1.AdminService.ListSegments:input_type -> silt.v1.ListSegmentsRequest
-	1, // 9: silt.v1.AdminService.Rotate:output_type -> silt.v1.RotateResponse
-	3, // 10: silt.v1.AdminService.Compact:output_type -> silt.v1.CompactResponse
-	5, // 11: silt.v1.AdminService.ListSegments:output_type -> silt.v1.ListSegmentsResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6,  // 0: silt.v1.RotateResponse.segments:type_name -> silt.v1.Segment
+	6,  // 1: silt.v1.CompactResponse.segments:type_name -> silt.v1.Segment
+	6,  // 2: silt.v1.ListSegmentsResponse.segments:type_name -> silt.v1.Segment
+	9,  // 3: silt.v1.Segment.min_ingest_time:type_name -> google.protobuf.Timestamp
+	9,  // 4: silt.v1.Segment.max_ingest_time:type_name -> google.protobuf.Timestamp
+	8,  // 5: silt.v1.Segment.streams:type_name -> silt.v1.SegmentStream
+	7,  // 6: silt.v1.Segment.quarantined:type_name -> silt.v1.QuarantinedEvent
+	0,  // 7: silt.v1.AdminService.Rotate:input_type -> silt.v1.RotateRequest
+	2,  // 8: silt.v1.AdminService.Compact:input_type -> silt.v1.CompactRequest
+	4,  // 9: silt.v1.AdminService.ListSegments:input_type -> silt.v1.ListSegmentsRequest
+	1,  // 10: silt.v1.AdminService.Rotate:output_type -> silt.v1.RotateResponse
+	3,  // 11: silt.v1.AdminService.Compact:output_type -> silt.v1.CompactResponse
+	5,  // 12: silt.v1.AdminService.ListSegments:output_type -> silt.v1.ListSegmentsResponse
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_silt_v1_admin_service_proto_init() }
@@ -586,7 +671,7 @@ func file_silt_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_silt_v1_admin_service_proto_rawDesc), len(file_silt_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file silt/v1/admin_service.proto.
  */
 export const file_silt_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("ChtzaWx0L3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB3NpbHQudjEiLgoNUm90YXRlUmVxdWVzdBIdCgdwcm9qZWN0GAEgASgJQgy6SAnYAQFyBKiOJwEiNAoOUm90YXRlUmVzcG9uc2USIgoIc2VnbWVudHMYASADKAsyEC5zaWx0LnYxLlNlZ21lbnQiLwoOQ29tcGFjdFJlcXVlc3QSHQoHcHJvamVjdBgBIAEoCUIMukgJ2AEBcgSojicBIjUKD0NvbXBhY3RSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCI0ChNMaXN0U2VnbWVudHNSZXF1ZXN0Eh0KB3Byb2plY3QYASABKAlCDLpICdgBAXIEqI4nASI6ChRMaXN0U2VnbWVudHNSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCL4AQoHU2VnbWVudBIKCgJpZBgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEgwKBHBhdGgYAyABKAkSDAoEcm93cxgEIAEoAxINCgVieXRlcxgFIAEoAxISCgpyb3dfZ3JvdXBzGAYgASgFEjMKD21pbl9pbmdlc3RfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbWF4X2luZ2VzdF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgdzdHJlYW1zGAkgAygLMhYuc2lsdC52MS5TZWdtZW50U3RyZWFtIlMKDVNlZ21lbnRTdHJlYW0SDgoGc3RyZWFtGAEgASgJEhEKCWZpcnN0X3NlcRgCIAEoBBIQCghsYXN0X3NlcRgDIAEoBBINCgVjb3VudBgEIAEoAzLZAQoMQWRtaW5TZXJ2aWNlEjkKBlJvdGF0ZRIWLnNpbHQudjEuUm90YXRlUmVxdWVzdBoXLnNpbHQudjEuUm90YXRlUmVzcG9uc2USPAoHQ29tcGFjdBIXLnNpbHQudjEuQ29tcGFjdFJlcXVlc3QaGC5zaWx0LnYxLkNvbXBhY3RSZXNwb25zZRJQCgxMaXN0U2VnbWVudHMSHC5zaWx0LnYxLkxpc3RTZWdtZW50c1JlcXVlc3QaHS5zaWx0LnYxLkxpc3RTZWdtZW50c1Jlc3BvbnNlIgOQAgFCLFoqZ2l0aHViLmNvbS9zaWx0LWlvL3NpbHQvZ2VuL3NpbHQvdjE7c2lsdHYxYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_silt_v1_names]);
+  fileDesc("ChtzaWx0L3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB3NpbHQudjEiLgoNUm90YXRlUmVxdWVzdBIdCgdwcm9qZWN0GAEgASgJQgy6SAnYAQFyBKiOJwEiNAoOUm90YXRlUmVzcG9uc2USIgoIc2VnbWVudHMYASADKAsyEC5zaWx0LnYxLlNlZ21lbnQiLwoOQ29tcGFjdFJlcXVlc3QSHQoHcHJvamVjdBgBIAEoCUIMukgJ2AEBcgSojicBIjUKD0NvbXBhY3RSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCI0ChNMaXN0U2VnbWVudHNSZXF1ZXN0Eh0KB3Byb2plY3QYASABKAlCDLpICdgBAXIEqI4nASI6ChRMaXN0U2VnbWVudHNSZXNwb25zZRIiCghzZWdtZW50cxgBIAMoCzIQLnNpbHQudjEuU2VnbWVudCKoAgoHU2VnbWVudBIKCgJpZBgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEgwKBHBhdGgYAyABKAkSDAoEcm93cxgEIAEoAxINCgVieXRlcxgFIAEoAxISCgpyb3dfZ3JvdXBzGAYgASgFEjMKD21pbl9pbmdlc3RfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbWF4X2luZ2VzdF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgdzdHJlYW1zGAkgAygLMhYuc2lsdC52MS5TZWdtZW50U3RyZWFtEi4KC3F1YXJhbnRpbmVkGAogAygLMhkuc2lsdC52MS5RdWFyYW50aW5lZEV2ZW50Ij8KEFF1YXJhbnRpbmVkRXZlbnQSDgoGc3RyZWFtGAEgASgJEgsKA3NlcRgCIAEoBBIOCgZyZWFzb24YAyABKAkiUwoNU2VnbWVudFN0cmVhbRIOCgZzdHJlYW0YASABKAkSEQoJZmlyc3Rfc2VxGAIgASgEEhAKCGxhc3Rfc2VxGAMgASgEEg0KBWNvdW50GAQgASgDMtkBCgxBZG1pblNlcnZpY2USOQoGUm90YXRlEhYuc2lsdC52MS5Sb3RhdGVSZXF1ZXN0Ghcuc2lsdC52MS5Sb3RhdGVSZXNwb25zZRI8CgdDb21wYWN0Ehcuc2lsdC52MS5Db21wYWN0UmVxdWVzdBoYLnNpbHQudjEuQ29tcGFjdFJlc3BvbnNlElAKDExpc3RTZWdtZW50cxIcLnNpbHQudjEuTGlzdFNlZ21lbnRzUmVxdWVzdBodLnNpbHQudjEuTGlzdFNlZ21lbnRzUmVzcG9uc2UiA5ACAUIsWipnaXRodWIuY29tL3NpbHQtaW8vc2lsdC9nZW4vc2lsdC92MTtzaWx0djFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_silt_v1_names]);
 
 /**
  * RotateRequest names what to rotate.
@@ -212,6 +212,14 @@ export type Segment = Message<"silt.v1.Segment"> & {
    * @generated from field: repeated silt.v1.SegmentStream streams = 9;
    */
   streams: SegmentStream[];
+
+  /**
+   * Events the segment holds changed, because it could not hold them as
+   * they were (at most 1,000 per segment; the server log names each).
+   *
+   * @generated from field: repeated silt.v1.QuarantinedEvent quarantined = 10;
+   */
+  quarantined: QuarantinedEvent[];
 };
 
 /**
@@ -220,6 +228,44 @@ export type Segment = Message<"silt.v1.Segment"> & {
  */
 export const SegmentSchema: GenMessage<Segment> = /*@__PURE__*/
   messageDesc(file_silt_v1_admin_service, 6);
+
+/**
+ * QuarantinedEvent is an event that the rotator wrote changed rather than
+ * stop rotating its project: an event time outside what segments store,
+ * from a data dir older than the rule on EventInput.time, is written
+ * without its time.
+ *
+ * @generated from message silt.v1.QuarantinedEvent
+ */
+export type QuarantinedEvent = Message<"silt.v1.QuarantinedEvent"> & {
+  /**
+   * Stream of the event.
+   *
+   * @generated from field: string stream = 1;
+   */
+  stream: string;
+
+  /**
+   * Seq of the event.
+   *
+   * @generated from field: uint64 seq = 2;
+   */
+  seq: bigint;
+
+  /**
+   * What was changed and why, with the original value.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message silt.v1.QuarantinedEvent.
+ * Use `create(QuarantinedEventSchema)` to create a new message.
+ */
+export const QuarantinedEventSchema: GenMessage<QuarantinedEvent> = /*@__PURE__*/
+  messageDesc(file_silt_v1_admin_service, 7);
 
 /**
  * SegmentStream is what a segment holds of one stream.
@@ -261,7 +307,7 @@ export type SegmentStream = Message<"silt.v1.SegmentStream"> & {
  * Use `create(SegmentStreamSchema)` to create a new message.
  */
 export const SegmentStreamSchema: GenMessage<SegmentStream> = /*@__PURE__*/
-  messageDesc(file_silt_v1_admin_service, 7);
+  messageDesc(file_silt_v1_admin_service, 8);
 
 /**
  * AdminService is for operators and tests: the history tier on demand.
