@@ -34,6 +34,8 @@ type compiled struct {
 	// exclude them all are skipped.
 	types []string
 	limit int
+	// maxPageBytes caps a listing page (Options.MaxPageBytes).
+	maxPageBytes int
 	// after is the page token's order key of a listing (nil: first page).
 	after *orderKey
 }
@@ -43,7 +45,7 @@ func (c *compiled) aggregating() bool { return len(c.aggs) > 0 }
 
 // compile checks req against the engine's options.
 func compile(req Request, opts Options) (*compiled, error) {
-	c := &compiled{req: req, limit: req.Limit}
+	c := &compiled{req: req, limit: req.Limit, maxPageBytes: opts.MaxPageBytes}
 	if req.Project == "" {
 		return nil, invalid("project", "required")
 	}

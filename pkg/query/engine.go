@@ -17,7 +17,15 @@ type Options struct {
 	MaxGroups int
 	// BatchRows is the rows of each Arrow batch (default 16,384).
 	BatchRows int
+	// MaxPageBytes caps a listing page's events (their encoded size, as
+	// segment.EventSize counts it; default DefaultMaxPageBytes): a page
+	// stops early, with a page token, rather than hold more. One event is
+	// always returned.
+	MaxPageBytes int
 }
+
+// DefaultMaxPageBytes is Options.MaxPageBytes' default.
+const DefaultMaxPageBytes = 4 << 20
 
 // Stats say what a query read.
 type Stats struct {
@@ -74,6 +82,9 @@ func New(src Source, opts Options) *Engine {
 	}
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 16 << 10
+	}
+	if opts.MaxPageBytes <= 0 {
+		opts.MaxPageBytes = DefaultMaxPageBytes
 	}
 	return &Engine{src: src, opts: opts}
 }

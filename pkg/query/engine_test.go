@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/segment"
 	"github.com/silt-io/silt/pkg/query"
 )
 
@@ -415,34 +416,51 @@ func TestQuery_ListsAndPagesInEachOrder(t *testing.T) {
 			return -cmpSeq(a, b)
 		},
 	}
+	// Pages of 97 events, and pages cut by a byte cap far below 1000
+	// events (each event is a few hundred bytes).
+	const pageBytes = 6 << 10
+	capped := query.New(tr.hist, query.Options{MaxPageBytes: pageBytes})
 	for order, cmpFn := range orders {
-		t.Run(fmt.Sprint(order), func(t *testing.T) {
-			exp := slices.Clone(want)
-			slices.SortStableFunc(exp, cmpFn)
-			var got []event.Event
-			token := ""
-			for range 1000 {
-				res, err := eng.Query(context.Background(), query.Request{Project: project, Filter: filter, Order: order, Limit: 97, PageToken: token})
-				if err != nil {
-					t.Fatal(err)
+		for _, pc := range []struct {
+			name  string
+			eng   *query.Engine
+			limit int
+		}{{"limit", eng, 97}, {"bytes", capped, 1000}} {
+			t.Run(fmt.Sprint(order, "/", pc.name), func(t *testing.T) {
+				exp := slices.Clone(want)
+				slices.SortStableFunc(exp, cmpFn)
+				var got []event.Event
+				token := ""
+				for range 1000 {
+					res, err := pc.eng.Query(context.Background(), query.Request{Project: project, Filter: filter, Order: order, Limit: pc.limit, PageToken: token})
+					if err != nil {
+						t.Fatal(err)
+					}
+					size := 0
+					for i := range res.Events {
+						size += segment.EventSize(&res.Events[i])
+					}
+					if pc.name == "bytes" && (size > pageBytes || len(res.Events) == 0) && len(res.Events) != 1 {
+						t.Fatalf("a page of %d events holds %d bytes, over the cap of %d", len(res.Events), size, pageBytes)
+					}
+					got = append(got, res.Events...)
+					if token = res.NextPageToken; token == "" {
+						break
+					}
 				}
-				got = append(got, res.Events...)
-				if token = res.NextPageToken; token == "" {
-					break
+				if len(got) != len(exp) {
+					t.Fatalf("%d events over all pages, want %d", len(got), len(exp))
 				}
-			}
-			if len(got) != len(exp) {
-				t.Fatalf("%d events over all pages, want %d", len(got), len(exp))
-			}
-			for i := range got {
-				g, w := got[i], exp[i]
-				if g.Stream != w.Stream || g.Seq != w.Seq || g.ID != w.ID || g.Type != w.Type || string(g.Data) != string(w.Data) ||
-					!g.Time.Equal(w.Time) || !g.IngestTime.Equal(w.IngestTime) || fmt.Sprint(g.Attributes) != fmt.Sprint(w.Attributes) ||
-					fmt.Sprint(g.Metrics) != fmt.Sprint(w.Metrics) || g.ContentType != w.ContentType {
-					t.Fatalf("event %d:\n got  %+v\n want %+v", i, g, w)
+				for i := range got {
+					g, w := got[i], exp[i]
+					if g.Stream != w.Stream || g.Seq != w.Seq || g.ID != w.ID || g.Type != w.Type || string(g.Data) != string(w.Data) ||
+						!g.Time.Equal(w.Time) || !g.IngestTime.Equal(w.IngestTime) || fmt.Sprint(g.Attributes) != fmt.Sprint(w.Attributes) ||
+						fmt.Sprint(g.Metrics) != fmt.Sprint(w.Metrics) || g.ContentType != w.ContentType {
+						t.Fatalf("event %d:\n got  %+v\n want %+v", i, g, w)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 	// The newest 10 of one stream, projected.
 	res, err := eng.Query(context.Background(), query.Request{Project: project, Streams: []string{"web-3"}, Order: query.OrderSeqDesc, Limit: 10,

@@ -9,15 +9,23 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/segment"
 )
 
 // listSink keeps the first Limit events in the request's order after the
-// page token: a bounded heap whose top is the worst event kept.
+// page token: a bounded heap whose top is the worst event kept. It also
+// keeps at most maxPageBytes of events: past that it drops the worst and
+// lowers its limit to what it holds, so what it keeps is still the first
+// events in order, a shorter page that the page token continues.
 type listSink struct {
 	c     *compiled
 	order Order
 	after *orderKey
 	h     listHeap
+	// limit is the page's size: the request's, lowered by the byte cap.
+	limit int
+	// bytes is the size of the kept events (segment.EventSize).
+	bytes int
 	// more is set once an event past the page was seen; truncated when
 	// the plan left seqs past the page out.
 	more, truncated bool
@@ -34,7 +42,7 @@ type projection struct {
 }
 
 func newListSink(c *compiled) *listSink {
-	s := &listSink{c: c, order: c.req.Order}
+	s := &listSink{c: c, order: c.req.Order, limit: c.limit}
 	s.h.desc = c.req.Order == OrderTimeDesc || c.req.Order == OrderSeqDesc
 	s.h.order = c.req.Order
 	s.after = c.after
@@ -84,15 +92,23 @@ func (s *listSink) add(b *Batch, sel []bool) error {
 				continue
 			}
 		}
-		if len(s.h.items) == s.c.limit {
+		if len(s.h.items) >= s.limit {
 			s.more = true
 			if !s.h.better(k, s.h.items[0].key) {
 				continue
 			}
-			heap.Pop(&s.h)
+			s.bytes -= heap.Pop(&s.h).(listItem).size
 		}
 		k.stream = strings.Clone(k.stream) // b's memory is not ours after the call
-		heap.Push(&s.h, listItem{key: k, e: s.eventAt(b, i, k)})
+		it := listItem{key: k, e: s.eventAt(b, i, k)}
+		it.size = segment.EventSize(&it.e)
+		heap.Push(&s.h, it)
+		s.bytes += it.size
+		for s.bytes > s.c.maxPageBytes && len(s.h.items) > 1 {
+			s.bytes -= heap.Pop(&s.h).(listItem).size
+			s.limit = len(s.h.items)
+			s.more = true
+		}
 	}
 	return nil
 }
@@ -206,8 +222,9 @@ func (s *listSink) result() (*Result, error) {
 }
 
 type listItem struct {
-	key orderKey
-	e   event.Event
+	key  orderKey
+	e    event.Event
+	size int
 }
 
 // listHeap is a heap whose top is the worst kept item in the order.
