@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/durable"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 func TestWriteFile_ReplacesAndLeavesNoTemp(t *testing.T) {
@@ -14,7 +15,7 @@ func TestWriteFile_ReplacesAndLeavesNoTemp(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a", "b", "MANIFEST")
 	for _, content := range []string{"first", "second, longer content", "3"} {
-		if err := durable.WriteFile(path, []byte(content)); err != nil {
+		if err := durable.WriteFile(vfs.OS, path, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(path)
@@ -37,7 +38,7 @@ func TestWriteFile_FailureKeepsOldContent(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	if err := durable.WriteFile(path, []byte("old")); err != nil {
+	if err := durable.WriteFile(vfs.OS, path, []byte("old")); err != nil {
 		t.Fatal(err)
 	}
 	// A directory where the file should be makes the rename fail.
@@ -45,7 +46,7 @@ func TestWriteFile_FailureKeepsOldContent(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := durable.WriteFile(blocked, []byte("new")); err == nil {
+	if err := durable.WriteFile(vfs.OS, blocked, []byte("new")); err == nil {
 		t.Fatal("WriteFile over a non-empty directory succeeded")
 	}
 	entries, _ := os.ReadDir(dir)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -227,9 +226,8 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 		edit.Add = []manifest.Segment{*seg}
 	}
 	if err := s.man.Apply(edit); err != nil {
-		if seg != nil {
-			_ = os.Remove(filepath.Join(s.opts.Root, rel))
-		}
+		// The merged file stays: the manifest file may list it even so
+		// (see manifest.Apply); the next Open removes it if it does not.
 		return nil, fmt.Errorf("swap %d segments for %s in the manifest: %w", len(parts), id, err)
 	}
 	s.log.Debug("history: compacted", "parts", len(parts), "into", rel, "rows", rows)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/segment"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // Defaults for [Options].
@@ -62,8 +63,12 @@ type Options struct {
 	// ProjectRetention bounds what each named project keeps, on top of
 	// each stream's own retention settings.
 	ProjectRetention map[string]Retention
-	// Writer tunes the segment files (Project is set per segment).
+	// Writer tunes the segment files (Project is set per segment; FS is
+	// the Store's).
 	Writer segment.WriterOptions
+	// FS is the filesystem of the segments and the manifest (nil:
+	// vfs.OS); tests inject faults through it.
+	FS vfs.FS
 	// Logger receives the rotator's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -100,6 +105,8 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.FS = vfs.Or(o.FS)
+	o.Writer.FS = o.FS
 	if o.UnitBytes == 0 {
 		o.UnitBytes = DefaultUnitBytes
 	}

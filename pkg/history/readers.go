@@ -2,12 +2,12 @@ package history
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/silt-io/silt/pkg/manifest"
 	"github.com/silt-io/silt/pkg/segment"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // readers keeps one open segment.Reader per segment file, so a read does
@@ -15,12 +15,13 @@ import (
 // Version lists its segment any more, which also means no read uses it.
 type readers struct {
 	root string
+	fs   vfs.FS
 	mu   sync.Mutex
 	open map[string]*segment.Reader // by root-relative path
 }
 
-func newReaders(root string) *readers {
-	return &readers{root: root, open: make(map[string]*segment.Reader)}
+func newReaders(root string, fsys vfs.FS) *readers {
+	return &readers{root: root, fs: fsys, open: make(map[string]*segment.Reader)}
 }
 
 // get returns the Reader of seg, opening it on first use. The caller must
@@ -31,7 +32,7 @@ func (c *readers) get(seg *manifest.Segment) (*segment.Reader, error) {
 	if r := c.open[seg.Path]; r != nil {
 		return r, nil
 	}
-	r, err := segment.Open(filepath.Join(c.root, seg.Path), segment.WithProject(seg.Info.Project))
+	r, err := segment.Open(filepath.Join(c.root, seg.Path), segment.WithProject(seg.Info.Project), segment.WithFS(c.fs))
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", seg.ID, err)
 	}
@@ -49,7 +50,7 @@ func (c *readers) obsolete(path string) {
 	if r != nil {
 		_ = r.Close()
 	}
-	_ = os.Remove(filepath.Join(c.root, path))
+	_ = c.fs.Remove(filepath.Join(c.root, path))
 }
 
 // closeAll closes every Reader.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -137,7 +136,8 @@ func (s *Store) writeUnit(ctx context.Context, r rotation, start time.Time, fail
 func (s *Store) commitUnit(ctx context.Context, u unit) error {
 	seg := u.seg
 	if err := s.man.Apply(manifest.Edit{Add: []manifest.Segment{*seg}}); err != nil {
-		_ = os.Remove(filepath.Join(s.opts.Root, seg.Path))
+		// The file stays: the manifest file may list it even so (see
+		// manifest.Apply); the next Open removes it if it does not.
 		return fmt.Errorf("add segment %s to the manifest: %w", seg.ID, err)
 	}
 	if err := s.hot.Seal(ctx, u.seals); err != nil {

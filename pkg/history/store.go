@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/manifest"
 	"github.com/silt-io/silt/pkg/segment"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // Store is the history tier over a hot Store: rotation and stitched reads.
@@ -43,17 +42,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(opts.Root, 0o755); err != nil {
+	if err := opts.FS.MkdirAll(opts.Root); err != nil {
 		return nil, fmt.Errorf("create segments root: %w", err)
 	}
-	if n, err := segment.CleanTemp(opts.Root); err != nil {
+	if n, err := segment.CleanTemp(opts.FS, opts.Root); err != nil {
 		return nil, fmt.Errorf("remove temporary segment files: %w", err)
 	} else if n > 0 {
 		opts.Logger.Info("history: removed temporary files of an interrupted rotation", "files", n)
 	}
-	s := &Store{opts: opts, log: opts.Logger, hot: opts.Hot, readers: newReaders(opts.Root),
+	s := &Store{opts: opts, log: opts.Logger, hot: opts.Hot, readers: newReaders(opts.Root, opts.FS),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	man, err := manifest.Open(opts.Root, manifest.Options{Obsolete: s.readers.obsolete})
+	man, err := manifest.Open(opts.Root, manifest.Options{Obsolete: s.readers.obsolete, FS: opts.FS})
 	if err != nil {
 		return nil, fmt.Errorf("open manifest: %w", err)
 	}
@@ -78,16 +77,16 @@ func (s *Store) recover(ctx context.Context) error {
 	for _, seg := range v.Segments() {
 		listed[filepath.Clean(seg.Path)] = true
 	}
-	err := filepath.WalkDir(s.opts.Root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
-			return err
+	err := vfs.WalkFiles(s.opts.FS, s.opts.Root, func(path string) error {
+		if !strings.HasSuffix(path, ".parquet") {
+			return nil
 		}
 		rel, err := filepath.Rel(s.opts.Root, path)
 		if err != nil || listed[rel] {
 			return err
 		}
 		s.log.Info("history: deleting a segment that never reached the manifest", "path", rel)
-		return os.Remove(path)
+		return s.opts.FS.Remove(path)
 	})
 	if err != nil {
 		return fmt.Errorf("remove unlisted segments: %w", err)

@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/silt-io/silt/pkg/durable"
 	"github.com/silt-io/silt/pkg/segment"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // FileName is the manifest's name in the segments root.
@@ -66,6 +67,8 @@ type Options struct {
 	// Obsolete is called with the root-relative path of each removed segment
 	// once no acquired Version refers to it. Nil deletes the file.
 	Obsolete func(path string)
+	// FS is the filesystem of the manifest file (nil: vfs.OS).
+	FS vfs.FS
 }
 
 // Manifest is the persistent set of segments under one root.
@@ -91,13 +94,14 @@ type file struct {
 // Open loads the manifest under root, or starts an empty one.
 func Open(root string, opts Options) (*Manifest, error) {
 	m := &Manifest{root: root, opts: opts, refs: make(map[*Segment]int)}
+	m.opts.FS = vfs.Or(m.opts.FS)
 	if m.opts.Obsolete == nil {
-		m.opts.Obsolete = func(path string) { _ = os.Remove(filepath.Join(root, path)) }
+		m.opts.Obsolete = func(path string) { _ = m.opts.FS.Remove(filepath.Join(root, path)) }
 	}
 	var f file
-	b, err := os.ReadFile(filepath.Join(root, FileName))
+	b, err := vfs.ReadFile(m.opts.FS, filepath.Join(root, FileName))
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, fmt.Errorf("read manifest: %w", err)
 	default:
@@ -127,7 +131,10 @@ func (m *Manifest) Acquire() *Version {
 	return v
 }
 
-// Apply makes e durable and then current. On error nothing changed.
+// Apply makes e durable and then current. On error the current Version
+// is as it was; the file may hold the edit (when only the directory sync
+// after its rename failed) or not, so a caller must keep the files the
+// edit adds, which recovery removes if the manifest does not list them.
 func (m *Manifest) Apply(e Edit) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
@@ -164,7 +171,7 @@ func (m *Manifest) Apply(e Edit) error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	if err := durable.WriteFile(filepath.Join(m.root, FileName), b); err != nil {
+	if err := durable.WriteFile(m.opts.FS, filepath.Join(m.root, FileName), b); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 

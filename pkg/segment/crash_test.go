@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // crashEnv names the segment path a helper process writes and is killed in.
@@ -77,7 +78,7 @@ func TestWriter_KilledProcessLeavesNoSegment(t *testing.T) {
 	if _, err := ReadInfo(tmps[0]); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("ReadInfo(temporary file): %v, want ErrCorrupt", err)
 	}
-	if n, err := CleanTemp(dir); n != 1 || err != nil {
+	if n, err := CleanTemp(vfs.OS, dir); n != 1 || err != nil {
 		t.Fatalf("CleanTemp: %d, %v", n, err)
 	}
 	assertNoFiles(t, filepath.Join(dir, "project=acme"))

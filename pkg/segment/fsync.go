@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/silt-io/silt/pkg/durable"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // tempMarker separates a segment's final name from the random suffix of its
@@ -24,19 +24,13 @@ func IsTemp(name string) bool { return strings.Contains(filepath.Base(name), tem
 // left under dir (recursively) and returns how many it removed. Call it at
 // start-up, before any [Writer] runs under dir: it would remove the
 // temporary file of a writer in progress too. A missing dir is not an error.
-func CleanTemp(dir string) (int, error) {
+func CleanTemp(fsys vfs.FS, dir string) (int, error) {
 	n := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() || !IsTemp(d.Name()) {
+	err := vfs.WalkFiles(fsys, dir, func(path string) error {
+		if !IsTemp(path) {
 			return nil
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := fsys.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		n++

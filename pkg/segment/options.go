@@ -3,6 +3,8 @@ package segment
 import (
 	"errors"
 	"fmt"
+
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // Defaults of [WriterOptions].
@@ -45,6 +47,8 @@ type WriterOptions struct {
 	CompressionLevel int
 	// DataCompression chooses the codec of the data column (JSON payloads).
 	DataCompression DataCompression
+	// FS is the filesystem the file is written through (nil: vfs.OS).
+	FS vfs.FS
 }
 
 // DataCompression is the codec of a segment's data column.
@@ -107,6 +111,12 @@ type ReaderOption func(*readerConfig)
 type readerConfig struct {
 	project string
 	cursors *CursorCache
+	fs      vfs.FS
+}
+
+// WithFS makes [Open] read the file through fsys instead of vfs.OS.
+func WithFS(fsys vfs.FS) ReaderOption {
+	return func(c *readerConfig) { c.fs = fsys }
 }
 
 // WithProject sets the Project of the events a [Reader] returns, overriding

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // batchRows caps the rows Read decodes at once: small batches keep the
@@ -40,7 +40,7 @@ const scanBatchRows = 8192
 // catch-up reader paging through a stream decodes each page once.
 type Reader struct {
 	path    string
-	f       *os.File
+	f       vfs.File
 	pf      *file.Reader
 	info    Info
 	project string
@@ -89,7 +89,7 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 	if cfg.cursors == nil {
 		cfg.cursors = NewCursorCache(0)
 	}
-	f, err := os.Open(path)
+	f, err := vfs.Or(cfg.fs).Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open segment %s: %w", path, err)
 	}

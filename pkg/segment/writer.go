@@ -16,6 +16,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/durable"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 // Writer writes one segment file from events appended in (stream, seq)
@@ -29,7 +30,8 @@ import (
 type Writer struct {
 	path string
 	opts WriterOptions
-	f    *os.File
+	fsys vfs.FS
+	f    vfs.File
 	buf  *bufio.Writer
 	sum  *summer
 	fw   *pqarrow.FileWriter
@@ -61,7 +63,8 @@ func NewWriter(path string, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
 	opts = opts.withDefaults()
-	f, err := durable.CreateTemp(path)
+	fsys := vfs.Or(opts.FS)
+	f, err := durable.CreateTemp(fsys, path)
 	if err != nil {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
@@ -70,11 +73,11 @@ func NewWriter(path string, opts WriterOptions) (*Writer, error) {
 	fw, err := pqarrow.NewFileWriter(Schema, sum, writerProperties(opts), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(memory.DefaultAllocator)))
 	if err != nil {
 		_ = f.Close()
-		_ = os.Remove(f.Name())
+		_ = fsys.Remove(f.Name())
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
 	return &Writer{
-		path: path, opts: opts, f: f, buf: buf, sum: sum, fw: fw,
+		path: path, opts: opts, fsys: fsys, f: f, buf: buf, sum: sum, fw: fw,
 		rows: newRowBuilder(memory.DefaultAllocator),
 		info: Info{Project: opts.Project},
 	}, nil
@@ -257,7 +260,7 @@ func (w *Writer) close(ctx context.Context) (Info, error) {
 	}
 	w.rows.release()
 	w.done = true
-	if err := durable.Publish(w.f, w.path); err != nil {
+	if err := durable.Publish(w.fsys, w.f, w.path); err != nil {
 		return Info{}, err
 	}
 	return info, nil
@@ -273,7 +276,7 @@ func (w *Writer) Abort() error {
 	w.rows.release()
 	_ = w.fw.Close()
 	cerr := w.f.Close()
-	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := w.fsys.Remove(w.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("abort segment %s: %w", w.path, err)
 	}
 	if cerr != nil && !errors.Is(cerr, os.ErrClosed) {

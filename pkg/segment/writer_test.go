@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/vfs"
 )
 
 func TestWriter_Write_RoundTripsEveryField(t *testing.T) {
@@ -261,14 +262,14 @@ func TestCleanTemp_RemovesOnlyTemporaryFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := CleanTemp(root)
+	n, err := CleanTemp(vfs.OS, root)
 	if err != nil || n != 2 {
 		t.Fatalf("CleanTemp: %d, %v; want 2", n, err)
 	}
 	if _, err := ReadInfo(keep); err != nil {
 		t.Fatalf("segment damaged: %v", err)
 	}
-	if n, err := CleanTemp(filepath.Join(root, "missing")); n != 0 || err != nil {
+	if n, err := CleanTemp(vfs.OS, filepath.Join(root, "missing")); n != 0 || err != nil {
 		t.Fatalf("CleanTemp(missing): %d, %v", n, err)
 	}
 }
