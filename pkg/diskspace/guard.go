@@ -16,8 +16,10 @@ const (
 	// DefaultLowWater is the free space appends leave: room for what the
 	// owed bytes do not count (compactions below the base level, Badger's
 	// discard and manifest files, the history tier's manifest), enough for
-	// a small deployment and small enough for a 64 MiB test filesystem.
-	DefaultLowWater = 16 << 20
+	// a small deployment and small enough for a 64 MiB test filesystem. It
+	// holds half a Badger value-log file (16 MiB) and the floor, which the
+	// value-log GC needs to rewrite a file once appends have stopped.
+	DefaultLowWater = 32 << 20
 	// Floor is the free space no write may go below: a few pages for the
 	// headers of new Badger files and small commits (seals, trims).
 	Floor = 2 << 20

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,5 +158,27 @@ func TestStatfs_TempDir(t *testing.T) {
 	}
 	if err != nil || sp.Total <= 0 || sp.Free < 0 || sp.Free > sp.Total {
 		t.Errorf("Statfs = %+v, %v", sp, err)
+	}
+}
+
+func TestAllocated_SparseFile(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(64 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 8192)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Allocated(fi); got < 8192 || got >= 64<<20 {
+		t.Errorf("Allocated = %d for 8 KiB written into a 64 MiB sparse file", got)
 	}
 }

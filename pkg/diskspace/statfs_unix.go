@@ -5,6 +5,7 @@ package diskspace
 import (
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +24,7 @@ func Statfs(dir string) (Space, error) {
 // Allocated is how many bytes fi's file occupies on disk: less than its
 // size for a sparse file.
 func Allocated(fi fs.FileInfo) int64 {
-	if st, ok := fi.Sys().(*unix.Stat_t); ok {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		return int64(st.Blocks) * 512
 	}
 	return fi.Size()
