@@ -180,6 +180,11 @@ func (s *Store) plan(ctx context.Context, sn *hot.Snapshot, r rotation, start ti
 // write streams a plan's events from the snapshot into a new segment and
 // publishes its file; it is not in the manifest yet.
 func (s *Store) write(ctx context.Context, sn *hot.Snapshot, p *plan) (*manifest.Segment, error) {
+	release, err := s.reserve("a segment of "+p.project, planBytes(p))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	id := ulid.Make().String()
 	rel := manifest.Path(p.project, p.day, id)
 	opts := s.opts.Writer

@@ -140,15 +140,15 @@ func (s *Store) background(ctx context.Context) {
 	s.workMu.Lock()
 	defer s.workMu.Unlock()
 	if _, err := s.rotate(ctx, rotation{}); err != nil && ctx.Err() == nil {
-		s.log.Error("history: rotation failed", "err", err)
+		s.logFailure("rotation", err)
 	}
 	if s.opts.CompactMinSegments > 0 {
 		if _, err := s.compact(ctx, "", s.opts.CompactMinSegments); err != nil && ctx.Err() == nil {
-			s.log.Error("history: compaction failed", "err", err)
+			s.logFailure("compaction", err)
 		}
 	}
 	if err := s.enforceRetention(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("history: retention failed", "err", err)
+		s.logFailure("retention", err)
 	}
 }
 
