@@ -300,7 +300,7 @@ func TestServer_Rotate_DiskFull(t *testing.T) {
 		t.Errorf("%d segments after a refused rotation, want none", n)
 	}
 	_ = filepath.WalkDir(filepath.Join(data, "segments"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".parquet") || strings.Contains(path, ".tmp-") {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".parquet") || strings.Contains(path, ".tmp-")) {
 			t.Errorf("refused rotation left %s", path)
 		}
 		return nil
