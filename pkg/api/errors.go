@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
+	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 )
@@ -42,6 +43,8 @@ func toConnectError(log *slog.Logger, err error) error {
 	case errors.As(err, &bad):
 		return withViolation(err, bad.Field, bad.Reason)
 	case errors.Is(err, query.ErrTooLarge):
+		return connect.NewError(connect.CodeResourceExhausted, err)
+	case diskspace.IsFull(err):
 		return connect.NewError(connect.CodeResourceExhausted, err)
 	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerFenced):
 		return withInfo(connect.CodeFailedPrecondition, err, ReasonProducerFenced, "current_epoch", conflict.Expected)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"syscall"
 	"testing"
 
 	"connectrpc.com/connect"
 
+	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 )
@@ -23,6 +25,9 @@ func TestToConnectError_Codes(t *testing.T) {
 		{event.ErrMissingHistory, connect.CodeDataLoss},
 		{query.ErrTooLarge, connect.CodeResourceExhausted},
 		{event.ErrClosed, connect.CodeUnavailable},
+		{event.ErrDiskFull, connect.CodeResourceExhausted},
+		{&diskspace.FullError{Dir: "/d", Free: 1, Mark: 2}, connect.CodeResourceExhausted},
+		{syscall.ENOSPC, connect.CodeResourceExhausted},
 		{event.ErrTooLarge, connect.CodeInvalidArgument},
 		{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 		{context.Canceled, connect.CodeCanceled},

@@ -49,6 +49,7 @@ func newServeCommand() *cobra.Command {
 	f.DurationVar(&cfg.HistoryInterval, "history-interval", cfg.HistoryInterval, "how often to rotate, compact and enforce retention (0: a quarter of --rotate-after, 1s to 15s; negative: never)")
 	f.DurationVar(&cfg.QueryMaxRange, "query-max-range", cfg.QueryMaxRange, "reject queries that do not bound time or ingest_time to at most this span (0: no limit)")
 	f.Var(retention, "project-retention", "a project's retention, NAME=MAX_AGE[,MAX_BYTES] (repeatable), e.g. acme=720h or acme=0,10737418240")
+	f.Var(sizeFlag{&cfg.DiskLowWater}, "disk-low-water", "refuse appends (ResourceExhausted) once less than this much disk space would stay free, beyond what the storage engine still owes; bytes or a size such as 64MiB (at least 2MiB)")
 	f.Uint64Var(&memoryLimit, "memory-limit", 0, "soft limit in bytes on the Go runtime's memory, as GOMEMLIMIT: the garbage collector works harder near it, which bounds resident memory (0: GOMEMLIMIT or none)")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")

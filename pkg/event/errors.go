@@ -27,6 +27,10 @@ var (
 	// tier, but no segment holds them (a lost file, a damaged manifest).
 	// Reads and queries fail with it rather than skip the events.
 	ErrMissingHistory = errors.New("sealed events missing from the history tier")
+	// ErrDiskFull: the write would leave less free disk space than the
+	// server keeps (its low-water mark), or the disk ran out of space.
+	// Nothing of the refused write was stored; retry once space is freed.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // ConflictError carries the numbers a client needs to recover from a

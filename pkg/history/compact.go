@@ -163,6 +163,11 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 	}
 	slices.Sort(names)
 
+	release, err := s.reserve("a merged segment of "+project, partsBytes(parts))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	id := ulid.Make().String()
 	rel := manifest.Path(project, segmentDay(parts[0]), id)
 	opts := s.opts.Writer

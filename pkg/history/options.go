@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/segment"
 	"github.com/silt-io/silt/pkg/vfs"
@@ -69,6 +70,10 @@ type Options struct {
 	// FS is the filesystem of the segments and the manifest (nil:
 	// vfs.OS); tests inject faults through it.
 	FS vfs.FS
+	// Disk, when set, must have room for each segment before a rotation or
+	// compaction writes it; otherwise the step fails with an error wrapping
+	// event.ErrDiskFull and the background loop tries again next round.
+	Disk *diskspace.Guard
 	// Logger receives the rotator's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/silt-io/silt/pkg/diskspace"
 )
 
 // projectErrors collects the projects whose background work failed in one
@@ -28,6 +30,10 @@ func (p *projectErrors) fail(project string, err error) {
 	}
 	p.failed[project] = true
 	p.errs = append(p.errs, fmt.Errorf("%s of project %s: %w", p.work, project, err))
+	if diskspace.IsFull(err) {
+		p.log.Warn("history: "+p.work+" of a project postponed: disk full", "project", project, "err", err)
+		return
+	}
 	p.log.Error("history: "+p.work+" of a project failed; the others go on", "project", project, "err", err)
 }
 

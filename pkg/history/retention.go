@@ -62,12 +62,17 @@ func (s *Store) enforceRetention(ctx context.Context) error {
 	return errors.Join(s.logged(s.dropExpired(ctx, failed)), failed.err())
 }
 
-// logged logs a background error that no project owns, and returns it.
+// logged logs a retention error that no project owns, and returns it.
 func (s *Store) logged(err error) error {
-	if err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Error("history: background work failed", "err", err)
+	if err != nil && notCancelled(err) {
+		s.logFailure("retention", err)
 	}
 	return err
+}
+
+// notCancelled reports whether err is not a context's end.
+func notCancelled(err error) bool {
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // planRetention computes each stream's new first seq, leaving out the

@@ -70,7 +70,7 @@ func (s *Store) rotate(ctx context.Context, r rotation) ([]manifest.Segment, err
 		u, err := s.rotateUnit(ctx, r, start, failed, after)
 		if u.project == "" && err != nil {
 			if ctx.Err() == nil {
-				s.log.Error("history: rotation failed", "err", err)
+				s.logFailure("rotation", err)
 			}
 			return out, errors.Join(failed.err(), err)
 		}
@@ -310,6 +310,11 @@ func nonEmpty(p *plan) *plan {
 // failing the unit: it goes into the segment without its time, and the
 // segment's manifest entry records it (stream, seq, the time it had).
 func (s *Store) write(ctx context.Context, sn *hot.Snapshot, p *plan) (*manifest.Segment, error) {
+	release, err := s.reserve("a segment of "+p.project, planBytes(p))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	id := ulid.Make().String()
 	rel := manifest.Path(p.project, p.day, id)
 	opts := s.opts.Writer

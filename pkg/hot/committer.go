@@ -112,7 +112,9 @@ func (s *Store) run() {
 		}
 		group, carry = s.linger(group, bytes, carry)
 		s.lastGroup = len(group)
-		s.commitGroup(group)
+		if group = s.admit(group); len(group) > 0 {
+			s.commitGroup(group)
+		}
 		// Under steady load the queue is never empty: clean up a chunk
 		// every few groups so trimmed and deleted data still goes.
 		if s.groups++; s.groups%cleanupEvery == 0 && s.cleanupPending() {

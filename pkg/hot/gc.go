@@ -29,6 +29,10 @@ func (s *Store) runValueLogGC() {
 		case <-s.gcNow:
 		}
 		for {
+			if err := s.gcFits(); err != nil {
+				s.log.Warn("hot: value log GC postponed", "err", err)
+				break
+			}
 			s.gcMu.Lock()
 			err := s.db.RunValueLogGC(valueLogGCRatio)
 			s.gcMu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/silt-io/silt/pkg/diskspace"
 )
 
 // Defaults for [Options].
@@ -59,6 +61,12 @@ type Options struct {
 	// that queries of the hot tier read (Snapshot.ScanRecords); 0 means
 	// DefaultQueryCacheBytes, negative disables it.
 	QueryCacheBytes int64
+
+	// Disk, when set, checks free space before every group commit, value-log
+	// GC pass and Open, so a full disk refuses writes with an error wrapping
+	// event.ErrDiskFull instead of faulting in Badger's memory-mapped files
+	// (see diskspace.go). Nil checks nothing.
+	Disk *diskspace.Guard
 
 	// valueThreshold overrides Badger's ValueThreshold; benchmarks use it to
 	// measure blocks stored in the LSM tree. Zero means badgerValueThreshold.

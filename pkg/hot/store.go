@@ -82,6 +82,8 @@ type Store struct {
 
 	// blocks keeps decompressed blocks for queries (nil: off).
 	blocks *blockCache
+	// owedCache is what Badger will write without asking (diskspace.go).
+	owedCache owedBytes
 
 	// The committer goroutine owns the rest, without a lock.
 
@@ -125,6 +127,9 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	if err := checkOpenSpace(opts); err != nil {
+		return nil, fmt.Errorf("open hot store in %s: %w", opts.Dir, err)
+	}
 	bopts := badger.DefaultOptions(opts.Dir).
 		WithLogger(badgerLogger{opts.Logger}).
 		// With Sync, Badger syncs its WAL and value log inside every commit
@@ -155,6 +160,7 @@ func Open(opts Options) (*Store, error) {
 	if err := s.loadCache(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	opts.Disk.Owe(s.owed)
 	go s.run()
 	go s.runValueLogGC()
 	return s, nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/history"
 )
 
@@ -51,6 +52,11 @@ type Config struct {
 	CORSOrigins []string
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
+	// DiskLowWater is the free space, in bytes, that appends leave on the
+	// data directory's filesystem, on top of what the storage engine will
+	// still write by itself; appends beyond it answer ResourceExhausted
+	// (0: diskspace.DefaultLowWater; at least diskspace.Floor).
+	DiskLowWater int64
 	// Logger receives structured logs.
 	Logger *slog.Logger
 }
@@ -69,6 +75,7 @@ func DefaultConfig() Config {
 		RotateAfter:     history.DefaultRotateAfter,
 		HotMaxBytes:     history.DefaultHotMaxBytes,
 		RotateUnitBytes: history.DefaultUnitBytes,
+		DiskLowWater:    diskspace.DefaultLowWater,
 	}
 }
 
@@ -86,6 +93,9 @@ func (c Config) Validate() error {
 	}
 	if c.RotateAfter < 0 {
 		errs = append(errs, fmt.Errorf("rotate after %v must not be negative", c.RotateAfter))
+	}
+	if c.DiskLowWater < 0 {
+		errs = append(errs, fmt.Errorf("disk low-water mark %d must not be negative", c.DiskLowWater))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))

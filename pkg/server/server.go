@@ -15,7 +15,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -55,16 +54,22 @@ func New(cfg Config) (*Server, error) {
 
 // Open opens the store and binds the listener.
 func (s *Server) Open(ctx context.Context) error {
-	opts := hot.DefaultOptions(filepath.Join(s.cfg.DataDir, "hot"))
+	hotDisk, segDisk, err := s.diskGuards(s.cfg.hotDir(), s.cfg.segmentsDir())
+	if err != nil {
+		return err
+	}
+	opts := hot.DefaultOptions(s.cfg.hotDir())
 	opts.Sync = s.cfg.Sync
 	opts.Logger = s.log
 	opts.OnCommit = func(project, stream string, _ uint64) { s.notifier.Notify(project, stream) }
-	store, err := hot.Open(opts)
+	opts.Disk = hotDisk
+	store, err := s.openHot(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("open hot store: %w", err)
 	}
 	s.store = store
-	hopts := history.DefaultOptions(filepath.Join(s.cfg.DataDir, "segments"), store)
+	hopts := history.DefaultOptions(s.cfg.segmentsDir(), store)
+	hopts.Disk = segDisk
 	hopts.RotateAfter = s.cfg.RotateAfter
 	hopts.HotMaxBytes = s.cfg.HotMaxBytes
 	hopts.UnitBytes = -1
