@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/segment"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/segment"
 )
 
 func field(t testing.TB, s string) query.Field {
