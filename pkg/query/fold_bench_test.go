@@ -29,20 +29,24 @@ func BenchmarkContainsIgnoreCase(b *testing.B) {
 		n := newFoldNeedle(tc.needle)
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.h)))
+			cpu := cpuTime()
 			for b.Loop() {
 				if n.in(tc.h) {
 					b.Fatal("found")
 				}
 			}
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 		lower := strings.ToLower(tc.needle)
 		b.Run(tc.name+"/case-sensitive", func(b *testing.B) {
 			b.SetBytes(int64(len(tc.h)))
+			cpu := cpuTime()
 			for b.Loop() {
 				if strings.Contains(tc.h, lower) {
 					b.Fatal("found")
 				}
 			}
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
