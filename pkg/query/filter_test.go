@@ -433,12 +433,13 @@ func BenchmarkPredicate(b *testing.B) {
 			}
 			sel := make([]bool, rows)
 			kept := 0
+			stop := newStopper(make(chan struct{})) // as a query's worker has
 			cpu := cpuTime()
 			for b.Loop() {
 				for i := range sel {
 					sel[i] = true
 				}
-				p.eval(batch, sel, nil)
+				p.eval(batch, sel, stop)
 			}
 			for _, ok := range sel {
 				if ok {

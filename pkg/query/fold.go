@@ -32,48 +32,41 @@ import (
 // start of the haystack puts a rune boundary. The jump is off when the
 // first rune is U+FFFD, which invalid bytes of any value read as.
 type foldNeedle struct {
-	// runes are the needle's runes, each with what it matches.
-	runes []foldRune
+	// keys[j] is the ASCII member, A-Z lowered, of the orbit of the
+	// needle's rune j, or noASCII: an ASCII haystack byte c matches rune
+	// j when asciiLower[c] == keys[j].
+	keys []byte
+	// orbits[j] lists the runes that rune j matches, for the haystack's
+	// runes outside ASCII.
+	orbits [][]rune
 	// fail[j] is the length of the longest proper prefix of the needle's
 	// first j+1 runes that is also their suffix, comparing classes.
 	fail []int32
 	// starts are the bytes a match can begin with; nil: any byte.
 	starts []byte
+	// isStart[c] says whether c is in starts.
+	isStart [256]bool
 }
 
-// foldRune is one rune of a needle.
-type foldRune struct {
-	// ascii is the orbit's ASCII member with A-Z lowered, or noASCII.
-	ascii byte
-	// orbit lists the runes it matches.
-	orbit []rune
-}
-
-// noASCII is foldRune.ascii of an orbit without ASCII runes: asciiLower
-// maps no ASCII byte onto it.
+// noASCII is the key of an orbit without ASCII runes: asciiLower maps no
+// ASCII byte onto it.
 const noASCII = utf8.RuneSelf
-
-// matches reports whether the haystack rune r matches.
-func (f *foldRune) matches(r rune) bool {
-	if r < utf8.RuneSelf {
-		return asciiLower[r] == f.ascii
-	}
-	return slices.Contains(f.orbit, r)
-}
 
 // newFoldNeedle prepares s (not empty) for case-insensitive searches.
 func newFoldNeedle(s string) *foldNeedle {
 	n := &foldNeedle{}
 	var class []rune // the least rune of each needle rune's orbit
 	for _, r := range s {
-		f := foldRune{ascii: noASCII, orbit: foldOrbit(r)}
-		for _, o := range f.orbit {
+		orbit := foldOrbit(r)
+		key := byte(noASCII)
+		for _, o := range orbit {
 			if o < utf8.RuneSelf {
-				f.ascii = asciiLower[o]
+				key = asciiLower[o]
 			}
 		}
-		n.runes = append(n.runes, f)
-		class = append(class, slices.Min(f.orbit))
+		n.keys = append(n.keys, key)
+		n.orbits = append(n.orbits, orbit)
+		class = append(class, slices.Min(orbit))
 	}
 	n.fail = make([]int32, len(class))
 	for j, k := 1, int32(0); j < len(class); j++ {
@@ -85,7 +78,7 @@ func newFoldNeedle(s string) *foldNeedle {
 		}
 		n.fail[j] = k
 	}
-	if first := n.runes[0].orbit; !slices.Contains(first, utf8.RuneError) {
+	if first := n.orbits[0]; !slices.Contains(first, utf8.RuneError) {
 		for _, r := range first {
 			b := utf8.AppendRune(nil, r)[0]
 			if !slices.Contains(n.starts, b) {
@@ -95,6 +88,9 @@ func newFoldNeedle(s string) *foldNeedle {
 	}
 	if len(n.starts) > maxStarts {
 		n.starts = nil // no orbit is that large (a test checks), but be safe
+	}
+	for _, c := range n.starts {
+		n.isStart[c] = true
 	}
 	return n
 }
@@ -117,66 +113,91 @@ func (n *foldNeedle) in(h string) bool {
 	return found
 }
 
-// search reports whether h contains the needle, and how many rune
-// comparisons it made (at most twice the runes of h, which a test checks).
-func (n *foldNeedle) search(h string) (found bool, steps int) {
-	var next [maxStarts]int // the next offset of each start byte, for jump
-	for k := range next {
-		next[k] = -1
-	}
-	j := 0 // runes of the needle matched so far
+// search reports whether h contains the needle, and how many times a
+// mismatch fell back to a shorter partial match: a search compares each
+// rune of h once, and once more per fallback; there are at most as many
+// fallbacks as runes of h (a test checks).
+func (n *foldNeedle) search(h string) (found bool, fallbacks int) {
+	var next [maxStarts]int // for jump: 1 + the next offset of each start byte, 0 if not known
+	j := 0                  // runes of the needle matched so far
 	for i := 0; i < len(h); {
 		if j == 0 {
-			if len(h)-i < len(n.runes) {
-				return false, steps // each rune takes at least a byte
+			if len(h)-i < len(n.keys) {
+				return false, fallbacks // each rune takes at least a byte
 			}
 			if i = n.jump(h, i, &next); i == len(h) {
-				return false, steps
+				return false, fallbacks
 			}
 		}
-		r, w := rune(h[i]), 1
-		if r >= utf8.RuneSelf {
-			r, w = utf8.DecodeRuneInString(h[i:])
-		}
-		for {
-			steps++
-			if n.runes[j].matches(r) {
-				j++
-				break
+		if c := h[i]; c < utf8.RuneSelf {
+			lc := asciiLower[c]
+			for {
+				if n.keys[j] == lc {
+					j++
+					break
+				}
+				if j == 0 {
+					break
+				}
+				j = int(n.fail[j-1])
+				fallbacks++
 			}
-			if j == 0 {
-				break
+			i++
+		} else {
+			r, w := utf8.DecodeRuneInString(h[i:])
+			for {
+				if slices.Contains(n.orbits[j], r) {
+					j++
+					break
+				}
+				if j == 0 {
+					break
+				}
+				j = int(n.fail[j-1])
+				fallbacks++
 			}
-			j = int(n.fail[j-1])
+			i += w
 		}
-		if j == len(n.runes) {
-			return true, steps
+		if j == len(n.keys) {
+			return true, fallbacks
 		}
-		i += w
 	}
-	return false, steps
+	return false, fallbacks
 }
 
 // jump returns the first offset from i at which the needle's first rune
 // can begin (len(h) if none), or i when any byte can begin it. next
 // remembers where each start byte occurs next, so that every byte of h is
-// read by at most one IndexByte per start byte in a whole search.
+// read by at most one IndexByte per start byte in a whole search. The
+// last few bytes are looked at one by one: for them, or for a short
+// string, a call of IndexByte per start byte costs more.
 func (n *foldNeedle) jump(h string, i int, next *[maxStarts]int) int {
 	if n.starts == nil {
 		return i
 	}
-	at := len(h)
-	for k, b := range n.starts {
-		if next[k] < i {
-			next[k] = len(h)
-			if d := strings.IndexByte(h[i:], b); d >= 0 {
-				next[k] = i + d
+	if len(h)-i <= jumpLoop {
+		for ; i < len(h); i++ {
+			if n.isStart[h[i]] {
+				return i
 			}
 		}
-		at = min(at, next[k])
+		return i
+	}
+	at := len(h)
+	for k, b := range n.starts {
+		if next[k] <= i { // not known, or before i
+			next[k] = 1 + len(h)
+			if d := strings.IndexByte(h[i:], b); d >= 0 {
+				next[k] = 1 + i + d
+			}
+		}
+		at = min(at, next[k]-1)
 	}
 	return at
 }
+
+// jumpLoop is the most bytes jump looks at one by one.
+const jumpLoop = 16
 
 // asciiLower maps A-Z to a-z and every other byte to itself.
 var asciiLower = func() (t [256]byte) {

@@ -31,19 +31,27 @@ const rowWork = 64
 func newStopper(done <-chan struct{}) *stopper { return &stopper{done: done} }
 
 // tick adds the work of one row of n bytes, and reports whether the
-// query has ended.
+// query has ended. It is small enough to be inlined into the leaves'
+// loops; look does the rest.
 func (s *stopper) tick(n int) bool {
-	if s == nil || s.stopped {
-		return s != nil
-	}
-	if s.work += n + rowWork; s.work < stopEvery {
+	if s == nil {
 		return false
 	}
+	if s.work += n + rowWork; s.work < stopEvery {
+		return s.stopped
+	}
+	return s.look()
+}
+
+// look starts counting work again, and reports whether done is closed.
+func (s *stopper) look() bool {
 	s.work = 0
-	select {
-	case <-s.done:
-		s.stopped = true
-	default:
+	if !s.stopped {
+		select {
+		case <-s.done:
+			s.stopped = true
+		default:
+		}
 	}
 	return s.stopped
 }
