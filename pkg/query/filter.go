@@ -91,7 +91,9 @@ type node interface {
 // empty): the envelope strings, attribute values, the data text, and the
 // string values of a JSON path (other JSON types do not match). IgnoreCase
 // folds case with Unicode simple folding (see foldNeedle): "STRAẞE"
-// contains "straße", "STRASSE" does not.
+// contains "straße", "STRASSE" does not. That search takes time linear in
+// the length of the text whatever the needle; the case-sensitive one is
+// strings.Contains.
 //
 // The arguments of And and Or run cheapest first; the result does not
 // depend on the order.
