@@ -129,7 +129,7 @@ func (x *executor) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	workers := make([]*worker, n)
 	for i := range n {
-		w := x.newWorker()
+		w := x.newWorker(ctx)
 		workers[i] = w
 		wg.Go(func() {
 			defer x.addStats(&w.stats)
@@ -157,10 +157,10 @@ feed:
 	return x.merge(workers)
 }
 
-// newWorker makes a worker, with its own partial aggregation when the
-// query aggregates.
-func (x *executor) newWorker() *worker {
-	w := &worker{x: x}
+// newWorker makes a worker of the query whose context is ctx, with its
+// own partial aggregation when the query aggregates.
+func (x *executor) newWorker(ctx context.Context) *worker {
+	w := &worker{x: x, stop: newStopper(ctx.Done())}
 	if _, ok := x.sink.(*aggSink); ok {
 		w.agg = newAggSink(x.c, x.opts)
 	}
@@ -207,6 +207,8 @@ type worker struct {
 	stats Stats
 	agg   *aggSink
 	hot   *segment.ColumnBuilder // the hot ranges' batches, made on first use
+	// stop ends the filter of a batch when the query's context is done.
+	stop *stopper
 }
 
 // do runs one task.
@@ -448,6 +450,9 @@ func (w *worker) all(n int) []bool {
 }
 
 // process applies the time ranges and the filter, then feeds the sink.
+// It looks at ctx before the batch, and the filter looks at it within
+// (stopper), so that a query whose client has gone ends within about a
+// millisecond of filter work however long the batch's rows are.
 func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -460,7 +465,10 @@ func (w *worker) process(ctx context.Context, b *Batch, sel []bool) error {
 		timeMask(b.IngestTime, clampNanos(req.IngestFrom), clampNanos(req.IngestTo), !req.IngestFrom.IsZero(), !req.IngestTo.IsZero(), sel)
 	}
 	if w.x.c.pred != nil {
-		w.x.c.pred.eval(b, sel)
+		w.x.c.pred.eval(b, sel, w.stop)
+		if err := ctx.Err(); err != nil {
+			return err // the filter may have stopped half way
+		}
 	}
 	for _, s := range sel {
 		if s {

@@ -45,8 +45,8 @@ var envelopeNames = map[string]FieldKind{
 
 // ParseField parses a field name: an envelope field ("type", "time" …),
 // "attributes.<key>", "metrics.<key>", "data" (the JSON text) or a JSON
-// path into data ("$.user.plan"). Keys may hold dots: everything after the
-// first dot is the key.
+// path into data ("$.user.plan", at most 32 steps). Keys may hold dots:
+// everything after the first dot is the key.
 func ParseField(s string) (Field, error) {
 	if k, ok := envelopeNames[s]; ok {
 		return Field{Kind: k}, nil

@@ -428,6 +428,16 @@ func (c *column) JSON(i int) gjson.Result {
 	return r
 }
 
+// jsonWork is about the bytes that reading row i's JSON path scans: the
+// row's JSON text once per path segment (each segment is one gjson pass
+// over what the segment before it found); 0 for other fields.
+func (c *column) jsonWork(i int) int {
+	if c.path == nil {
+		return 0
+	}
+	return c.str.ValueLen(i) * len(c.path.segs)
+}
+
 // Value returns row i's value typed: TypeString for strings, TypeInt for
 // the seq, TypeFloat for metrics, TypeTime (UTC) for times, and TypeNull
 // when the row lacks the field. A JSON path gives a string as TypeString,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func TestParseField_Errors(t *testing.T) {
 		"", "foo", "Type", "attributes.", "metrics.", "attributes", "data.x",
 		"$", "$.", "$..a", "$.a.", "$.*", "$a", "$.a[", "$.a[x]", "$.a[-1]",
 		"$.a[1.5]", `$["a]`, `$["a"`, `$["a"]x`, `$['a`, `$["\q"]`, "$[]",
+		"$" + strings.Repeat("[0]", maxPathSteps+1), "$" + strings.Repeat(".a", maxPathSteps+1),
 	} {
 		if f, err := ParseField(name); err == nil {
 			t.Errorf("ParseField(%q) = %+v, want an error", name, f)
@@ -94,6 +96,7 @@ func TestParsePath_Steps(t *testing.T) {
 		{`$[""]`, []pathStep{key("")}},
 		{`$["2"]`, []pathStep{key("2")}},
 		{"$.é.ü", []pathStep{key("é"), key("ü")}},
+		{"$" + strings.Repeat("[0]", maxPathSteps), slices.Repeat([]pathStep{idx(0)}, maxPathSteps)},
 	} {
 		got, err := parsePath(tc.path)
 		if err != nil {

@@ -36,9 +36,10 @@ type predicate struct {
 
 // node is one compiled filter node. eval clears the rows of sel that are
 // true and fail the node; rows that are false are left alone and need not
-// be evaluated.
+// be evaluated. When stop says the query has ended, eval may return with
+// sel half evaluated.
 type node interface {
-	eval(b *Batch, sel []bool)
+	eval(b *Batch, sel []bool, stop *stopper)
 	// cost ranks nodes for evaluation order within And and Or: cheaper
 	// nodes first, to leave fewer rows to the dearer ones.
 	cost() int
@@ -90,7 +91,9 @@ type node interface {
 // empty): the envelope strings, attribute values, the data text, and the
 // string values of a JSON path (other JSON types do not match). IgnoreCase
 // folds case with Unicode simple folding (see foldNeedle): "STRAẞE"
-// contains "straße", "STRASSE" does not.
+// contains "straße", "STRASSE" does not. That search takes time linear in
+// the length of the text whatever the needle; the case-sensitive one is
+// strings.Contains.
 //
 // The arguments of And and Or run cheapest first; the result does not
 // depend on the order.
@@ -116,7 +119,9 @@ func (p *predicate) columns() columnSet {
 
 // eval clears the rows of sel (len b.Len) that are true and fail the
 // filter. b must hold the columns p.columns() names; eval panics if not.
-func (p *predicate) eval(b *Batch, sel []bool) {
+// When stop (nil: never) says the query has ended, eval returns early and
+// sel is meaningless.
+func (p *predicate) eval(b *Batch, sel []bool, stop *stopper) {
 	if p == nil {
 		return
 	}
@@ -126,7 +131,7 @@ func (p *predicate) eval(b *Batch, sel []bool) {
 	if m := p.cols.missing(b); m != 0 {
 		panic(fmt.Sprintf("query: filter needs the %s columns, which the batch lacks", m))
 	}
-	p.root.eval(b, sel)
+	p.root.eval(b, sel, stop)
 }
 
 // selPool holds scratch selections for Or and Not.
@@ -302,12 +307,12 @@ func (c *compiler) combine(f *Filter, where string, depth int) (node, error) {
 // ones before it kept.
 type andNode struct{ args []node }
 
-func (n *andNode) eval(b *Batch, sel []bool) {
+func (n *andNode) eval(b *Batch, sel []bool, stop *stopper) {
 	for i, a := range n.args {
 		if i > 0 && !anyTrue(sel) {
 			return
 		}
-		a.eval(b, sel)
+		a.eval(b, sel, stop)
 	}
 }
 
@@ -317,7 +322,7 @@ func (n *andNode) cost() int { return sumCost(n.args) }
 // argument before it matched.
 type orNode struct{ args []node }
 
-func (n *orNode) eval(b *Batch, sel []bool) {
+func (n *orNode) eval(b *Batch, sel []bool, stop *stopper) {
 	rest := copySel(sel) // rows no argument matched yet
 	defer releaseSel(rest)
 	try := copySel(sel)
@@ -329,7 +334,7 @@ func (n *orNode) eval(b *Batch, sel []bool) {
 			}
 			copy(*try, *rest)
 		}
-		a.eval(b, *try)
+		a.eval(b, *try, stop)
 		for j, ok := range *try {
 			if ok {
 				(*rest)[j] = false
@@ -348,10 +353,10 @@ func (n *orNode) cost() int { return sumCost(n.args) }
 // notNode: the argument does not hold.
 type notNode struct{ arg node }
 
-func (n *notNode) eval(b *Batch, sel []bool) {
+func (n *notNode) eval(b *Batch, sel []bool, stop *stopper) {
 	matched := copySel(sel)
 	defer releaseSel(matched)
-	n.arg.eval(b, *matched)
+	n.arg.eval(b, *matched, stop)
 	for j, ok := range *matched {
 		if ok {
 			sel[j] = false

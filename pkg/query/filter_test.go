@@ -220,7 +220,7 @@ func TestPredicate_Table(t *testing.T) {
 			continue
 		}
 		sel := allTrue(b.Len)
-		p.eval(b, sel)
+		p.eval(b, sel, nil)
 		var got string
 		for i, ok := range sel {
 			if ok {
@@ -321,7 +321,7 @@ func TestCompileFilter_Nil(t *testing.T) {
 	}
 	b := newBatch(t, tableEvents)
 	sel := []bool{true, false, true, true}
-	p.eval(b, sel)
+	p.eval(b, sel, nil)
 	if !slices.Equal(sel, []bool{true, false, true, true}) || p.columns() != 0 {
 		t.Errorf("nil predicate changed the selection to %v or needs %s", sel, p.columns())
 	}
@@ -340,14 +340,14 @@ func TestPredicate_Columns(t *testing.T) {
 	}
 	b := newBatch(t, tableEvents)
 	b.Type, b.Time = nil, nil // not needed
-	p.eval(b, allTrue(b.Len))
+	p.eval(b, allTrue(b.Len), nil)
 	func() {
 		defer func() {
 			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "selection of 3") {
 				t.Errorf("eval with a short selection: panic %v", r)
 			}
 		}()
-		p.eval(b, allTrue(b.Len-1))
+		p.eval(b, allTrue(b.Len-1), nil)
 	}()
 	b.Metrics = nil
 	defer func() {
@@ -355,7 +355,7 @@ func TestPredicate_Columns(t *testing.T) {
 			t.Errorf("eval without the metrics column: panic %v", r)
 		}
 	}()
-	p.eval(b, allTrue(b.Len))
+	p.eval(b, allTrue(b.Len), nil)
 }
 
 // TestPredicate_Shared runs one predicate over batches from several
@@ -375,7 +375,7 @@ func TestPredicate_Shared(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				sel := allTrue(b.Len)
-				p.eval(b, sel)
+				p.eval(b, sel, nil)
 				for i, ok := range sel {
 					if ok != refMatch(f, refs[i]) {
 						errs <- fmt.Sprintf("row %d: %v", i, ok)
@@ -433,12 +433,13 @@ func BenchmarkPredicate(b *testing.B) {
 			}
 			sel := make([]bool, rows)
 			kept := 0
+			stop := newStopper(make(chan struct{})) // as a query's worker has
 			cpu := cpuTime()
 			for b.Loop() {
 				for i := range sel {
 					sel[i] = true
 				}
-				p.eval(batch, sel)
+				p.eval(batch, sel, stop)
 			}
 			for _, ok := range sel {
 				if ok {

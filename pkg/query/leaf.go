@@ -3,7 +3,10 @@ package query
 import "github.com/apache/arrow-go/v18/arrow"
 
 // This file holds the leaves of a compiled filter: each binds its field to
-// the batch and runs one loop over the rows still selected.
+// the batch and runs one loop over the rows still selected. The leaves
+// whose work grows with a row's bytes (string tests other than equality,
+// JSON paths) tick the stopper once per row; the others do a fixed,
+// small amount of work per row and do not.
 
 // Costs of the leaves, roughly their time per row.
 const (
@@ -34,7 +37,7 @@ func (l *strLeaf) cost() int {
 	return l.t.cost(costString)
 }
 
-func (l *strLeaf) eval(b *Batch, sel []bool) {
+func (l *strLeaf) eval(b *Batch, sel []bool, stop *stopper) {
 	c := l.spec.bind(b)
 	t := l.t
 	eq := t.mode == sEq || t.mode == sInList
@@ -63,7 +66,15 @@ func (l *strLeaf) eval(b *Batch, sel []bool) {
 		for i, ok := range sel {
 			if ok {
 				j := c.entries.find(i)
-				sel[i] = j >= 0 && memo.match(t, c.vals.Value(j))
+				if j < 0 {
+					sel[i] = false
+					continue
+				}
+				v := c.vals.Value(j)
+				if stop.tick(len(v)) {
+					return
+				}
+				sel[i] = memo.match(t, v)
 			}
 		}
 		return
@@ -90,7 +101,15 @@ func (l *strLeaf) eval(b *Batch, sel []bool) {
 	var memo lastMatch
 	for i, ok := range sel {
 		if ok {
-			sel[i] = !(c.strNulls && col.IsNull(i)) && memo.match(t, col.Value(i))
+			if c.strNulls && col.IsNull(i) {
+				sel[i] = false
+				continue
+			}
+			v := col.Value(i)
+			if stop.tick(len(v)) {
+				return
+			}
+			sel[i] = memo.match(t, v)
 		}
 	}
 }
@@ -102,7 +121,7 @@ type seqLeaf struct {
 
 func (l *seqLeaf) cost() int { return costFixed }
 
-func (l *seqLeaf) eval(b *Batch, sel []bool) {
+func (l *seqLeaf) eval(b *Batch, sel []bool, _ *stopper) {
 	seqs := b.Seq.Uint64Values()
 	evalFixed(seqs, l.t, sel)
 }
@@ -138,7 +157,7 @@ type timeLeaf struct {
 
 func (l *timeLeaf) cost() int { return costFixed }
 
-func (l *timeLeaf) eval(b *Batch, sel []bool) {
+func (l *timeLeaf) eval(b *Batch, sel []bool, _ *stopper) {
 	c := l.spec.bind(b)
 	if !c.tsNulls {
 		evalFixed(c.tsv, l.t, sel)
@@ -159,7 +178,7 @@ type metricLeaf struct {
 
 func (l *metricLeaf) cost() int { return costMap }
 
-func (l *metricLeaf) eval(b *Batch, sel []bool) {
+func (l *metricLeaf) eval(b *Batch, sel []bool, _ *stopper) {
 	c := l.spec.bind(b)
 	if l.t.mode == rRange {
 		lo, hi := l.t.lo, l.t.hi
@@ -187,10 +206,13 @@ type jsonLeaf struct {
 
 func (l *jsonLeaf) cost() int { return costJSON }
 
-func (l *jsonLeaf) eval(b *Batch, sel []bool) {
+func (l *jsonLeaf) eval(b *Batch, sel []bool, stop *stopper) {
 	c := l.spec.bind(b)
 	for i, ok := range sel {
 		if ok {
+			if stop.tick(c.jsonWork(i)) {
+				return
+			}
 			sel[i] = l.t.match(c.JSON(i))
 		}
 	}
@@ -211,10 +233,13 @@ func (l *existsLeaf) cost() int {
 	return costFixed
 }
 
-func (l *existsLeaf) eval(b *Batch, sel []bool) {
+func (l *existsLeaf) eval(b *Batch, sel []bool, stop *stopper) {
 	c := l.spec.bind(b)
 	for i, ok := range sel {
 		if ok {
+			if stop.tick(c.jsonWork(i)) {
+				return
+			}
 			sel[i] = c.Has(i)
 		}
 	}

@@ -13,11 +13,19 @@ type pathStep struct {
 	isIdx bool
 }
 
+// maxPathSteps bounds the steps of a JSON path. Reading a path costs a
+// pass over the value found so far at each index (and at each name of
+// digits only, or empty): $[0][0]… over a deeply nested document would
+// read it once per step, so the cost of a path is bounded by a fixed
+// number of passes over the row's text.
+const maxPathSteps = 32
+
 // parsePath parses a JSON path of the form $.a.b, $.a[2], $["a.b"]: member
-// names with dots, brackets with an index or a quoted name. A name in
-// double quotes is a Go/JSON string literal; in single quotes it is taken
-// as written except that \' stands for ' and \\ for \. Wildcards, filters
-// and recursive descent are not supported.
+// names with dots, brackets with an index or a quoted name, at most
+// maxPathSteps of them. A name in double quotes is a Go/JSON string
+// literal; in single quotes it is taken as written except that \' stands
+// for ' and \\ for \. Wildcards, filters and recursive descent are not
+// supported.
 func parsePath(s string) ([]pathStep, error) {
 	bad := func(why string) ([]pathStep, error) {
 		return nil, fmt.Errorf("JSON path %q: %s (want $.a.b, $.a[0] or $[\"a.b\"])", s, why)
@@ -28,6 +36,9 @@ func parsePath(s string) ([]pathStep, error) {
 	rest := s[1:]
 	var steps []pathStep
 	for rest != "" {
+		if len(steps) == maxPathSteps {
+			return bad(fmt.Sprintf("more than %d steps", maxPathSteps))
+		}
 		switch rest[0] {
 		case '.':
 			rest = rest[1:]

@@ -246,7 +246,7 @@ func checkFilter(t *testing.T, f *Filter, b *Batch, refs []refEvent, enter []boo
 		t.Fatalf("compile %s: %v", fmtFilter(f), err)
 	}
 	sel := slices.Clone(enter)
-	p.eval(b, sel)
+	p.eval(b, sel, nil)
 	for i, r := range refs {
 		want := enter[i] && refMatch(f, r)
 		if sel[i] != want {
