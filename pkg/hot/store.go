@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/skl"
 
 	"github.com/silt-io/silt/pkg/event"
@@ -136,7 +137,11 @@ func Open(opts Options) (*Store, error) {
 		WithValueThreshold(opts.valueThreshold).
 		WithValueLogFileSize(opts.valueLogFileSize).
 		WithNumVersionsToKeep(1).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// Damaged bytes fail the read instead of reading as other events
+		// or as a gap; the cost is measured in docs/storage.md.
+		WithChecksumVerificationMode(options.OnTableAndBlockRead).
+		WithVerifyValueChecksum(true)
 	db, err := badger.Open(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %s: %w", opts.Dir, err)
