@@ -25,6 +25,10 @@ const (
 	ReasonSeqOutOfRange   = "SEQ_OUT_OF_RANGE"
 	ReasonStreamNotFound  = "STREAM_NOT_FOUND"
 	ReasonStreamExists    = "STREAM_EXISTS"
+	// ReasonEventsLost comes with DataLoss for a range of events that
+	// cannot be read; metadata first_seq and last_seq bound it, so a
+	// client can read on from last_seq+1.
+	ReasonEventsLost = "EVENTS_LOST"
 )
 
 // toConnectError maps a domain error to a Connect error. It is the one place
@@ -39,6 +43,7 @@ func toConnectError(log *slog.Logger, err error) error {
 	}
 	var conflict *event.ConflictError
 	var bad *query.InvalidError
+	var lost *event.RangeError
 	switch {
 	case errors.As(err, &bad):
 		return withViolation(err, bad.Field, bad.Reason)
@@ -60,7 +65,13 @@ func toConnectError(log *slog.Logger, err error) error {
 		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
 	case errors.Is(err, event.ErrTooLarge):
 		return connect.NewError(connect.CodeInvalidArgument, err)
-	case errors.Is(err, event.ErrMissingHistory):
+	case errors.As(err, &lost):
+		log.Error("events lost", "err", err)
+		ce := connect.NewError(connect.CodeDataLoss, err)
+		addInfo(ce, ReasonEventsLost, map[string]uint64{"first_seq": lost.FirstSeq, "last_seq": lost.LastSeq})
+		return ce
+	case errors.Is(err, event.ErrMissingHistory), errors.Is(err, event.ErrCorrupt):
+		log.Error("data lost", "err", err)
 		return connect.NewError(connect.CodeDataLoss, err)
 	case errors.Is(err, event.ErrClosed):
 		return connect.NewError(connect.CodeUnavailable, err)
@@ -77,14 +88,26 @@ func toConnectError(log *slog.Logger, err error) error {
 // carries one number (when key is not empty).
 func withInfo(code connect.Code, err error, reason, key string, value uint64) error {
 	ce := connect.NewError(code, err)
-	info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
+	var meta map[string]uint64
 	if key != "" {
-		info.Metadata = map[string]string{key: strconv.FormatUint(value, 10)}
+		meta = map[string]uint64{key: value}
+	}
+	addInfo(ce, reason, meta)
+	return ce
+}
+
+// addInfo adds a google.rpc.ErrorInfo detail with the numbers of meta to ce.
+func addInfo(ce *connect.Error, reason string, meta map[string]uint64) {
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
+	for k, v := range meta {
+		if info.Metadata == nil {
+			info.Metadata = make(map[string]string, len(meta))
+		}
+		info.Metadata[k] = strconv.FormatUint(v, 10)
 	}
 	if d, derr := connect.NewErrorDetail(info); derr == nil {
 		ce.AddDetail(d)
 	}
-	return ce
 }
 
 // withViolation builds an InvalidArgument error with a google.rpc.BadRequest

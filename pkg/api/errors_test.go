@@ -12,6 +12,8 @@ import (
 	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
+	"github.com/silt-io/silt/pkg/segment"
 )
 
 // TestToConnectError_Codes checks the codes of the store and engine errors
@@ -23,6 +25,10 @@ func TestToConnectError_Codes(t *testing.T) {
 		code connect.Code
 	}{
 		{event.ErrMissingHistory, connect.CodeDataLoss},
+		{event.ErrCorrupt, connect.CodeDataLoss},
+		{record.ErrCorrupt, connect.CodeDataLoss},
+		{segment.ErrCorrupt, connect.CodeDataLoss},
+		{&event.RangeError{Project: "p", Stream: "s", FirstSeq: 3, LastSeq: 9, Where: "hot tier", Err: record.ErrCorrupt}, connect.CodeDataLoss},
 		{query.ErrTooLarge, connect.CodeResourceExhausted},
 		{event.ErrClosed, connect.CodeUnavailable},
 		{event.ErrDiskFull, connect.CodeResourceExhausted},

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -44,8 +45,11 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 	caughtUp := false
 	var lastSeq uint64
 	for {
-		// A subscriber still reading its backlog stops with the server too.
+		// A subscriber still reading its backlog stops with the server, or
+		// when its client goes, too.
 		select {
+		case <-ctx.Done():
+			return nil
 		case <-s.done:
 			return errStopping()
 		default:
@@ -54,6 +58,11 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		res, err := s.log.Read(ctx, rr)
 		if err != nil {
 			return s.code(err)
+		}
+		if len(res.Events) == 0 && !res.UpToDate() {
+			// Reading again would answer the same: never spin on it.
+			return s.code(&event.RangeError{Project: project, Stream: name, FirstSeq: res.NextSeq, LastSeq: res.LastSeq, Where: "store",
+				Err: fmt.Errorf("%w: a read returned none of them", event.ErrCorrupt)})
 		}
 		rr.FromTime = time.Time{}
 		rr.FromSeq = res.NextSeq

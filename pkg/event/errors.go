@@ -31,7 +31,33 @@ var (
 	// server keeps (its low-water mark), or the disk ran out of space.
 	// Nothing of the refused write was stored; retry once space is freed.
 	ErrDiskFull = errors.New("disk full")
+	// ErrCorrupt: stored bytes failed a check (a checksum, a decoder, a seq
+	// that is not where its key says) or a store lacks seqs that its stream's
+	// extent claims. Reads fail with it rather than skip or invent events.
+	// The packages that decode stored bytes wrap it in their own sentinels.
+	ErrCorrupt = errors.New("corrupt")
 )
+
+// RangeError names the seqs of a stream that a read could not return, so a
+// client can tell what is lost and read on after it. Its message holds no
+// server paths.
+type RangeError struct {
+	Project, Stream string
+	// FirstSeq and LastSeq bound the seqs that could not be read.
+	FirstSeq, LastSeq uint64
+	// Where names what held them: "hot tier", or "segment <id>".
+	Where string
+	// Err wraps ErrCorrupt or ErrMissingHistory.
+	Err error
+}
+
+// Error implements error.
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("events %d..%d of %s/%s unreadable in the %s: %v", e.FirstSeq, e.LastSeq, e.Project, e.Stream, e.Where, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RangeError) Unwrap() error { return e.Err }
 
 // ConflictError carries the numbers a client needs to recover from a
 // sequencing conflict: the expected value and the actual one.

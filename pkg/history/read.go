@@ -2,7 +2,9 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
@@ -44,7 +46,8 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 	}
 	_, coldLast, ok := v.Extent(x.Project, x.Stream, x.ID)
 	if !ok || coldLast < x.ColdSeq {
-		return event.ReadResult{}, fmt.Errorf("%w: sealed up to %d, segments hold up to %d", event.ErrMissingHistory, x.ColdSeq, coldLast)
+		return event.ReadResult{}, &event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: coldLast + 1, LastSeq: x.ColdSeq, Where: "history tier",
+			Err: fmt.Errorf("%w: sealed up to %d, segments hold up to %d", event.ErrMissingHistory, x.ColdSeq, coldLast)}
 	}
 	p := page{res: event.ReadResult{FirstSeq: x.FirstSeq, LastSeq: x.LastSeq}, limit: req.Limit, maxBytes: req.MaxBytes}
 	next := max(req.FromSeq, x.FirstSeq)
@@ -59,17 +62,20 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 		next = seq
 	}
 	p.res.NextSeq = next
-	for _, h := range v.Find(x.Project, x.Stream, x.ID, next) {
+	for i, h := range v.Find(x.Project, x.Stream, x.ID, next) {
 		if p.full() {
 			break
 		}
-		r, err := s.readers.get(h.Segment)
-		if err != nil {
-			return event.ReadResult{}, err
+		// Between two segments of a page nothing may be missing. Before the
+		// first, seqs may be missing legitimately: a retention that ran
+		// after our hot snapshot dropped them as expired.
+		if i > 0 && h.Range.FirstSeq > next {
+			return p.fail(&event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: next, LastSeq: h.Range.FirstSeq - 1, Where: "history tier",
+				Err: fmt.Errorf("%w: no segment holds them", event.ErrMissingHistory)})
 		}
-		evs, err := r.Read(ctx, x.Stream, next, p.limit-len(p.res.Events), p.bytesLeft())
+		evs, err := s.readSegment(ctx, h, x, next, p.limit-len(p.res.Events), p.bytesLeft())
 		if err != nil {
-			return event.ReadResult{}, fmt.Errorf("read segment %s: %w", h.Segment.ID, err)
+			return p.fail(err)
 		}
 		if !p.take(evs) {
 			break
@@ -84,7 +90,7 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 		hr, err := sn.Read(ctx, event.ReadRequest{Project: x.Project, Stream: x.Stream, FromSeq: coldLast + 1,
 			Limit: p.limit - len(p.res.Events), MaxBytes: p.bytesLeft()})
 		if err != nil {
-			return event.ReadResult{}, err
+			return p.fail(err)
 		}
 		p.take(hr.Events)
 		if len(p.res.Events) == 0 {
@@ -92,6 +98,35 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 		}
 	}
 	return p.res, nil
+}
+
+// readSegment reads up to limit events of the stream from seq next on out
+// of the segment of hit h. The segment checks the seqs it returns against
+// its own metadata; this checks that it returns some. A segment that is
+// damaged or gone is the range of the stream it holds from next, as an
+// *event.RangeError.
+func (s *Store) readSegment(ctx context.Context, h manifest.Hit, x hot.Extent, next uint64, limit, maxBytes int) ([]event.Event, error) {
+	lost := func(err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", event.ErrMissingHistory, err)
+		} else if !errors.Is(err, event.ErrCorrupt) {
+			return err // a canceled read, an I/O error
+		}
+		return &event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: next, LastSeq: h.Range.LastSeq,
+			Where: "segment " + h.Segment.ID, Err: err}
+	}
+	r, err := s.readers.get(h.Segment)
+	if err != nil {
+		return nil, lost(err)
+	}
+	evs, err := r.Read(ctx, x.Stream, next, limit, maxBytes)
+	if err != nil {
+		return nil, lost(fmt.Errorf("read segment %s: %w", h.Segment.ID, err))
+	}
+	if len(evs) == 0 && next <= h.Range.LastSeq {
+		return nil, lost(fmt.Errorf("%w: segment %s returned no events of %s", event.ErrCorrupt, h.Segment.ID, x.Stream))
+	}
+	return evs, nil
 }
 
 // seekTime finds, in the segments, the first seq of the stream ingested at
@@ -123,6 +158,17 @@ type page struct {
 	maxBytes int
 	size     int
 	stopped  bool
+}
+
+// fail ends the page at a lost range (an *event.RangeError): the events
+// taken before it are the page, and the next read starts at the range and
+// fails there; with none, or with any other error, the read fails.
+func (p *page) fail(err error) (event.ReadResult, error) {
+	var lost *event.RangeError
+	if len(p.res.Events) == 0 || !errors.As(err, &lost) {
+		return event.ReadResult{}, err
+	}
+	return p.res, nil
 }
 
 // full reports whether the page may take no more events.

@@ -1,7 +1,6 @@
 package history
 
 import (
-	"fmt"
 	"path/filepath"
 	"sync"
 
@@ -32,9 +31,10 @@ func (c *readers) get(seg *manifest.Segment) (*segment.Reader, error) {
 	if r := c.open[seg.Path]; r != nil {
 		return r, nil
 	}
-	r, err := segment.Open(filepath.Join(c.root, seg.Path), segment.WithProject(seg.Info.Project), segment.WithFS(c.fs))
+	// Named by its path under the root: errors reach clients.
+	r, err := segment.Open(filepath.Join(c.root, seg.Path), segment.WithProject(seg.Info.Project), segment.WithName(seg.Path), segment.WithFS(c.fs))
 	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w", seg.ID, err)
+		return nil, err
 	}
 	c.open[seg.Path] = r
 	return r, nil

@@ -117,6 +117,11 @@ type blockCursor struct {
 // needed), which the cursor then reads; callers reuse one scratch across
 // the blocks they read (getScratch, putScratch).
 func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
+	if len(b) == 0 {
+		// What Badger v4.9.0 hands over when a value-log read fails its
+		// checksum: it logs the error and returns no value (Item.Value).
+		return nil, fmt.Errorf("%w: empty block (a value-log read failed; Badger's log says why)", errCorrupt)
+	}
 	c := &blockCursor{d: record.NewDecoder(b)}
 	v := c.d.Byte()
 	if c.d.Err() == nil && v != blockVersion && v != blockVersionS2 {

@@ -10,8 +10,9 @@ package hot
 //	                                 ├─ write stream metadata and producer state once per
 //	                                 │  stream per transaction; commit (synced if Options.Sync)
 //	                                 ├─ on success: staged state becomes the cache
-//	                                 │  on failure: every request of the group fails, the
-//	                                 │  cache is rebuilt from Badger
+//	                                 │  on failure: requests of the transactions that
+//	                                 │  committed keep their results, the others get the
+//	                                 │  error; the cache is rebuilt from Badger
 //	                                 └─ ack every request, then OnCommit per appended stream
 //
 // When the queue is empty, and every cleanupEvery groups under load, the
@@ -53,8 +54,10 @@ type request struct {
 	result event.AppendResult
 	err    error
 	done   chan struct{}
-	// committed is set when the request wrote into the group's transaction.
-	committed bool
+	// txn is the 1-based index, within its group, of the transaction the
+	// request was judged and written in; 0 if it never reached one. Its ack
+	// stands only if that transaction committed.
+	txn int
 }
 
 func newRequest(kind opKind, project, name string) *request {
@@ -199,26 +202,53 @@ func (s *Store) commitGroup(group []*request) {
 		g.apply()
 	} else {
 		err = fmt.Errorf("commit group: %w", err)
-		s.log.Error("hot: group commit failed; rebuilding the stream cache", "err", err, "requests", len(group))
+		s.log.Error("hot: group commit failed; rebuilding the stream cache", "err", err,
+			"requests", len(group), "committed_transactions", g.transactions)
 		if rerr := s.loadCache(); rerr != nil {
 			s.broken = fmt.Errorf("hot store unusable after a failed commit: %w", errors.Join(err, rerr))
 			s.log.Error("hot: stream cache rebuild failed", "err", s.broken)
 		}
-	}
-	if err == nil {
-		s.blocks.written(group) // before the acks: a query right after one finds them
-	}
-	for _, r := range group {
-		if err != nil && r.err == nil {
-			r.err = err
+		for _, r := range group {
+			if !g.committed(r) && (r.txn > 0 || r.err == nil) {
+				r.err = err // judged in, or never reached, a transaction that did not commit
+			}
 		}
+	}
+	s.blocks.written(group) // before the acks: a query right after one finds them
+	for _, r := range group {
 		close(r.done)
 	}
-	if err == nil && s.opts.OnCommit != nil {
+	if s.opts.OnCommit == nil {
+		return
+	}
+	if err == nil {
 		for _, st := range g.appended {
 			if g.names[nameKey{st.project, st.name}] != st {
 				continue // deleted later in the group
 			}
+			s.opts.OnCommit(st.project, st.name, st.lastSeq)
+		}
+		return
+	}
+	if s.broken == nil {
+		s.notifyCommitted(g, group)
+	}
+}
+
+// committed reports whether r's transaction committed.
+func (g *stage) committed(r *request) bool { return r.txn > 0 && r.txn <= g.transactions }
+
+// notifyCommitted calls OnCommit for every stream that a committed
+// transaction of a failed group appended to, with the last seq of the cache
+// rebuilt from Badger.
+func (s *Store) notifyCommitted(g *stage, group []*request) {
+	seen := make(map[nameKey]bool)
+	for _, r := range group {
+		if r.kind != opAppend || r.err != nil || !g.committed(r) || seen[r.key] {
+			continue
+		}
+		seen[r.key] = true
+		if st := s.streams[r.key]; st != nil {
 			s.opts.OnCommit(st.project, st.name, st.lastSeq)
 		}
 	}
@@ -232,7 +262,8 @@ func ingestClock(t time.Time) time.Time { return t.Round(0).UTC().Truncate(time.
 
 // stage is one group's view of stream state: the committed cache plus the
 // changes of the group's requests so far. Nothing reaches the cache before
-// the group's last transaction committed.
+// the group's last transaction committed; if one fails, the cache is rebuilt
+// from Badger instead.
 type stage struct {
 	store *Store
 	now   time.Time
@@ -314,7 +345,9 @@ func (g *stage) markDirty(st *streamState, pid string) {
 	}
 }
 
-// run processes the group's requests; an error fails the whole group.
+// run processes the group's requests. An error stops it: the requests of
+// the transactions committed so far (r.txn <= g.transactions) stand, the
+// rest of the group fails.
 func (g *stage) run(group []*request) error {
 	defer func() {
 		if g.txn != nil {
@@ -336,6 +369,7 @@ func (g *stage) run(group []*request) error {
 			g.txn = g.store.db.NewTransaction(true)
 			g.used = budget{}
 		}
+		r.txn = g.transactions + 1
 		var err error
 		switch r.kind {
 		case opAppend:
@@ -439,6 +473,12 @@ func (g *stage) commit() error {
 	g.dirty, g.nextIDDirty = nil, false
 	txn := g.txn
 	g.txn = nil
+	if fault := g.store.opts.commitFault; fault != nil {
+		if err := fault(g.transactions); err != nil {
+			txn.Discard()
+			return fmt.Errorf("commit transaction: %w", err)
+		}
+	}
 	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}

@@ -12,8 +12,10 @@
 // the same group, writes the whole group into one Badger transaction, makes it
 // durable once (db.Sync when [Options.Sync] is set), and only then acks the
 // callers and calls [Options.OnCommit]. A request that fails validation is
-// rejected alone; a group whose commit fails fails as a whole, and the
-// committer's cache is rebuilt from Badger.
+// rejected alone. A group larger than one Badger transaction commits as
+// several; if one of them fails, the requests of the transactions already
+// committed are acked with their results, every later request gets the
+// error, and the committer's cache is rebuilt from Badger.
 //
 // # Invariants
 //
@@ -31,7 +33,8 @@
 //     only after its WAL and value-log writes are synced, and readers see a
 //     commit only after that. An explicit db.Sync per group is not enough:
 //     it syncs only the newest value-log file; see docs/storage.md.
-//   - One request never spans two Badger transactions.
+//   - One request never spans two Badger transactions, and its ack stands
+//     only if that transaction committed.
 //
 // See docs/storage.md for the key layout, the block codec and the durability
 // argument.

@@ -75,6 +75,10 @@ type Options struct {
 	// many trimmed bytes make a reclaim); tests use small ones. Zero means
 	// badgerValueLogFileSize.
 	valueLogFileSize int64
+	// commitFault, when set, is called before each Badger commit with the
+	// 0-based index of the transaction within its group; an error fails that
+	// commit as Badger's would. Tests inject commit failures with it.
+	commitFault func(txn int) error
 }
 
 // DefaultOptions returns the options the server uses: durable acks and

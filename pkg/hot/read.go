@@ -2,6 +2,7 @@ package hot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -65,58 +66,117 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 		Prefix:         idPrefix(spaceBlock, st.id),
 	})
 	defer it.Close()
-	size := 0
+	p := hotPage{req: req, next: start}
 	scratch := getScratch() // decompressed records, reused block after block
 	defer putScratch(scratch)
-	for it.Seek(blockKey(st.id, start)); it.Valid(); it.Next() {
+	for it.Seek(blockKey(st.id, start)); it.Valid() && !p.full; it.Next() {
 		if err := ctx.Err(); err != nil {
 			return event.ReadResult{}, err
 		}
-		item := it.Item()
-		full := false
-		err := item.Value(func(v []byte) error {
-			c, err := openBlock(v, scratch)
-			if err != nil {
-				return err
-			}
-			if c.h.LastSeq() != blockKeyLastSeq(item.Key()) {
-				return fmt.Errorf("%w: block %d..%d under key for seq %d", errCorrupt, c.h.FirstSeq, c.h.LastSeq(), blockKeyLastSeq(item.Key()))
-			}
-			for c.more() {
-				if c.seq() < start {
-					if err := c.skip(); err != nil {
-						return err
-					}
-					continue
-				}
-				if len(res.Events) >= req.Limit {
-					full = true
-					return nil
-				}
-				var e event.Event
-				if err := c.decode(&e); err != nil {
-					return err
-				}
-				if req.MaxBytes > 0 && len(res.Events) > 0 && size+len(e.Data) > req.MaxBytes {
-					full = true
-					return nil
-				}
-				size += len(e.Data)
-				e.Project, e.Stream = req.Project, req.Stream
-				res.Events = append(res.Events, e)
-			}
-			return c.finish()
-		})
-		if err != nil {
-			return event.ReadResult{}, fmt.Errorf("read block %d of stream id %d: %w", blockKeyLastSeq(item.Key()), st.id, err)
-		}
-		if full || len(res.Events) >= req.Limit {
-			break
+		if err := p.block(it.Item(), scratch); err != nil {
+			return p.fail(res, err)
 		}
 	}
+	if !p.full && p.next <= st.lastSeq {
+		// The stream's metadata and its blocks commit together: a block
+		// missing here was lost (or Badger's iterator stopped at a damaged
+		// table block, which it does without an error).
+		return p.fail(res, p.lost(p.next, st.lastSeq, fmt.Errorf("%w: no block holds them", errCorrupt)))
+	}
+	res.Events = p.events
 	if n := len(res.Events); n > 0 {
 		res.NextSeq = res.Events[n-1].Seq + 1
 	}
+	return res, nil
+}
+
+// hotPage collects a Read's events block by block and checks that they are
+// exactly the seqs due: a block that cannot be read, or one that starts
+// after the seq due, is a lost range, never a gap in the page.
+type hotPage struct {
+	req    event.ReadRequest
+	next   uint64 // the seq due next
+	events []event.Event
+	size   int
+	full   bool
+}
+
+// block adds the events of item's block from p.next on, until the page is
+// full. On an error it leaves the page as it was before the block.
+func (p *hotPage) block(item *badger.Item, scratch *[]byte) error {
+	last := blockKeyLastSeq(item.Key())
+	before, size := len(p.events), p.size
+	var gapEnd uint64 // set: seqs p.next..gapEnd are in no block
+	err := item.Value(func(v []byte) error {
+		c, err := openBlock(v, scratch)
+		if err != nil {
+			return err
+		}
+		if c.h.LastSeq() != last {
+			return fmt.Errorf("%w: block %d..%d under key for seq %d", errCorrupt, c.h.FirstSeq, c.h.LastSeq(), last)
+		}
+		if c.h.FirstSeq > p.next {
+			gapEnd = c.h.FirstSeq - 1
+			return nil
+		}
+		for c.more() {
+			if c.seq() < p.next {
+				if err := c.skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(p.events) >= p.req.Limit {
+				p.full = true
+				return nil
+			}
+			var e event.Event
+			if err := c.decode(&e); err != nil {
+				return err
+			}
+			if p.req.MaxBytes > 0 && len(p.events) > 0 && p.size+len(e.Data) > p.req.MaxBytes {
+				p.full = true
+				return nil
+			}
+			p.size += len(e.Data)
+			e.Project, e.Stream = p.req.Project, p.req.Stream
+			p.events = append(p.events, e)
+		}
+		return c.finish()
+	})
+	switch {
+	case err != nil:
+		p.events, p.size, p.full = p.events[:before], size, false
+		if !errors.Is(err, errCorrupt) {
+			err = fmt.Errorf("%w: %w", errCorrupt, err) // Badger's checksum and value-log errors
+		}
+		return p.lost(p.next, last, fmt.Errorf("read block %d: %w", last, err))
+	case gapEnd != 0:
+		return p.lost(p.next, gapEnd, fmt.Errorf("%w: next block starts at seq %d", errCorrupt, gapEnd+1))
+	}
+	if n := len(p.events); n > 0 {
+		p.next = p.events[n-1].Seq + 1
+	}
+	if !p.full && len(p.events) >= p.req.Limit {
+		p.full = true
+	}
+	return nil
+}
+
+// lost is the error for seqs first..last of the page's stream.
+func (p *hotPage) lost(first, last uint64, err error) error {
+	return &event.RangeError{Project: p.req.Project, Stream: p.req.Stream, FirstSeq: first, LastSeq: last, Where: "hot tier", Err: err}
+}
+
+// fail ends the page at a lost range: the events read before it are the
+// page (the next read starts at the range and fails there); with none, the
+// read fails.
+func (p *hotPage) fail(res event.ReadResult, err error) (event.ReadResult, error) {
+	if len(p.events) == 0 {
+		return event.ReadResult{}, err
+	}
+	res.Events = p.events
+	res.NextSeq = p.next
 	return res, nil
 }
 

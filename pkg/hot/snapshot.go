@@ -2,6 +2,7 @@ package hot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -218,9 +219,31 @@ func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 		}
 	}
 	if s.next <= upTo {
-		return fmt.Errorf("scan %s/%s: %w: events %d..%d missing", x.Project, x.Stream, errCorrupt, s.next, upTo)
+		return s.lost(upTo, fmt.Errorf("%w: no block holds them", errCorrupt))
 	}
 	return nil
+}
+
+// lost is the error for the seqs from s.next to last, which the scan could
+// not read.
+func (s *scan) lost(last uint64, err error) error {
+	if !errors.Is(err, errCorrupt) {
+		err = fmt.Errorf("%w: %w", errCorrupt, err) // Badger's checksum and value-log errors
+	}
+	return &event.RangeError{Project: s.x.Project, Stream: s.x.Stream, FirstSeq: s.next, LastSeq: last, Where: "hot tier", Err: err}
+}
+
+// blockError turns an error from reading the block ending at last into what
+// the scan returns: fn's own errors as they are, the rest as a lost range.
+func (s *scan) blockError(last uint64, err error) error {
+	var lost *event.RangeError
+	switch {
+	case s.fnErr != nil:
+		return s.fnErr
+	case errors.As(err, &lost):
+		return err
+	}
+	return s.lost(last, fmt.Errorf("scan block %d: %w", last, err))
 }
 
 // Record is one hot event as stored: its record body (pkg/record's
@@ -254,6 +277,8 @@ type scan struct {
 	r   Record
 	// cache, when set, serves and keeps the blocks decompressed.
 	cache *blockCache
+	// fnErr is fn's or rfn's error, which ends the scan as it is.
+	fnErr error
 }
 
 // blocks reads up to n blocks from the one holding s.next with a fresh
@@ -272,14 +297,14 @@ func (s *scan) blocks(ctx context.Context, txn *badger.Txn, n int) (bool, error)
 			return false, err
 		}
 		item := it.Item()
+		var err error
 		if s.cache != nil {
-			if err := s.cachedBlock(item); err != nil {
-				return false, fmt.Errorf("scan %s/%s block %d: %w", s.x.Project, s.x.Stream, blockKeyLastSeq(item.Key()), err)
-			}
-			continue
+			err = s.cachedBlock(item)
+		} else {
+			err = item.Value(s.block)
 		}
-		if err := item.Value(s.block); err != nil {
-			return false, fmt.Errorf("scan %s/%s block %d: %w", s.x.Project, s.x.Stream, blockKeyLastSeq(item.Key()), err)
+		if err != nil {
+			return false, s.blockError(blockKeyLastSeq(item.Key()), err)
 		}
 	}
 	return false, nil
@@ -324,7 +349,7 @@ func (s *scan) records(c *blockCursor) error {
 			continue
 		}
 		if c.seq() != s.next {
-			return fmt.Errorf("%w: seq %d where %d was due", errCorrupt, c.seq(), s.next)
+			return s.lost(c.seq()-1, fmt.Errorf("%w: next block starts at seq %d", errCorrupt, c.seq()))
 		}
 		if s.rfn != nil {
 			s.r = Record{Seq: c.seq(), IngestTime: c.h.IngestTime, ContentType: c.h.ContentType}
@@ -332,6 +357,7 @@ func (s *scan) records(c *blockCursor) error {
 				return err
 			}
 			if err := s.rfn(&s.r); err != nil {
+				s.fnErr = err
 				return err
 			}
 			s.next++
@@ -342,6 +368,7 @@ func (s *scan) records(c *blockCursor) error {
 		}
 		s.e.Project, s.e.Stream = s.x.Project, s.x.Stream
 		if err := s.fn(&s.e); err != nil {
+			s.fnErr = err
 			return err
 		}
 		s.next++

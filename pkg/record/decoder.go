@@ -2,13 +2,14 @@ package record
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/silt-io/silt/pkg/event"
 )
 
-// ErrCorrupt is wrapped by every decoding error.
-var ErrCorrupt = errors.New("corrupt record")
+// ErrCorrupt is wrapped by every decoding error. It wraps event.ErrCorrupt.
+var ErrCorrupt = fmt.Errorf("%w record", event.ErrCorrupt)
 
 // Decoder reads the primitive encodings from a byte slice. The first error
 // sticks: every later read returns a zero value, and Err reports it.

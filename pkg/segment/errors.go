@@ -1,6 +1,11 @@
 package segment
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/silt-io/silt/pkg/event"
+)
 
 // Sentinel errors; the package wraps them with what it was doing.
 var (
@@ -12,6 +17,7 @@ var (
 	// ingest time, a time outside 1678-2262, another project).
 	ErrInvalidEvent = errors.New("invalid event")
 	// ErrCorrupt: a file is not a readable segment: truncated, garbage, a
-	// checksum mismatch, or inconsistent with its own metadata.
-	ErrCorrupt = errors.New("segment is corrupt")
+	// checksum mismatch, or inconsistent with its own metadata. It wraps
+	// event.ErrCorrupt.
+	ErrCorrupt = fmt.Errorf("segment is %w", event.ErrCorrupt)
 )

@@ -110,6 +110,7 @@ type ReaderOption func(*readerConfig)
 // readerConfig is what ReaderOptions set.
 type readerConfig struct {
 	project string
+	name    string
 	cursors *CursorCache
 	fs      vfs.FS
 }
@@ -117,6 +118,13 @@ type readerConfig struct {
 // WithFS makes [Open] read the file through fsys instead of vfs.OS.
 func WithFS(fsys vfs.FS) ReaderOption {
 	return func(c *readerConfig) { c.fs = fsys }
+}
+
+// WithName names the segment in a [Reader]'s errors (a segment ID or a
+// path relative to the data directory) instead of the path it was opened
+// with, so errors that reach clients hold no server paths.
+func WithName(name string) ReaderOption {
+	return func(c *readerConfig) { c.name = name }
 }
 
 // WithProject sets the Project of the events a [Reader] returns, overriding

@@ -2,8 +2,10 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -39,7 +41,9 @@ const scanBatchRows = 8192
 // starts at the next row continues with it instead of seeking again: a
 // catch-up reader paging through a stream decodes each page once.
 type Reader struct {
+	// path names the segment in errors: WithName's name, or file.
 	path    string
+	file    string
 	f       vfs.File
 	pf      *file.Reader
 	info    Info
@@ -89,38 +93,42 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 	if cfg.cursors == nil {
 		cfg.cursors = NewCursorCache(0)
 	}
+	name := path
+	if cfg.name != "" {
+		name = cfg.name
+	}
 	f, err := vfs.Or(cfg.fs).Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w", path, err)
+		return nil, fmt.Errorf("open segment %s: %w", name, withoutPath(err))
 	}
 	defer func() {
 		if err != nil {
 			_ = f.Close()
 		}
 	}()
-	defer recoverCorrupt(&err, "open segment", path)
+	defer recoverCorrupt(&err, "open segment", name)
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w", path, err)
+		return nil, fmt.Errorf("open segment %s: %w", name, withoutPath(err))
 	}
 	props := parquet.NewReaderProperties(memory.DefaultAllocator)
 	// Column readers read only the pages they decode, through a small
 	// buffer, rather than the whole column chunk each.
 	props.BufferedStreamEnabled = true
 	props.BufferSize = readBufferSize
-	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
+	pf, err := file.NewParquetReader(pathlessFile{f}, file.WithReadProps(props))
 	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w: %w", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("open segment %s: %w: %w", name, ErrCorrupt, withoutPath(err))
 	}
 	info, err := infoFromFooter(pf, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("open segment %s: %w", path, err)
+		return nil, fmt.Errorf("open segment %s: %w", name, err)
 	}
 	if err := checkSchema(pf); err != nil {
-		return nil, fmt.Errorf("open segment %s: %w", path, err)
+		return nil, fmt.Errorf("open segment %s: %w", name, err)
 	}
 	r = &Reader{
-		path: path, f: f, pf: pf, info: info, project: info.Project, cursors: cfg.cursors,
+		path: name, file: path, f: f, pf: pf, info: info, project: info.Project, cursors: cfg.cursors,
 		verified: make([]atomic.Bool, len(info.RowGroups)),
 	}
 	r.rowGroups = make([]struct {
@@ -159,7 +167,7 @@ func (r *Reader) Close() error {
 }
 
 // Path is the file the Reader reads.
-func (r *Reader) Path() string { return r.path }
+func (r *Reader) Path() string { return r.file }
 
 // Info describes the segment. Callers must not modify its slices.
 func (r *Reader) Info() Info { return r.info }
@@ -459,7 +467,7 @@ func (r *Reader) verify(rg int) error {
 	g := r.info.RowGroups[rg]
 	buf := make([]byte, g.Bytes)
 	if _, err := r.f.ReadAt(buf, g.Offset); err != nil {
-		return fmt.Errorf("%w: read row group %d: %w", ErrCorrupt, rg, err)
+		return fmt.Errorf("%w: read row group %d: %w", ErrCorrupt, rg, withoutPath(err))
 	}
 	if got := crc32.Checksum(buf, castagnoli); got != g.CRC {
 		return fmt.Errorf("%w: row group %d has CRC %08x, want %08x", ErrCorrupt, rg, got, g.CRC)
@@ -488,6 +496,26 @@ func checkSchema(pf *file.Reader) error {
 		}
 	}
 	return nil
+}
+
+// withoutPath drops the file path from an *fs.PathError, whose message
+// would otherwise carry it to clients; errors.Is still sees its cause.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// pathlessFile is a segment file as the Parquet reader sees it: its read
+// errors, which decoding errors quote, name no path.
+type pathlessFile struct{ vfs.File }
+
+// ReadAt implements io.ReaderAt.
+func (f pathlessFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	return n, withoutPath(err)
 }
 
 // recoverCorrupt turns a panic in the Parquet decoder, which garbage input
