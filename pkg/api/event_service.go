@@ -82,6 +82,9 @@ func (s *Service) Read(ctx context.Context, req *connect.Request[siltv1.ReadRequ
 		Limit:    limit,
 		MaxBytes: int(m.GetMaxBytes()),
 	}
+	if rr.MaxBytes == 0 {
+		rr.MaxBytes = s.opts.ReadMaxBytes
+	}
 	if t := m.GetFromTime(); t != nil {
 		rr.FromTime = t.AsTime()
 	}

@@ -14,6 +14,14 @@ import (
 // DefaultHeartbeat is the heartbeat interval of an idle subscription.
 const DefaultHeartbeat = 15 * time.Second
 
+// Byte caps of reads (event.Event.Size of the events; one event always goes).
+const (
+	// DefaultReadMaxBytes is a Read page's cap when the request names none.
+	DefaultReadMaxBytes = 4 << 20
+	// DefaultSubscribeBatchBytes caps each Subscribe message.
+	DefaultSubscribeBatchBytes = 1 << 20
+)
+
 // Options configure the API; the zero value of each field has a default.
 type Options struct {
 	// Logger receives internal errors (default: slog.Default()).
@@ -24,6 +32,13 @@ type Options struct {
 	AutoCreate bool
 	// SubscribeBatch caps the events per Subscribe message (default 1000).
 	SubscribeBatch int
+	// SubscribeBatchBytes caps each Subscribe message, by the events'
+	// event.Event.Size (default DefaultSubscribeBatchBytes; one event
+	// always goes).
+	SubscribeBatchBytes int
+	// ReadMaxBytes is a Read's max_bytes when the request names none
+	// (default DefaultReadMaxBytes).
+	ReadMaxBytes int
 	// History, when set, serves silt.v1.AdminService.
 	History History
 	// Query, when set, serves silt.v1.QueryService.
@@ -53,6 +68,12 @@ func New(streams Streams, log Log, waiter Waiter, done <-chan struct{}, opts Opt
 	}
 	if opts.SubscribeBatch <= 0 {
 		opts.SubscribeBatch = 1000
+	}
+	if opts.SubscribeBatchBytes <= 0 {
+		opts.SubscribeBatchBytes = DefaultSubscribeBatchBytes
+	}
+	if opts.ReadMaxBytes <= 0 {
+		opts.ReadMaxBytes = DefaultReadMaxBytes
 	}
 	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done}
 }

@@ -28,7 +28,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		interval = d.AsDuration()
 	}
 
-	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch}
+	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch, MaxBytes: s.opts.SubscribeBatchBytes}
 	switch {
 	case m.GetFromTail():
 		info, err := s.streams.GetStream(ctx, project, name)

@@ -31,3 +31,16 @@ type Event struct {
 
 // IsJSON reports whether the event's data is JSON text.
 func (e *Event) IsJSON() bool { return e.ContentType == ContentTypeJSON }
+
+// Size is about what e costs to hold and to send: its strings, payload,
+// map entries and fixed fields. Page and batch byte caps count it.
+func (e *Event) Size() int {
+	n := len(e.Project) + len(e.Stream) + len(e.ID) + len(e.Type) + len(e.Source) + len(e.Subject) + len(e.ContentType) + len(e.Data) + 3*8
+	for k, v := range e.Attributes {
+		n += len(k) + len(v)
+	}
+	for k := range e.Metrics {
+		n += len(k) + 8
+	}
+	return n
+}

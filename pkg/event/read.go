@@ -13,8 +13,8 @@ type ReadRequest struct {
 	FromTime time.Time
 	// Limit caps the number of events (must be > 0).
 	Limit int
-	// MaxBytes caps the page's payload size (0: no cap); at least one event is
-	// returned when one is available.
+	// MaxBytes caps the page's size, the sum of its events' Size (0: no
+	// cap); at least one event is returned when one is available.
 	MaxBytes int
 }
 

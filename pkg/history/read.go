@@ -14,8 +14,9 @@ import (
 // Read returns a page of a stream's events from both tiers, with the
 // semantics of hot.Store.Read: events from req.FromSeq (or from the first
 // event ingested at or after req.FromTime), at most req.Limit of them and,
-// when req.MaxBytes > 0, no more payload than that (but at least one event
-// when one is available).
+// when req.MaxBytes > 0, no more than that of events (their Size; at least
+// one event when one is available). Segments stop early by payload bytes,
+// which they know before decoding; the page then keeps only what fits.
 func (s *Store) Read(ctx context.Context, req event.ReadRequest) (event.ReadResult, error) {
 	var res event.ReadResult
 	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
@@ -192,7 +193,7 @@ func (p *page) take(evs []event.Event) bool {
 			p.stopped = true
 			break
 		}
-		n := len(evs[i].Data)
+		n := evs[i].Size()
 		if p.maxBytes > 0 && len(p.res.Events) > 0 && p.size+n > p.maxBytes {
 			p.stopped = true
 			break

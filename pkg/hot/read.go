@@ -15,7 +15,7 @@ import (
 // first event whose IngestTime is at or after it (found by a seek in the
 // time index). Seqs sealed into the history tier are not served: a page
 // starts after the stream's cold seq (see Snapshot). The page holds at most req.Limit events and, when
-// req.MaxBytes > 0, stops before the sum of len(Data) would pass MaxBytes —
+// req.MaxBytes > 0, stops before the sum of the events' Size would pass MaxBytes —
 // but always holds at least one event if one is available. NextSeq is the
 // seq after the last returned event, or the start seq when none was.
 //
@@ -134,12 +134,12 @@ func (p *hotPage) block(item *badger.Item, scratch *[]byte) error {
 			if err := c.decode(&e); err != nil {
 				return err
 			}
-			if p.req.MaxBytes > 0 && len(p.events) > 0 && p.size+len(e.Data) > p.req.MaxBytes {
+			e.Project, e.Stream = p.req.Project, p.req.Stream
+			if p.req.MaxBytes > 0 && len(p.events) > 0 && p.size+e.Size() > p.req.MaxBytes {
 				p.full = true
 				return nil
 			}
-			p.size += len(e.Data)
-			e.Project, e.Stream = p.req.Project, p.req.Stream
+			p.size += e.Size()
 			p.events = append(p.events, e)
 		}
 		return c.finish()

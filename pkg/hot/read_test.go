@@ -80,9 +80,12 @@ func TestStore_Read_MaxBytes(t *testing.T) {
 		evs[i] = event.Event{Data: []byte(fmt.Sprintf(`"%08d"`, i))} // 10 bytes each
 	}
 	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
-	res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", MaxBytes: 35})
+	// MaxBytes counts each event's Size (all ten are the same size here).
+	all := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", Limit: 10})
+	size := all.Events[0].Size()
+	res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", MaxBytes: 3*size + size/2})
 	if len(res.Events) != 3 || res.NextSeq != 4 {
-		t.Errorf("MaxBytes 35: %d events, next %d; want 3, 4", len(res.Events), res.NextSeq)
+		t.Errorf("MaxBytes 3.5 events: %d events, next %d; want 3, 4", len(res.Events), res.NextSeq)
 	}
 	res = mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", FromSeq: 5, MaxBytes: 1})
 	if len(res.Events) != 1 || res.Events[0].Seq != 5 || res.NextSeq != 6 {

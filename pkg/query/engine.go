@@ -18,7 +18,7 @@ type Options struct {
 	// BatchRows is the rows of each Arrow batch (default 16,384).
 	BatchRows int
 	// MaxPageBytes caps a listing page's events (their encoded size, as
-	// segment.EventSize counts it; default DefaultMaxPageBytes): a page
+	// event.Event.Size counts it; default DefaultMaxPageBytes): a page
 	// stops early, with a page token, rather than hold more. One event is
 	// always returned.
 	MaxPageBytes int

@@ -13,7 +13,6 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
-	"github.com/silt-io/silt/pkg/segment"
 )
 
 func field(t testing.TB, s string) query.Field {
@@ -438,7 +437,7 @@ func TestQuery_ListsAndPagesInEachOrder(t *testing.T) {
 					}
 					size := 0
 					for i := range res.Events {
-						size += segment.EventSize(&res.Events[i])
+						size += res.Events[i].Size()
 					}
 					if pc.name == "bytes" && (size > pageBytes || len(res.Events) == 0) && len(res.Events) != 1 {
 						t.Fatalf("a page of %d events holds %d bytes, over the cap of %d", len(res.Events), size, pageBytes)

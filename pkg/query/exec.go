@@ -345,7 +345,7 @@ func (w *worker) seekSegment(ctx context.Context, sp *segmentPlan) error {
 					break
 				}
 				w.stats.ColdRows++
-				w.stats.ColdBytes += int64(segment.EventSize(&evs[i]))
+				w.stats.ColdBytes += int64(evs[i].Size())
 				if err := bb.add(ctx, &evs[i]); err != nil {
 					return err
 				}

@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/segment"
 )
 
 // listSink keeps the first Limit events in the request's order after the
@@ -24,7 +23,7 @@ type listSink struct {
 	h     listHeap
 	// limit is the page's size: the request's, lowered by the byte cap.
 	limit int
-	// bytes is the size of the kept events (segment.EventSize).
+	// bytes is the size of the kept events ((*event.Event).Size).
 	bytes int
 	// more is set once an event past the page was seen; truncated when
 	// the plan left seqs past the page out.
@@ -101,7 +100,7 @@ func (s *listSink) add(b *Batch, sel []bool) error {
 		}
 		k.stream = strings.Clone(k.stream) // b's memory is not ours after the call
 		it := listItem{key: k, e: s.eventAt(b, i, k)}
-		it.size = segment.EventSize(&it.e)
+		it.size = it.e.Size()
 		heap.Push(&s.h, it)
 		s.bytes += it.size
 		for s.bytes > s.c.maxPageBytes && len(s.h.items) > 1 {

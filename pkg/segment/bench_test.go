@@ -126,7 +126,7 @@ func BenchmarkWriter_Stream1M(b *testing.B) {
 				var e event.Event
 				raw = 0
 				for g.next(&e) {
-					raw += int64(EventSize(&e))
+					raw += int64(e.Size())
 					if err := w.Append(&e); err != nil {
 						b.Fatal(err)
 					}

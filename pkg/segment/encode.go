@@ -124,19 +124,6 @@ func (b *rowBuilder) newRecord() arrow.RecordBatch { return b.rb.NewRecordBatch(
 // release frees the builder's buffers.
 func (b *rowBuilder) release() { b.rb.Release() }
 
-// EventSize is the size an event counts for in [WriterOptions.RowGroupBytes]:
-// its payload and envelope strings, map entries and fixed-width fields.
-// Read's maxBytes counts len(Data) only, like the hot tier.
-func EventSize(e *event.Event) int {
-	n := len(e.Stream) + len(e.ID) + len(e.Type) + len(e.Source) + len(e.Subject) + len(e.ContentType) + len(e.Data) + 3*8
-	for k, v := range e.Attributes {
-		n += len(k) + len(v)
-	}
-	for k := range e.Metrics {
-		n += len(k) + 8
-	}
-	return n
-}
 
 // RecordBuilder turns events into Arrow records of [Schema], the form a
 // query reads segments in, so that events from elsewhere (the hot tier)

@@ -37,7 +37,7 @@ type WriterOptions struct {
 	// (0: DefaultRowGroupRows).
 	RowGroupRows int
 	// RowGroupBytes flushes a row group once the buffered events' sizes
-	// (see [EventSize]) reach it (0: DefaultRowGroupBytes).
+	// (see event.Event.Size) reach it (0: DefaultRowGroupBytes).
 	RowGroupBytes int
 	// PageBytes is the target uncompressed size of a data page (0: DefaultPageBytes).
 	PageBytes int

@@ -141,7 +141,7 @@ func (w *Writer) Append(e *event.Event) error {
 	w.last = pos
 	w.info.Rows++
 	w.pending++
-	w.pendingBytes += EventSize(e)
+	w.pendingBytes += e.Size()
 	if w.pending >= int64(w.opts.RowGroupRows) || w.pendingBytes >= w.opts.RowGroupBytes {
 		if err := w.flush(); err != nil {
 			w.err = fmt.Errorf("append to segment %s: %w", w.path, err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/silt-io/silt/pkg/api"
 	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/history"
 )
@@ -16,6 +17,9 @@ const (
 	DefaultAddr            = "127.0.0.1:4437"
 	DefaultDataDir         = "./silt-data"
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultSubscriberStallTimeout is how long a subscriber may leave a
+	// message untaken before the server drops it.
+	DefaultSubscriberStallTimeout = 30 * time.Second
 )
 
 // Config is everything a server is built from.
@@ -50,6 +54,13 @@ type Config struct {
 	AutoCreate bool
 	// CORSOrigins are the browser origins allowed to call the API ("*": any).
 	CORSOrigins []string
+	// ReadMaxBytes is Read's page cap when a request names none, and
+	// SubscribeBatchBytes caps each Subscribe message (both count
+	// event.Event.Size; one event always goes).
+	ReadMaxBytes, SubscribeBatchBytes int
+	// SubscriberStallTimeout drops a Subscribe whose client has not taken
+	// a message for this long (0: never).
+	SubscriberStallTimeout time.Duration
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// DiskLowWater is the free space, in bytes, that appends leave on the
@@ -66,16 +77,19 @@ type Config struct {
 // 256 MiB of hot events.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            DefaultAddr,
-		DataDir:         DefaultDataDir,
-		Sync:            true,
-		AutoCreate:      true,
-		CORSOrigins:     []string{"*"},
-		ShutdownTimeout: DefaultShutdownTimeout,
-		RotateAfter:     history.DefaultRotateAfter,
-		HotMaxBytes:     history.DefaultHotMaxBytes,
-		RotateUnitBytes: history.DefaultUnitBytes,
-		DiskLowWater:    diskspace.DefaultLowWater,
+		Addr:                   DefaultAddr,
+		DataDir:                DefaultDataDir,
+		Sync:                   true,
+		AutoCreate:             true,
+		CORSOrigins:            []string{"*"},
+		ShutdownTimeout:        DefaultShutdownTimeout,
+		ReadMaxBytes:           api.DefaultReadMaxBytes,
+		SubscribeBatchBytes:    api.DefaultSubscribeBatchBytes,
+		SubscriberStallTimeout: DefaultSubscriberStallTimeout,
+		RotateAfter:            history.DefaultRotateAfter,
+		HotMaxBytes:            history.DefaultHotMaxBytes,
+		RotateUnitBytes:        history.DefaultUnitBytes,
+		DiskLowWater:           diskspace.DefaultLowWater,
 	}
 }
 

@@ -26,7 +26,9 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	for path, h := range handlers {
-		mux.Handle(path, h)
+		mux.Handle(path, stallGuard(h, s.cfg.SubscriberStallTimeout, func(r *http.Request) {
+			s.log.Warn("subscriber disconnected: it read nothing for the stall timeout", "remote", r.RemoteAddr, "timeout", s.cfg.SubscriberStallTimeout)
+		}))
 	}
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -180,6 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) apiOptions() api.Options {
 	return api.Options{
 		Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history,
+		ReadMaxBytes: s.cfg.ReadMaxBytes, SubscribeBatchBytes: s.cfg.SubscribeBatchBytes,
 		Query: query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
 	}
 }

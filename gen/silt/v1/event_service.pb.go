@@ -195,7 +195,8 @@ type ReadRequest struct {
 	Start isReadRequest_Start `protobuf_oneof:"start"`
 	// At most this many events: 0 means 100; at most 10,000.
 	Limit uint32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
-	// Stop before the page's payload passes this many bytes (0: no cap; one event is always returned); at most 64 MiB.
+	// Stop before the page's events (their strings, payload and map entries)
+	// pass this many bytes: 0 means 4 MiB; at most 16 MiB. One event is always returned.
 	MaxBytes uint32 `protobuf:"varint,6,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
 	// Return JSON payloads as their stored text in binary_data (content type
 	// "application/json") instead of as data: far cheaper on both ends for
@@ -838,7 +839,7 @@ const file_silt_v1_event_service_proto_rawDesc = "" +
 	"\tfrom_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\bfromTime\x12\x1e\n" +
 	"\x05limit\x18\x05 \x01(\rB\b\xbaH\x05*\x03\x18\x90NR\x05limit\x12'\n" +
 	"\tmax_bytes\x18\x06 \x01(\rB\n" +
-	"\xbaH\a*\x05\x18\x80\x80\x80 R\bmaxBytes\x12\x19\n" +
+	"\xbaH\a*\x05\x18\x80\x80\x80\bR\bmaxBytes\x12\x19\n" +
 	"\braw_json\x18\a \x01(\bR\arawJsonB\a\n" +
 	"\x05start\"\xa7\x01\n" +
 	"\fReadResponse\x12&\n" +
