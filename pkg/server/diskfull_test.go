@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"connectrpc.com/connect"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
 	"github.com/silt-io/silt/pkg/server"
 )
 
@@ -316,5 +318,37 @@ func TestServer_Rotate_DiskFull(t *testing.T) {
 	if len(rot.Msg.GetSegments()) == 0 {
 		t.Error("rotation after space returned wrote no segment")
 	}
+	checkAcked(t, c, "fill", acked)
+}
+
+// TestServer_SIGKILL_DiskFull: a server killed while appends fill its disk
+// restarts on the still-full disk (another file took the room its guard
+// kept) without a SIGBUS in Badger's replay: it waits for space, serves
+// once a file is deleted, and every acknowledged event is there. The
+// finding: the restart died the same way as the appends.
+func TestServer_SIGKILL_DiskFull(t *testing.T) {
+	skipUnderRace(t)
+	dir := mountTmpfs(t, tmpfsSize)
+	data := filepath.Join(dir, "data")
+	flags := []string{"--rotate-after=0", "--hot-max-bytes=0", "--history-interval=-1s"}
+	child := startChild(t, data, flags...)
+	c := clients{events: siltv1connect.NewEventServiceClient(http.DefaultClient, child.url)}
+	acked, _ := fillUntilRefused(t, c, "fill", 0)
+	child.kill(t)
+
+	ballast := filepath.Join(dir, "ballast")
+	wrote := writeBallast(t, ballast, tmpfsSize)
+	t.Logf("%d events acknowledged; after the kill the ballast took the last %d bytes", acked, wrote)
+	freed := make(chan struct{})
+	go func() {
+		defer close(freed)
+		time.Sleep(3 * time.Second)
+		_ = os.Remove(ballast)
+	}()
+	// A child that died of SIGBUS would never serve: startChild would fail.
+	child = startChild(t, data, flags...)
+	defer child.kill(t)
+	<-freed
+	c = clients{events: siltv1connect.NewEventServiceClient(http.DefaultClient, child.url)}
 	checkAcked(t, c, "fill", acked)
 }

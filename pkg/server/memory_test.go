@@ -8,9 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"syscall"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
