@@ -22,6 +22,9 @@ import (
 const (
 	defaultRestEvents = 300_000
 	defaultRestSettle = 5 * time.Second
+	// defaultSealedSettle outlasts pkg/segment's encodersIdle (30 s), after
+	// which a server that has stopped rotating frees its zstd encoders.
+	defaultSealedSettle = 40 * time.Second
 )
 
 // natsChildEnv, when set to a directory, makes the test binary run an
@@ -47,7 +50,8 @@ func TestMain(m *testing.M) {
 // the server's VmRSS, RssAnon, RssFile and VmHWM, and its mapped memory by
 // kind from /proc/<pid>/smaps; for Silt it then waits until the rotator
 // has sealed every event into Parquet (--rotate-after, 1 minute, after the
-// last append), settles again and reads the sealed-* figures. Both servers
+// last append), waits SILT_BENCH_REST_SEALED_SETTLE (40 s) and reads the
+// sealed-* figures. Both servers
 // run as child processes of their own, so the figures are comparable:
 //
 //   - engine=silt: `silt serve` (go build ./cmd/silt) with the server's
@@ -61,14 +65,8 @@ func TestMain(m *testing.M) {
 // The timer runs around the appends, so ns/op is the load's wall time.
 func BenchmarkRestRSS(b *testing.B) {
 	n := envCount(b, "SILT_BENCH_REST_EVENTS", defaultRestEvents)
-	settle := defaultRestSettle
-	if s := os.Getenv("SILT_BENCH_REST_SETTLE"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			b.Fatalf("SILT_BENCH_REST_SETTLE=%q: %v", s, err)
-		}
-		settle = d
-	}
+	settle := envDuration(b, "SILT_BENCH_REST_SETTLE", defaultRestSettle)
+	sealedSettle := envDuration(b, "SILT_BENCH_REST_SEALED_SETTLE", defaultSealedSettle)
 	bin := buildSilt(b)
 	b.Run("engine=silt", func(b *testing.B) {
 		b.StopTimer()
@@ -82,7 +80,7 @@ func BenchmarkRestRSS(b *testing.B) {
 			// after its append), and settle again.
 			waitRotated(b, c.siltClient, n)
 			c.Close()
-			time.Sleep(settle)
+			time.Sleep(sealedSettle)
 			r.sealed = readMemStatus(b, pid)
 			if r.sealedMapped, err = smapsByKind(pid); err != nil {
 				b.Fatal(err)
@@ -100,6 +98,20 @@ func BenchmarkRestRSS(b *testing.B) {
 			child.stop(b)
 		}
 	})
+}
+
+// envDuration is the duration in the environment variable name, or def.
+func envDuration(tb testing.TB, name string, def time.Duration) time.Duration {
+	tb.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		tb.Fatalf("%s=%q: %v", name, s, err)
+	}
+	return d
 }
 
 // siltDefaultFlags are the flags that undo startSiltChild's benchmark
