@@ -318,6 +318,7 @@ func (e *siltEngine) Close() {
 // ---- NATS JetStream ----
 
 type natsEngine struct {
+	// ns is the embedded server, nil when it runs in another process.
 	ns *natsserver.Server
 	nc *nats.Conn
 	js jetstream.JetStream
@@ -333,16 +334,7 @@ type natsEngine struct {
 // without it the file store fsyncs every 2 minutes (the default).
 func startNATS(tb testing.TB, syncAlways bool) *natsEngine {
 	tb.Helper()
-	opts := &natsserver.Options{
-		Host:       "127.0.0.1",
-		Port:       -1,
-		JetStream:  true,
-		StoreDir:   tb.TempDir(),
-		SyncAlways: syncAlways,
-		NoLog:      true,
-		NoSigs:     true,
-	}
-	ns, err := natsserver.NewServer(opts)
+	ns, err := natsserver.NewServer(natsOptions(tb.TempDir(), syncAlways))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -350,7 +342,16 @@ func startNATS(tb testing.TB, syncAlways bool) *natsEngine {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		tb.Fatal("nats-server not ready")
 	}
-	nc, err := nats.Connect(ns.ClientURL())
+	e := connectNATS(tb, ns.ClientURL())
+	e.ns = ns
+	return e
+}
+
+// connectNATS connects to the nats-server at url; the engine's Close stops
+// the server too only if its ns is set.
+func connectNATS(tb testing.TB, url string) *natsEngine {
+	tb.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func startNATS(tb testing.TB, syncAlways bool) *natsEngine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &natsEngine{ns: ns, nc: nc, js: js, batchers: make(chan jetstream.JetStream, 16)}
+	e := &natsEngine{nc: nc, js: js, batchers: make(chan jetstream.JetStream, 16)}
 	for range cap(e.batchers) {
 		bj, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 		if err != nil {
@@ -482,6 +483,8 @@ func (e *natsEngine) Subscribe(ctx context.Context, stream string, fn func(seq u
 
 func (e *natsEngine) Close() {
 	e.nc.Close()
-	e.ns.Shutdown()
-	e.ns.WaitForShutdown()
+	if e.ns != nil {
+		e.ns.Shutdown()
+		e.ns.WaitForShutdown()
+	}
 }

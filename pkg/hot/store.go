@@ -18,8 +18,19 @@ import (
 // Badger settings this package depends on; see docs/storage.md.
 const (
 	// badgerMemTableSize is Badger's memtable size; it also fixes the largest
-	// transaction Badger accepts (15% of it).
-	badgerMemTableSize = 64 << 20
+	// transaction Badger accepts (15% of it), which must hold the API's
+	// largest request (TestStore_Append_LargestRequestFits; 32 MiB is too
+	// small). Each memtable is an arena of 1.3 times this, allocated up front
+	// on the Go heap; see "Memory at rest" in docs/storage.md.
+	badgerMemTableSize = 40 << 20
+	// badgerNumMemtables is the active memtable plus one being flushed
+	// (Badger's default is 5, up to 4 full ones waiting for a flush).
+	badgerNumMemtables = 2
+	// badgerBlockCacheSize bounds Badger's cache of decompressed table
+	// blocks (Badger's default is 256 MiB, which a rotation's scan of
+	// single-event blocks fills). Blocks of 4 KiB and more are in the value
+	// log and never pass through it.
+	badgerBlockCacheSize = 16 << 20
 	// badgerValueThreshold sends blocks of 4 KiB and more to the value log,
 	// keeping small values (single-event blocks, metadata, producer state) in
 	// the LSM tree; measured in docs/storage.md.
@@ -139,6 +150,8 @@ func Open(opts Options) (*Store, error) {
 		WithSyncWrites(opts.Sync).
 		WithDetectConflicts(false).
 		WithMemTableSize(badgerMemTableSize).
+		WithNumMemtables(badgerNumMemtables).
+		WithBlockCacheSize(badgerBlockCacheSize).
 		WithValueThreshold(opts.valueThreshold).
 		WithValueLogFileSize(opts.valueLogFileSize).
 		WithNumVersionsToKeep(1).

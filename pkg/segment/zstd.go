@@ -3,6 +3,7 @@ package segment
 import (
 	"io"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/zstd"
@@ -44,8 +45,32 @@ const zstdWindow = 2 << 20
 // so the encoders are limited to two states (one at the best level), not
 // the default GOMAXPROCS. More concurrent writers wait for a state.
 
+// encodersIdle is how long the shared encoders outlive their last use.
+// Their states stay allocated while they exist (54 MiB live heap after
+// one segment at the default levels, which the GC doubles into resident
+// memory), so a server that has stopped rotating drops them; one that
+// rotates every history interval (15 s at most) keeps them.
+const encodersIdle = 30 * time.Second
+
+var (
+	// encodersMu protects dropEncoders.
+	encodersMu sync.Mutex
+	// dropEncoders empties zstdEncoders once encodersIdle has passed since
+	// the last encoderFor; nil until the first.
+	dropEncoders *time.Timer
+)
+
 // encoderFor returns the shared encoder of a zstd level.
 func encoderFor(level int) *zstd.Encoder {
+	encodersMu.Lock()
+	if dropEncoders == nil {
+		// A writer holding an encoder keeps using it; the next
+		// encoderFor makes a new one.
+		dropEncoders = time.AfterFunc(encodersIdle, zstdEncoders.Clear)
+	} else {
+		dropEncoders.Reset(encodersIdle)
+	}
+	encodersMu.Unlock()
 	l := zstd.SpeedDefault
 	if level != compress.DefaultCompressionLevel {
 		l = zstd.EncoderLevelFromZstd(level)
