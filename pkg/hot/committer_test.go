@@ -38,12 +38,12 @@ func TestStore_Append_GroupAcksWhatCommitted(t *testing.T) {
 	})
 	mustCreate(t, s, "p", "s")
 
-	// Two of these appends fill a transaction (~3.6 MB of random bytes
-	// each, against a budget of ~9 MB), so the group takes two.
+	// Two of these appends fill a transaction (each 44% of its budget in
+	// random bytes), so the group takes two.
 	big := func(typ string) []event.Event {
 		evs := make([]event.Event, 4)
 		for i := range evs {
-			evs[i] = event.Event{Type: typ, ContentType: "application/octet-stream", Data: randomBytes(900 << 10)}
+			evs[i] = event.Event{Type: typ, ContentType: "application/octet-stream", Data: randomBytes(int(txnBudget.size * 44 / 100 / 4))}
 		}
 		return evs
 	}
