@@ -231,8 +231,12 @@ func (s *Store) merge(ctx context.Context, parts []*manifest.Segment) (*manifest
 		edit.Add = []manifest.Segment{*seg}
 	}
 	if err := s.man.Apply(edit); err != nil {
-		// The merged file stays: the manifest file may list it even so
+		// The merged file stays unless the edit was refused before the
+		// manifest file was touched: the manifest file may list it even so
 		// (see manifest.Apply); the next Open removes it if it does not.
+		if seg != nil && errors.Is(err, manifest.ErrRejected) {
+			_ = s.opts.FS.Remove(filepath.Join(s.opts.Root, rel))
+		}
 		return nil, fmt.Errorf("swap %d segments for %s in the manifest: %w", len(parts), id, err)
 	}
 	s.log.Debug("history: compacted", "parts", len(parts), "into", rel, "rows", rows)

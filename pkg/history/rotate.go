@@ -59,6 +59,12 @@ func (s *Store) Segments(project string) []manifest.Segment {
 // most the unit in progress. A unit that fails takes its project out of
 // this rotation; the others go on. The caller holds workMu.
 func (s *Store) rotate(ctx context.Context, r rotation) ([]manifest.Segment, error) {
+	// A seal that failed after its segment reached the manifest (a full
+	// disk, a Badger error) is finished first, as Open does.
+	if err := s.finishSeals(ctx); err != nil {
+		s.logFailure("rotation", err)
+		return nil, err
+	}
 	start := s.opts.Now()
 	var out []manifest.Segment
 	failed := newProjectErrors(s.log, "rotation")
@@ -136,11 +142,18 @@ func (s *Store) writeUnit(ctx context.Context, r rotation, start time.Time, fail
 func (s *Store) commitUnit(ctx context.Context, u unit) error {
 	seg := u.seg
 	if err := s.man.Apply(manifest.Edit{Add: []manifest.Segment{*seg}}); err != nil {
-		// The file stays: the manifest file may list it even so (see
-		// manifest.Apply); the next Open removes it if it does not.
+		// Unless the edit was refused before the manifest file was
+		// touched, the file stays: the manifest file may list it even so
+		// (see manifest.Apply); the next Open removes it if it does not.
+		if errors.Is(err, manifest.ErrRejected) {
+			_ = s.opts.FS.Remove(filepath.Join(s.opts.Root, seg.Path))
+		}
 		return fmt.Errorf("add segment %s to the manifest: %w", seg.ID, err)
 	}
-	if err := s.hot.Seal(ctx, u.seals); err != nil {
+	// The segment is committed: the seal must follow even if the caller
+	// has gone (a cancelled Rotate RPC), or every rotation until a restart
+	// would plan the same seqs again.
+	if err := s.hot.Seal(context.WithoutCancel(ctx), u.seals); err != nil {
 		// The manifest already holds the events; the next Open seals them.
 		return fmt.Errorf("seal the hot tier after segment %s: %w", seg.ID, err)
 	}
@@ -279,6 +292,11 @@ func (s *Store) planProject(sn *hot.Snapshot, streams []hotStream, cutoff time.T
 	}
 	for hi.Sub(lo) > time.Microsecond {
 		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Microsecond)
+		if !mid.After(lo) {
+			// hi is within 2 µs of lo and has nanoseconds (a cutoff is
+			// start+1ns or start-RotateAfter): mid would stay lo forever.
+			mid = lo.Add(time.Microsecond)
+		}
 		p, bytes, err := sealAt(mid)
 		if err != nil {
 			return nil, err

@@ -91,8 +91,16 @@ func (s *Store) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("remove unlisted segments: %w", err)
 	}
+	return s.finishSeals(ctx)
+}
+
+// finishSeals seals what the manifest holds but the hot tier still serves:
+// the seal after a manifest edit that a crash or an error cut off.
+func (s *Store) finishSeals(ctx context.Context) error {
+	v := s.man.Acquire()
+	defer v.Release()
 	var seals []hot.Seal
-	err = s.hot.View(ctx, func(sn *hot.Snapshot) error {
+	err := s.hot.View(ctx, func(sn *hot.Snapshot) error {
 		for _, x := range v.Streams() {
 			h, err := sn.Stream(x.Project, x.Stream)
 			if errors.Is(err, event.ErrStreamNotFound) {
@@ -108,7 +116,7 @@ func (s *Store) recover(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("find interrupted seals: %w", err)
 	}
 	if len(seals) > 0 {
 		s.log.Info("history: finishing interrupted seals", "streams", len(seals))

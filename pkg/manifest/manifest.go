@@ -14,6 +14,11 @@ import (
 	"github.com/silt-io/silt/pkg/vfs"
 )
 
+// ErrRejected wraps an Apply error that came before the manifest file was
+// touched (an edit that does not fit the current Version): the file does
+// not list the edit's segments, so their files may go.
+var ErrRejected = errors.New("manifest edit rejected")
+
 // FileName is the manifest's name in the segments root.
 const FileName = "MANIFEST.json"
 
@@ -134,7 +139,8 @@ func (m *Manifest) Acquire() *Version {
 // Apply makes e durable and then current. On error the current Version
 // is as it was; the file may hold the edit (when only the directory sync
 // after its rename failed) or not, so a caller must keep the files the
-// edit adds, which recovery removes if the manifest does not list them.
+// edit adds, which recovery removes if the manifest does not list them —
+// unless the error wraps ErrRejected.
 func (m *Manifest) Apply(e Edit) error {
 	m.applyMu.Lock()
 	defer m.applyMu.Unlock()
@@ -146,7 +152,7 @@ func (m *Manifest) Apply(e Edit) error {
 	removed := make(map[string]bool, len(e.Remove))
 	for _, id := range e.Remove {
 		if old.byID[id] == nil {
-			return fmt.Errorf("apply manifest edit: remove %s: no such segment", id)
+			return fmt.Errorf("apply manifest edit: remove %s: %w: no such segment", id, ErrRejected)
 		}
 		removed[id] = true
 	}
@@ -159,17 +165,17 @@ func (m *Manifest) Apply(e Edit) error {
 	for i := range e.Add {
 		s := e.Add[i]
 		if old.byID[s.ID] != nil {
-			return fmt.Errorf("apply manifest edit: add %s: segment exists", s.ID)
+			return fmt.Errorf("apply manifest edit: add %s: %w: segment exists", s.ID, ErrRejected)
 		}
 		segs = append(segs, &s)
 	}
 	next, err := newVersion(m, old.number+1, segs)
 	if err != nil {
-		return fmt.Errorf("apply manifest edit: %w", err)
+		return fmt.Errorf("apply manifest edit: %w: %w", ErrRejected, err)
 	}
 	b, err := json.Marshal(file{Version: next.number, Segments: next.segments})
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return fmt.Errorf("encode manifest: %w: %w", ErrRejected, err)
 	}
 	if err := durable.WriteFile(m.opts.FS, filepath.Join(m.root, FileName), b); err != nil {
 		return fmt.Errorf("write manifest: %w", err)

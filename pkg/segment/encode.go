@@ -124,7 +124,6 @@ func (b *rowBuilder) newRecord() arrow.RecordBatch { return b.rb.NewRecordBatch(
 // release frees the builder's buffers.
 func (b *rowBuilder) release() { b.rb.Release() }
 
-
 // RecordBuilder turns events into Arrow records of [Schema], the form a
 // query reads segments in, so that events from elsewhere (the hot tier)
 // go through the same column-wise code. Events must be valid.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -44,8 +46,8 @@ func (w *stallWriter) disarm() { _ = w.rc.SetWriteDeadline(time.Time{}) }
 
 // Write implements http.ResponseWriter.
 func (w *stallWriter) Write(p []byte) (int, error) {
-	w.arm()
 	start := time.Now()
+	w.arm()
 	n, err := w.ResponseWriter.Write(p)
 	w.note(start, err)
 	return n, err
@@ -53,16 +55,15 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 
 // Flush implements http.Flusher.
 func (w *stallWriter) Flush() {
-	w.arm()
 	start := time.Now()
+	w.arm()
 	err := w.rc.Flush()
 	w.note(start, err)
 }
 
 // note disarms the deadline and remembers a write that ran into it.
 func (w *stallWriter) note(start time.Time, err error) {
-
-	if err != nil && time.Since(start) >= w.d {
+	if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) >= w.d) {
 		w.stalled = true
 		return
 	}
