@@ -83,6 +83,8 @@ type ackedBatch struct {
 
 // crashWriter appends batches as an idempotent producer and remembers acks.
 type crashWriter struct {
+	// project is the stream's project; "" means the package's project.
+	project  string
 	stream   string
 	producer string
 	seq      uint64
@@ -90,6 +92,11 @@ type crashWriter struct {
 	// pending is the batch in flight when the server died, if any.
 	pending []*siltv1.EventInput
 	n       int
+	// onAck, when set, sees every acknowledgement (from the writer's own
+	// goroutine, before the ack is recorded).
+	onAck func(w *crashWriter, res *siltv1.AppendResponse, events []*siltv1.EventInput)
+	// pace, when positive, is a pause between batches (bounding the volume).
+	pace time.Duration
 }
 
 func (w *crashWriter) batch(rng *rand.Rand) []*siltv1.EventInput {
@@ -108,8 +115,12 @@ func (w *crashWriter) batch(rng *rand.Rand) []*siltv1.EventInput {
 
 // send appends events with the writer's next producer seq.
 func (w *crashWriter) send(ctx context.Context, c clients, events []*siltv1.EventInput) (*siltv1.AppendResponse, error) {
+	p := w.project
+	if p == "" {
+		p = project
+	}
 	res, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{
-		Project: project, Stream: w.stream, Events: events,
+		Project: p, Stream: w.stream, Events: events,
 		Producer: &siltv1.Producer{Id: w.producer, Epoch: 1, Seq: w.seq},
 	}))
 	if err != nil {
@@ -119,6 +130,9 @@ func (w *crashWriter) send(ctx context.Context, c clients, events []*siltv1.Even
 }
 
 func (w *crashWriter) record(res *siltv1.AppendResponse, events []*siltv1.EventInput) {
+	if w.onAck != nil {
+		w.onAck(w, res, events)
+	}
 	ids := make([]string, len(events))
 	for i, e := range events {
 		ids[i] = e.GetId()
@@ -169,6 +183,12 @@ func startLoad(ctx context.Context, wg *sync.WaitGroup, c clients, writers []*cr
 					return
 				}
 				w.record(res, events)
+				if w.pace > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(w.pace):
+					}
+				}
 			}
 		})
 	}
