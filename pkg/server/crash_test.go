@@ -31,8 +31,7 @@ var servingAddr = regexp.MustCompile(`msg="silt serving" addr=(\S+)`)
 // flags) and waits until it listens.
 func startChild(t *testing.T, dir string, extra ...string) *childServer {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir+" "+strings.Join(extra, " "))
+	cmd := childCommand(dir, extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +63,29 @@ func startChild(t *testing.T, dir string, extra ...string) *childServer {
 		t.Fatal("child server did not start within 60s")
 		return nil
 	}
+}
+
+// childCommand is the test binary as `silt serve` on dir (with extra flags).
+func childCommand(dir string, extra ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir+" "+strings.Join(extra, " "))
+	return cmd
+}
+
+// killDuringStart starts `silt serve` on dir and SIGKILLs it after delay,
+// whether or not it serves by then: while it opens the hot tier, deletes
+// what an interrupted rotation left and finishes interrupted seals.
+func killDuringStart(t *testing.T, dir string, delay time.Duration, extra ...string) {
+	t.Helper()
+	cmd := childCommand(dir, extra...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
 }
 
 // kill sends SIGKILL and reaps the child.

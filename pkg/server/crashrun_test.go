@@ -91,7 +91,7 @@ const crashRunProjects, crashRunStreams, crashRunProducers = 2, 4, 3
 type crashRunStats struct {
 	// Counted by the one goroutine that drives the admin API; read after it ends.
 	rotated, merged int
-	// early counts kills right after a start, before any client call.
+	// early counts kills during or right after a start, before any client call.
 	early int
 	// interrupted counts kills that left a rotation or merge half-done.
 	interrupted int
@@ -145,17 +145,17 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 			t.Logf("stopping after %d kills: the %v budget is spent", kills, cfg.budget)
 			break
 		}
-		child := startChild(t, dir, crashRunFlags...)
-		if round == 0 {
-			createCrashStreams(t, child.url, keys)
-		} else if rng.IntN(8) == 0 {
-			// Kill right away, while the restarted server finishes what the
-			// last kill interrupted and its first background round runs.
-			time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
-			child.kill(t)
+		if round > 0 && rng.IntN(8) == 0 {
+			// Kill while the restarted server opens and recovers from the
+			// last kill, or just after, in its first background round.
+			killDuringStart(t, dir, time.Duration(rng.IntN(400))*time.Millisecond, crashRunFlags...)
 			kills++
 			stats.early++
 			continue
+		}
+		child := startChild(t, dir, crashRunFlags...)
+		if round == 0 {
+			createCrashStreams(t, child.url, keys)
 		}
 		full := cfg.fullEvery <= 1 || round%cfg.fullEvery == 0
 		if !crashRunCheck(t, child, model, writers, keys, round, full, &stats) {
@@ -196,7 +196,7 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 	model.mu.Lock()
 	acked, observed, checked := model.acked, model.observed, model.checked
 	model.mu.Unlock()
-	t.Logf("crash run: seed=%d kills=%d (%d right after a restart, %d left a rotation or merge half-done) in %v; "+
+	t.Logf("crash run: seed=%d kills=%d (%d while starting, %d left a rotation or merge half-done) in %v; "+
 		"events acknowledged=%d, read by readers during the load=%d, read by the checks after restarts=%d; "+
 		"segments rotated=%d merged=%d (admin calls), %d distinct segments seen; anomalies: %v",
 		cfg.seed, kills, stats.early, stats.interrupted, time.Since(began).Round(time.Second),
