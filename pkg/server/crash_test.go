@@ -119,6 +119,8 @@ type crashWriter struct {
 	onAck func(w *crashWriter, res *siltv1.AppendResponse, events []*siltv1.EventInput)
 	// pace, when positive, is a pause between batches (bounding the volume).
 	pace time.Duration
+	// onError, when set, sees the error that stopped the writer's load.
+	onError func(w *crashWriter, err error)
 }
 
 func (w *crashWriter) batch(rng *rand.Rand) []*siltv1.EventInput {
@@ -202,6 +204,9 @@ func startLoad(ctx context.Context, wg *sync.WaitGroup, c clients, writers []*cr
 				w.pending = events
 				res, err := w.send(ctx, c, events)
 				if err != nil {
+					if w.onError != nil {
+						w.onError(w, err)
+					}
 					return
 				}
 				w.record(res, events)

@@ -43,12 +43,15 @@ type anomalies struct {
 	// phantom: an event no producer sent with that content, or that
 	// nobody acknowledged (not even the producer's retry).
 	phantom int
+	// failed: an append, read, subscription or admin call that failed
+	// while the server was up (not killed yet).
+	failed int
 }
 
-func (a anomalies) total() int { return a.lost + a.dup + a.reorder + a.gap + a.phantom }
+func (a anomalies) total() int { return a.lost + a.dup + a.reorder + a.gap + a.phantom + a.failed }
 
 func (a anomalies) String() string {
-	return fmt.Sprintf("lost=%d dup=%d reorder=%d gap=%d phantom=%d", a.lost, a.dup, a.reorder, a.gap, a.phantom)
+	return fmt.Sprintf("lost=%d dup=%d reorder=%d gap=%d phantom=%d failed=%d", a.lost, a.dup, a.reorder, a.gap, a.phantom, a.failed)
 }
 
 // observation is an event a reader saw at a seq nobody had acknowledged
@@ -156,6 +159,13 @@ func (m *crashModel) ack(name string, res *siltv1.AppendResponse, events []*silt
 		p.seqOf[num-1] = seq
 		m.acked++
 	}
+}
+
+// fail records a call that failed while the server was up.
+func (m *crashModel) fail(who string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.note(&m.found.failed, "%s failed while the server was up: %v", who, err)
 }
 
 // name is the event id of ref. The caller holds mu.

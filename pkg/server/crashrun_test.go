@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,6 +136,17 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 			}
 		}
 	}
+	// up is set while the round's server is serving and not yet killed: a
+	// call failing then is an anomaly, not the kill's doing.
+	var up atomic.Bool
+	failed := func(who string, err error) {
+		if up.Load() {
+			model.fail(who, err)
+		}
+	}
+	for _, w := range writers {
+		w.onError = func(w *crashWriter, err error) { failed("append of "+w.producer, err) }
+	}
 	stats := crashRunStats{segmentIDs: map[string]bool{}}
 	subs := make([]*session, len(keys))
 	for i, key := range keys {
@@ -166,18 +179,20 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		c := (&testServer{url: child.url}).clients(protocols[0])
+		up.Store(true)
 		startLoad(loadCtx, &wg, c, writers, round)
 		for i, s := range subs {
-			wg.Go(func() { follow(loadCtx, c, model, s, keys[i]) })
+			wg.Go(func() { failed("subscription to "+keys[i], follow(loadCtx, c, model, s, keys[i])) })
 		}
 		for r := range 2 {
 			prng := rand.New(rand.NewPCG(cfg.seed+uint64(round), uint64(r)))
-			wg.Go(func() { pollReads(loadCtx, c, model, keys, prng) })
+			wg.Go(func() { failed("read", pollReads(loadCtx, c, model, keys, prng)) })
 		}
 		admin := adminClient(child.url)
-		wg.Go(func() { driveHistory(loadCtx, admin, &stats) })
+		wg.Go(func() { failed("rotation or compaction", driveHistory(loadCtx, admin, &stats)) })
 
 		time.Sleep(time.Duration(200+rng.IntN(1300)) * time.Millisecond)
+		up.Store(false)
 		child.kill(t)
 		kills++
 		wg.Wait()
@@ -283,14 +298,14 @@ func readStream(t *testing.T, c clients, key string, from uint64, f func([]*silt
 
 // follow subscribes to the stream key from where its session left off (as
 // a client resumes after a disconnect) and checks every batch, until ctx
-// ends or the server dies.
-func follow(ctx context.Context, c clients, model *crashModel, s *session, key string) {
+// ends or the server dies; it returns the error that ended it.
+func follow(ctx context.Context, c clients, model *crashModel, s *session, key string) error {
 	proj, stream := splitKey(key)
 	sub, err := c.events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{
 		Project: proj, Stream: stream, Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: s.next}, RawJson: true,
 	}))
 	if err != nil {
-		return
+		return err
 	}
 	defer sub.Close()
 	for sub.Receive() {
@@ -298,12 +313,16 @@ func follow(ctx context.Context, c clients, model *crashModel, s *session, key s
 			model.observe(s, b.GetEvents())
 		}
 	}
+	if err := sub.Err(); err != nil {
+		return err
+	}
+	return errors.New("subscription ended")
 }
 
 // pollReads reads pages of random streams from random seqs (old ones are
 // being rotated and merged meanwhile) and checks each page, until ctx ends
-// or the server dies.
-func pollReads(ctx context.Context, c clients, model *crashModel, keys []string, rng *rand.Rand) {
+// or the server dies; it returns the error that ended it.
+func pollReads(ctx context.Context, c clients, model *crashModel, keys []string, rng *rand.Rand) error {
 	for ctx.Err() == nil {
 		key := keys[rng.IntN(len(keys))]
 		proj, stream := splitKey(key)
@@ -313,28 +332,30 @@ func pollReads(ctx context.Context, c clients, model *crashModel, keys []string,
 			Limit: uint32(1 + rng.IntN(500)), RawJson: true,
 		}))
 		if err != nil {
-			return
+			return fmt.Errorf("read %s from %d: %w", key, from, err)
 		}
 		model.observe(&session{key: key, next: from, who: "a reader"}, res.Msg.GetEvents())
 	}
+	return ctx.Err()
 }
 
 // driveHistory rotates and compacts through the admin API, back to back
 // with the background work, counting the segments written, until ctx ends
-// or the server dies.
-func driveHistory(ctx context.Context, admin siltv1connect.AdminServiceClient, stats *crashRunStats) {
+// or the server dies; it returns the error that ended it.
+func driveHistory(ctx context.Context, admin siltv1connect.AdminServiceClient, stats *crashRunStats) error {
 	for i := 0; ctx.Err() == nil; i++ {
 		res, err := admin.Rotate(ctx, connect.NewRequest(&siltv1.RotateRequest{}))
 		if err != nil {
-			return
+			return fmt.Errorf("rotate: %w", err)
 		}
 		stats.rotated += len(res.Msg.GetSegments())
 		if i%2 == 1 {
 			res, err := admin.Compact(ctx, connect.NewRequest(&siltv1.CompactRequest{}))
 			if err != nil {
-				return
+				return fmt.Errorf("compact: %w", err)
 			}
 			stats.merged += len(res.Msg.GetSegments())
 		}
 	}
+	return ctx.Err()
 }
