@@ -107,7 +107,8 @@ type crashRunStats struct {
 // again and again. After each restart the producers retry their in-flight
 // batches and every stream is read whole and compared with the acknowledged
 // history (see crashModel): any event lost, duplicated, reordered, skipped
-// or not sent fails the test. SILT_CRASH_KILLS, SILT_CRASH_SEED and
+// or not sent, and any call failing while the server is up, fails the
+// test. SILT_CRASH_KILLS, SILT_CRASH_SEED, SILT_CRASH_FULL_EVERY and
 // SILT_CRASH_BUDGET scale it (`make torture`).
 func TestServer_SIGKILL_CrashRun(t *testing.T) {
 	skipUnderRace(t)
@@ -152,8 +153,12 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 	for i, key := range keys {
 		subs[i] = &session{key: key, next: 1, who: "a subscriber"}
 	}
-	kills := 0
-	for round := 0; kills < cfg.kills; round++ {
+	kills, logged, ok := 0, 0, true
+	for round := 0; ok && kills < cfg.kills; round++ {
+		if kills%50 == 0 && kills > logged {
+			t.Logf("%d kills in %v", kills, time.Since(began).Round(time.Second))
+			logged = kills
+		}
 		if cfg.budget > 0 && time.Since(began) > cfg.budget {
 			t.Logf("stopping after %d kills: the %v budget is spent", kills, cfg.budget)
 			break
@@ -171,8 +176,9 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 			createCrashStreams(t, child.url, keys)
 		}
 		full := cfg.fullEvery <= 1 || round%cfg.fullEvery == 0
-		if !crashRunCheck(t, child, model, writers, keys, round, full, &stats) {
-			return
+		if ok = crashRunCheck(t, child, model, writers, keys, round, full, &stats); !ok {
+			child.kill(t)
+			break
 		}
 
 		ctx := testContext(t)
@@ -200,13 +206,12 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 		if rotationInterrupted(t, filepath.Join(dir, "segments")) {
 			stats.interrupted++
 		}
-		if kills%50 == 0 {
-			t.Logf("%d kills in %v", kills, time.Since(began).Round(time.Second))
-		}
 	}
-	child := startChild(t, dir, crashRunFlags...)
-	defer child.kill(t)
-	ok := crashRunCheck(t, child, model, writers, keys, kills, true, &stats)
+	if ok {
+		child := startChild(t, dir, crashRunFlags...)
+		ok = crashRunCheck(t, child, model, writers, keys, kills, true, &stats)
+		child.kill(t)
+	}
 	found, _ := model.result()
 	model.mu.Lock()
 	acked, observed, checked := model.acked, model.observed, model.checked
@@ -216,8 +221,13 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 		"segments rotated=%d merged=%d (admin calls), %d distinct segments seen; anomalies: %v",
 		cfg.seed, kills, stats.early, stats.interrupted, time.Since(began).Round(time.Second),
 		acked, observed, checked, stats.rotated, stats.merged, len(stats.segmentIDs), found)
-	if ok && !testing.Short() && (stats.rotated == 0 || stats.merged == 0 || kills < min(cfg.kills, 30)) {
-		t.Errorf("only %d kills, %d rotated and %d merged segments: too little to prove anything", kills, stats.rotated, stats.merged)
+	// Background rotations and merges are not counted (admin calls may
+	// find nothing left to do), so the proof that rotation ran under the
+	// kills is segments on the manifest and kills that interrupted one.
+	if ok && !testing.Short() && (kills < min(cfg.kills, 30) ||
+		(kills >= 30 && (len(stats.segmentIDs) == 0 || stats.interrupted == 0))) {
+		t.Errorf("only %d kills, %d segments seen, %d kills interrupting a rotation or merge: too little to prove anything",
+			kills, len(stats.segmentIDs), stats.interrupted)
 	}
 }
 
