@@ -43,10 +43,13 @@ test-go: ## Run the Go tests with the race detector, then the SIGKILL tests with
 TORTURE_KILLS ?= 500
 TORTURE_SEED ?= $(shell date +%s)
 TORTURE_FULL_EVERY ?= 10
+# TORTURE_DIR, when set, keeps the run's data directory inside it.
+TORTURE_DIR ?=
 
 .PHONY: torture
 torture: ## Run the SIGKILL crash run long: 500 kills with rotation (TORTURE_KILLS, TORTURE_SEED, not in make test)
 	SILT_CRASH_KILLS=$(TORTURE_KILLS) SILT_CRASH_SEED=$(TORTURE_SEED) SILT_CRASH_FULL_EVERY=$(TORTURE_FULL_EVERY) SILT_CRASH_BUDGET=0 \
+		SILT_CRASH_DIR=$(TORTURE_DIR) \
 		$(GO) test -count=1 -timeout 0 -v -run 'TestServer_SIGKILL_CrashRun$$' ./pkg/server/
 
 .PHONY: test-duckdb

@@ -40,9 +40,26 @@ func startChild(t *testing.T, dir string, extra ...string) *childServer {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
+	// exited closes when the child's stderr does: it has exited.
+	exited := make(chan struct{})
+	// log keeps the child's last lines, to say why it did not start.
+	var logMu sync.Mutex
+	var log []string
+	lastLines := func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return strings.Join(log, "\n")
+	}
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logMu.Lock()
+			log = append(log, sc.Text())
+			if len(log) > 30 {
+				log = log[1:]
+			}
+			logMu.Unlock()
 			if m := servingAddr.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -58,9 +75,13 @@ func startChild(t *testing.T, dir string, extra ...string) *childServer {
 	select {
 	case a := <-addr:
 		return &childServer{cmd: cmd, url: "http://" + a}
+	case <-exited:
+		err := cmd.Wait()
+		t.Fatalf("child server on %s exited before serving (%v); its last lines:\n%s", dir, err, lastLines())
+		return nil
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("child server did not start within 60s")
+		t.Fatalf("child server on %s did not start within 60s; its last lines:\n%s", dir, lastLines())
 		return nil
 	}
 }

@@ -77,6 +77,23 @@ func crashRunFromEnv(t *testing.T) crashRunConfig {
 	return cfg
 }
 
+// crashRunDir is the run's data directory: a t.TempDir(), or, when
+// SILT_CRASH_DIR names a directory, a new one inside it that is kept
+// afterwards, to look into after a failure.
+func crashRunDir(t *testing.T) string {
+	t.Helper()
+	parent := os.Getenv("SILT_CRASH_DIR")
+	if parent == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp(parent, "crashrun-")
+	if err != nil {
+		t.Fatalf("SILT_CRASH_DIR: %v", err)
+	}
+	t.Logf("data directory %s (kept)", dir)
+	return dir
+}
+
 // crashRunFlags run the server with rotation and compaction always due:
 // events older than 1s or past 256 KiB of hot data are sealed in units of
 // about 64 KiB every 100 ms, and small segments are merged as they pile up.
@@ -115,7 +132,7 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 	t.Parallel()
 	cfg := crashRunFromEnv(t)
 	began := time.Now()
-	dir := t.TempDir()
+	dir := crashRunDir(t)
 	rng := rand.New(rand.NewPCG(cfg.seed, 13))
 	model := newCrashModel()
 	var writers []*crashWriter
