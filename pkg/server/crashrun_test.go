@@ -115,6 +115,8 @@ type crashRunStats struct {
 	// interrupted counts kills that left a rotation or merge half-done.
 	interrupted int
 	segmentIDs  map[string]bool
+	// slowest is the longest a restart took to serve.
+	slowest time.Duration
 }
 
 // TestServer_SIGKILL_CrashRun is a Jepsen-style crash run: several
@@ -188,7 +190,9 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 			stats.early++
 			continue
 		}
+		started := time.Now()
 		child := startChild(t, dir, crashRunFlags...)
+		stats.slowest = max(stats.slowest, time.Since(started))
 		if round == 0 {
 			createCrashStreams(t, child.url, keys)
 		}
@@ -235,9 +239,9 @@ func TestServer_SIGKILL_CrashRun(t *testing.T) {
 	model.mu.Unlock()
 	t.Logf("crash run: seed=%d kills=%d (%d while starting, %d left a rotation or merge half-done) in %v; "+
 		"events acknowledged=%d, read by readers during the load=%d, read by the checks after restarts=%d; "+
-		"segments rotated=%d merged=%d (admin calls), %d distinct segments seen; anomalies: %v",
+		"segments rotated=%d merged=%d (admin calls), %d distinct segments seen; slowest start %v; anomalies: %v",
 		cfg.seed, kills, stats.early, stats.interrupted, time.Since(began).Round(time.Second),
-		acked, observed, checked, stats.rotated, stats.merged, len(stats.segmentIDs), found)
+		acked, observed, checked, stats.rotated, stats.merged, len(stats.segmentIDs), stats.slowest.Round(time.Millisecond), found)
 	// Background rotations and merges are not counted (admin calls may
 	// find nothing left to do), so the proof that rotation ran under the
 	// kills is segments on the manifest and kills that interrupted one.
