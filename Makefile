@@ -38,6 +38,20 @@ test-go: ## Run the Go tests with the race detector, then the SIGKILL tests with
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -timeout 15m -run 'SIGKILL' ./pkg/server/
 
+# make torture runs the SIGKILL crash run of make test long; the seed is
+# printed in its summary line, so a failing run can be repeated.
+TORTURE_KILLS ?= 500
+TORTURE_SEED ?= $(shell date +%s)
+TORTURE_FULL_EVERY ?= 10
+# TORTURE_DIR, when set, keeps the run's data directory inside it.
+TORTURE_DIR ?=
+
+.PHONY: torture
+torture: ## Run the SIGKILL crash run long: 500 kills with rotation (TORTURE_KILLS, TORTURE_SEED, not in make test)
+	SILT_CRASH_KILLS=$(TORTURE_KILLS) SILT_CRASH_SEED=$(TORTURE_SEED) SILT_CRASH_FULL_EVERY=$(TORTURE_FULL_EVERY) SILT_CRASH_BUDGET=0 \
+		SILT_CRASH_DIR=$(TORTURE_DIR) \
+		$(GO) test -count=1 -timeout 0 -v -run 'TestServer_SIGKILL_CrashRun$$' ./pkg/server/
+
 .PHONY: test-duckdb
 test-duckdb: ## Read the Parquet segments with DuckDB, check Query against it (nested cgo module test/duckdb)
 	@test -z "$$(gofmt -l test/duckdb)" || { gofmt -l test/duckdb; exit 1; }

@@ -41,7 +41,7 @@ var arrowPools [numFields]sync.Pool
 // as a dictionary array. putArrowColumn gives it back.
 func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, error) {
 	open := func(leaf int) (file.ColumnChunkReader, error) {
-		cr, err := rgr.Column(leaf)
+		cr, err := openColumn(rgr, leaf)
 		if err != nil {
 			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
 		}
@@ -56,7 +56,7 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 		if !readable(rgr, leaf) {
 			return nil, nil
 		}
-		pr, err := rgr.GetColumnPageReader(leaf)
+		pr, err := openPageReader(rgr, leaf)
 		if err != nil {
 			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
 		}

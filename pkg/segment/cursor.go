@@ -116,7 +116,7 @@ func newCursor(rgr *file.RowGroupReader, rg int, offset int64) (*cursor, error) 
 	c := &cursor{rg: rg, row: offset, rows: rgr.NumRows()}
 	c.flat.strs, c.attrs.strs, c.metrics.strs = make(interner, 16), make(interner, 16), make(interner, 16)
 	open := func(leaf int) (file.ColumnChunkReader, error) {
-		cr, err := rgr.Column(leaf)
+		cr, err := openColumn(rgr, leaf)
 		if err != nil {
 			return nil, fmt.Errorf("open column %s: %w", leafShapes[leaf].path, err)
 		}

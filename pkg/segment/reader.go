@@ -396,7 +396,7 @@ func (r *Reader) scanInts(ctx context.Context, rg int, offset, n int64, leafA, l
 		if leaf < 0 {
 			return nil, nil
 		}
-		cr, err := rgr.Column(leaf)
+		cr, err := openColumn(rgr, leaf)
 		if err != nil {
 			return nil, fmt.Errorf("row group %d: open column %s: %w", rg, leafShapes[leaf].path, err)
 		}

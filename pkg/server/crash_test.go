@@ -31,8 +31,7 @@ var servingAddr = regexp.MustCompile(`msg="silt serving" addr=(\S+)`)
 // flags) and waits until it listens.
 func startChild(t *testing.T, dir string, extra ...string) *childServer {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir+" "+strings.Join(extra, " "))
+	cmd := childCommand(dir, extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +40,26 @@ func startChild(t *testing.T, dir string, extra ...string) *childServer {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
+	// exited closes when the child's stderr does: it has exited.
+	exited := make(chan struct{})
+	// log keeps the child's last lines, to say why it did not start.
+	var logMu sync.Mutex
+	var log []string
+	lastLines := func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return strings.Join(log, "\n")
+	}
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logMu.Lock()
+			log = append(log, sc.Text())
+			if len(log) > 30 {
+				log = log[1:]
+			}
+			logMu.Unlock()
 			if m := servingAddr.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -59,11 +75,38 @@ func startChild(t *testing.T, dir string, extra ...string) *childServer {
 	select {
 	case a := <-addr:
 		return &childServer{cmd: cmd, url: "http://" + a}
+	case <-exited:
+		err := cmd.Wait()
+		t.Fatalf("child server on %s exited before serving (%v); its last lines:\n%s", dir, err, lastLines())
+		return nil
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("child server did not start within 60s")
+		t.Fatalf("child server on %s did not start within 60s; its last lines:\n%s", dir, lastLines())
 		return nil
 	}
+}
+
+// childCommand is the test binary as `silt serve` on dir (with extra flags).
+func childCommand(dir string, extra ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SILT_TEST_CHILD_ARGS=serve --addr 127.0.0.1:0 --data "+dir+" "+strings.Join(extra, " "))
+	return cmd
+}
+
+// killDuringStart starts `silt serve` on dir and SIGKILLs it after delay,
+// whether or not it serves by then: while it opens the hot tier, deletes
+// what an interrupted rotation left and finishes interrupted seals.
+func killDuringStart(t *testing.T, dir string, delay time.Duration, extra ...string) {
+	t.Helper()
+	cmd := childCommand(dir, extra...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
 }
 
 // kill sends SIGKILL and reaps the child.
@@ -83,6 +126,8 @@ type ackedBatch struct {
 
 // crashWriter appends batches as an idempotent producer and remembers acks.
 type crashWriter struct {
+	// project is the stream's project; "" means the package's project.
+	project  string
 	stream   string
 	producer string
 	seq      uint64
@@ -90,6 +135,13 @@ type crashWriter struct {
 	// pending is the batch in flight when the server died, if any.
 	pending []*siltv1.EventInput
 	n       int
+	// onAck, when set, sees every acknowledgement (from the writer's own
+	// goroutine, before the ack is recorded).
+	onAck func(w *crashWriter, res *siltv1.AppendResponse, events []*siltv1.EventInput)
+	// pace, when positive, is a pause between batches (bounding the volume).
+	pace time.Duration
+	// onError, when set, sees the error that stopped the writer's load.
+	onError func(w *crashWriter, err error)
 }
 
 func (w *crashWriter) batch(rng *rand.Rand) []*siltv1.EventInput {
@@ -108,8 +160,12 @@ func (w *crashWriter) batch(rng *rand.Rand) []*siltv1.EventInput {
 
 // send appends events with the writer's next producer seq.
 func (w *crashWriter) send(ctx context.Context, c clients, events []*siltv1.EventInput) (*siltv1.AppendResponse, error) {
+	p := w.project
+	if p == "" {
+		p = project
+	}
 	res, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{
-		Project: project, Stream: w.stream, Events: events,
+		Project: p, Stream: w.stream, Events: events,
 		Producer: &siltv1.Producer{Id: w.producer, Epoch: 1, Seq: w.seq},
 	}))
 	if err != nil {
@@ -119,6 +175,9 @@ func (w *crashWriter) send(ctx context.Context, c clients, events []*siltv1.Even
 }
 
 func (w *crashWriter) record(res *siltv1.AppendResponse, events []*siltv1.EventInput) {
+	if w.onAck != nil {
+		w.onAck(w, res, events)
+	}
 	ids := make([]string, len(events))
 	for i, e := range events {
 		ids[i] = e.GetId()
@@ -166,9 +225,18 @@ func startLoad(ctx context.Context, wg *sync.WaitGroup, c clients, writers []*cr
 				w.pending = events
 				res, err := w.send(ctx, c, events)
 				if err != nil {
+					if w.onError != nil {
+						w.onError(w, err)
+					}
 					return
 				}
 				w.record(res, events)
+				if w.pace > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(w.pace):
+					}
+				}
 			}
 		})
 	}
