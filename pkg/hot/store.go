@@ -125,6 +125,9 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	if err := removeEmptyLogs(opts.Dir, opts.Logger); err != nil {
+		return nil, fmt.Errorf("open hot store: %w", err)
+	}
 	bopts := badger.DefaultOptions(opts.Dir).
 		WithLogger(badgerLogger{opts.Logger}).
 		// With Sync, Badger syncs its WAL and value log inside every commit
