@@ -139,6 +139,9 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	if err := removeEmptyLogs(opts.Dir, opts.Logger); err != nil {
+		return nil, fmt.Errorf("open hot store: %w", err)
+	}
 	if err := checkOpenSpace(opts); err != nil {
 		return nil, fmt.Errorf("open hot store in %s: %w", opts.Dir, err)
 	}
