@@ -29,7 +29,7 @@ func (s *Store) reserve(what string, n int64) (release func(), err error) {
 func planBytes(p *plan) int64 {
 	var n float64
 	for _, sr := range p.streams {
-		n += sr.x.BytesFrom(max(sr.x.ColdSeq+1, sr.x.FirstSeq)) - sr.x.BytesFrom(sr.upTo+1)
+		n += sr.bytes()
 	}
 	return int64(min(n, 1<<62))
 }

@@ -51,28 +51,24 @@ func (s *Store) enforceRetention(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return s.logged(errors.Join(failed.err(), fmt.Errorf("plan retention: %w", err)))
+		return s.logged(ctx, errors.Join(failed.err(), fmt.Errorf("plan retention: %w", err)))
 	}
 	if len(retains) > 0 {
 		if err := s.hot.Retain(ctx, retains); err != nil {
-			return s.logged(errors.Join(failed.err(), err))
+			return s.logged(ctx, errors.Join(failed.err(), err))
 		}
 		s.log.Debug("history: retention moved first seqs", "streams", len(retains))
 	}
-	return errors.Join(s.logged(s.dropExpired(ctx, failed)), failed.err())
+	return errors.Join(s.logged(ctx, s.dropExpired(ctx, failed)), failed.err())
 }
 
-// logged logs a retention error that no project owns, and returns it.
-func (s *Store) logged(err error) error {
-	if err != nil && notCancelled(err) {
+// logged logs a retention error that no project owns, unless ctx ended,
+// and returns it.
+func (s *Store) logged(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil {
 		s.logFailure("retention", err)
 	}
 	return err
-}
-
-// notCancelled reports whether err is not a context's end.
-func notCancelled(err error) bool {
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // planRetention computes each stream's new first seq, leaving out the

@@ -61,9 +61,12 @@ func (s *Store) Segments(project string) []manifest.Segment {
 func (s *Store) rotate(ctx context.Context, r rotation) ([]manifest.Segment, error) {
 	// A seal that failed after its segment reached the manifest (a full
 	// disk, a Badger error) is finished first, as Open does.
-	if err := s.finishSeals(ctx); err != nil {
-		s.logFailure("rotation", err)
-		return nil, err
+	if s.unsealed {
+		if err := s.finishSeals(ctx); err != nil {
+			s.logFailure("rotation", err)
+			return nil, err
+		}
+		s.unsealed = false
 	}
 	start := s.opts.Now()
 	var out []manifest.Segment
@@ -154,7 +157,9 @@ func (s *Store) commitUnit(ctx context.Context, u unit) error {
 	// has gone (a cancelled Rotate RPC), or every rotation until a restart
 	// would plan the same seqs again.
 	if err := s.hot.Seal(context.WithoutCancel(ctx), u.seals); err != nil {
-		// The manifest already holds the events; the next Open seals them.
+		// The manifest already holds the events; the next rotation (or
+		// the next Open) seals them.
+		s.unsealed = true
 		return fmt.Errorf("seal the hot tier after segment %s: %w", seg.ID, err)
 	}
 	s.log.Debug("history: rotated", "segment", seg.Path, "rows", seg.Info.Rows, "bytes", seg.Info.Bytes)
@@ -165,6 +170,11 @@ func (s *Store) commitUnit(ctx context.Context, u unit) error {
 type sealRange struct {
 	x    hot.Extent
 	upTo uint64
+}
+
+// bytes estimates the range's events from the stream's average event size.
+func (sr sealRange) bytes() float64 {
+	return sr.x.BytesFrom(max(sr.x.ColdSeq+1, sr.x.FirstSeq)) - sr.x.BytesFrom(sr.upTo+1)
 }
 
 // plan is one segment to write: streams of one project, ingested on one day.
@@ -274,7 +284,7 @@ func (s *Store) planProject(sn *hot.Snapshot, streams []hotStream, cutoff time.T
 			}
 			if upTo > h.x.ColdSeq {
 				p.streams = append(p.streams, sealRange{x: h.x, upTo: upTo})
-				bytes += h.x.BytesFrom(max(h.x.ColdSeq+1, h.x.FirstSeq)) - h.x.BytesFrom(upTo+1)
+				bytes += p.streams[len(p.streams)-1].bytes()
 			}
 		}
 		return p, bytes, nil

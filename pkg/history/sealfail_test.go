@@ -30,6 +30,7 @@ func TestRotate_SealFailureNeitherSticksNorLeaks(t *testing.T) {
 	if err == nil {
 		err = s.man.Apply(manifest.Edit{Add: []manifest.Segment{*u.seg}})
 	}
+	s.unsealed = true // as commitUnit records a failed seal
 	s.workMu.Unlock()
 	if err != nil || u.seg == nil {
 		t.Fatalf("write and add the unit: %v", err)

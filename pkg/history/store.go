@@ -28,6 +28,9 @@ type Store struct {
 
 	// workMu lets one rotation or compaction run at a time.
 	workMu sync.Mutex
+	// unsealed (under workMu) is set when a seal failed after its segment
+	// reached the manifest; the next rotation finishes it.
+	unsealed bool
 	// stop ends the background rotator; done is closed when it has.
 	stop      chan struct{}
 	done      chan struct{}
