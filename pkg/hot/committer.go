@@ -290,11 +290,20 @@ type stage struct {
 // budget counts a transaction's size the way Badger's checkSize does.
 type budget struct{ size, count int64 }
 
-// entrySize bounds Badger's estimate for one entry (key, value, metas,
-// version). It counts the whole value even where Badger counts a value
-// pointer, so it never underestimates.
-func entrySize(keyLen, valueLen int) int64 {
+// entrySize is Badger's estimate for one entry (key, value, metas,
+// version), as Txn.checkSize counts it: a value of threshold bytes or more
+// goes to the value log and counts as its pointer.
+func entrySize(threshold int64, keyLen, valueLen int) int64 {
+	if int64(valueLen) >= threshold {
+		valueLen = valuePointerLen
+	}
 	return int64(keyLen+valueLen) + 2 + 10
+}
+
+// entryBound bounds entrySize for any value of at most maxValueLen bytes:
+// one just under the threshold counts more than a pointer.
+func entryBound(threshold int64, keyLen, maxValueLen int) int64 {
+	return entrySize(threshold, keyLen, int(min(int64(maxValueLen), threshold-1)))
 }
 
 // lookup returns the group's view of a stream (nil if missing), copying it
@@ -355,7 +364,7 @@ func (g *stage) run(group []*request) error {
 		}
 	}()
 	for _, r := range group {
-		need := g.estimate(r)
+		need := estimate(r, g.store.opts.valueThreshold)
 		if need.size >= txnBudget.size || need.count >= txnBudget.count {
 			r.err = fmt.Errorf("append %d bytes to %s/%s: %w", r.size(), r.key.project, r.key.name, ErrTooLarge)
 			continue
@@ -395,31 +404,39 @@ func (g *stage) run(group []*request) error {
 	return nil
 }
 
-// estimate bounds what r can add to a transaction, including the stream
-// metadata, producer state and stream-id counter written at commit.
-func (g *stage) estimate(r *request) budget {
+// estimate bounds what r can add to a transaction of a store whose value
+// threshold is threshold, including the stream metadata, producer state and
+// stream-id counter written at commit. With math.MaxInt64 it bounds the
+// bytes r writes, every value in full.
+func estimate(r *request, threshold int64) budget {
 	metaLen := 1 + len(r.key.project) + len(r.key.name) + 2*10
-	b := budget{size: entrySize(metaLen, 160+len(r.settings.ContentType)) + entrySize(len(nextIDKey), 8), count: 2}
+	b := budget{size: entryBound(threshold, metaLen, 160+len(r.settings.ContentType)) + entrySize(threshold, len(nextIDKey), 8), count: 2}
 	switch r.kind {
 	case opDelete:
-		b.size += entrySize(9, 0)
+		b.size += entrySize(threshold, 9, 0)
 		b.count++
 	case opSeal, opRetain:
 		// One stream meta per seal or retain (metadata is at most ~200 bytes
 		// beyond the content type, and names at most 63+256).
 		n := int64(len(r.seals) + len(r.retains))
-		b.size += n * entrySize(1+10+63+256, 200)
+		b.size += n * entryBound(threshold, 1+10+63+256, 200+maxContentTypeBytes)
 		b.count += n
 	case opAppend:
 		a := r.app
 		for _, c := range a.chunks {
-			b.size += entrySize(17, maxBlockHeaderLen(maxContentTypeBytes)+len(c.records()))
+			// The block's value is its header and records: a pointer when
+			// the records alone reach the threshold.
+			if n := len(c.records()); int64(n) >= threshold {
+				b.size += entrySize(threshold, 17, n)
+			} else {
+				b.size += entryBound(threshold, 17, maxBlockHeaderLen(maxContentTypeBytes)+n)
+			}
 			b.count++
 		}
-		b.size += entrySize(25, 0)
+		b.size += entrySize(threshold, 25, 0)
 		b.count++
 		if a.producer != nil {
-			b.size += entrySize(9+len(a.producer.ID), maxProducerValueLen)
+			b.size += entryBound(threshold, 9+len(a.producer.ID), maxProducerValueLen)
 			b.count++
 		}
 	}
@@ -428,7 +445,7 @@ func (g *stage) estimate(r *request) budget {
 
 // set writes k=v into the open transaction.
 func (g *stage) set(k, v []byte) error {
-	g.used.size += entrySize(len(k), len(v))
+	g.used.size += entrySize(g.store.opts.valueThreshold, len(k), len(v))
 	g.used.count++
 	if err := g.txn.Set(k, v); err != nil {
 		return fmt.Errorf("write key %x: %w", k[:min(len(k), 17)], err)
@@ -438,7 +455,7 @@ func (g *stage) set(k, v []byte) error {
 
 // del deletes k in the open transaction.
 func (g *stage) del(k []byte) error {
-	g.used.size += entrySize(len(k), 0)
+	g.used.size += entrySize(g.store.opts.valueThreshold, len(k), 0)
 	g.used.count++
 	if err := g.txn.Delete(k); err != nil {
 		return fmt.Errorf("delete key %x: %w", k[:min(len(k), 17)], err)

@@ -27,6 +27,7 @@ package hot
 // flush do not fit.
 
 import (
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -127,10 +128,9 @@ func (s *Store) admit(group []*request) []*request {
 	if s.opts.Disk == nil {
 		return group
 	}
-	var g stage
 	var appends, others int64
 	for _, r := range group {
-		n := g.estimate(r).size
+		n := estimate(r, math.MaxInt64).size
 		if r.kind == opAppend {
 			appends += n
 		} else {

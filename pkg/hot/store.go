@@ -17,12 +17,13 @@ import (
 
 // Badger settings this package depends on; see docs/storage.md.
 const (
-	// badgerMemTableSize is Badger's memtable size; it also fixes the largest
-	// transaction Badger accepts (15% of it), which must hold the API's
-	// largest request (TestStore_Append_LargestRequestFits; 32 MiB is too
-	// small). Each memtable is an arena of 1.3 times this, allocated up front
-	// on the Go heap; see "Memory at rest" in docs/storage.md.
-	badgerMemTableSize = 40 << 20
+	// badgerMemTableSize is Badger's memtable size. Each memtable is an
+	// arena of about 1.3 times this, allocated up front on the Go heap
+	// ("Memory at rest" in docs/storage.md). It also fixes the largest
+	// transaction Badger accepts (15% of it, where a value in the value log
+	// counts as its pointer): the API's largest request is blocks of 4 KiB
+	// and more, so it fits (TestStore_Append_LargestRequestFits).
+	badgerMemTableSize = 16 << 20
 	// badgerNumMemtables is the active memtable plus one being flushed
 	// (Badger's default is 5, up to 4 full ones waiting for a flush).
 	badgerNumMemtables = 2
@@ -35,6 +36,9 @@ const (
 	// keeping small values (single-event blocks, metadata, producer state) in
 	// the LSM tree; measured in docs/storage.md.
 	badgerValueThreshold = 4 << 10
+	// valuePointerLen is what a value in the value log costs a
+	// transaction: Badger counts its pointer.
+	valuePointerLen = 12
 	// maxValueThreshold is Badger's largest ValueThreshold (LSM-only layout).
 	maxValueThreshold = 1 << 20
 	// maxBlockBytes is where a request's records are cut into another block.

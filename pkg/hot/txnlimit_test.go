@@ -1,6 +1,7 @@
 package hot
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
@@ -34,5 +35,48 @@ func TestStore_Append_LargestRequestFits(t *testing.T) {
 				t.Fatalf("append of %d events of %d bytes: %v", c.events, size, err)
 			}
 		})
+	}
+}
+
+// TestStore_Append_GroupOfInlineBlocksSplits: blocks just under the value
+// threshold stay in the LSM tree and count in full towards Badger's
+// transaction limit, so a group of many of them must be split into several
+// transactions by the committer's own accounting, never refused by Badger's
+// (which would fail the whole group).
+func TestStore_Append_GroupOfInlineBlocksSplits(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	var commits atomic.Int64
+	s := openStore(t, func(o *Options) {
+		o.MaxGroupBytes = 64 << 20
+		o.OnCommit = g.onCommit
+		o.commitFault = func(int) error { commits.Add(1); return nil }
+	})
+	mustCreate(t, s, "p", "s")
+	// Enough requests of one block each, of incompressible data a little
+	// under the threshold, to fill three transactions.
+	n := int(3 * txnBudget.size / badgerValueThreshold)
+	g.park(t, s)
+	errs := make(chan error, n)
+	for i := range n {
+		ev := event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(badgerValueThreshold - 200)}
+		go func() {
+			_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{ev}})
+			errs <- err
+		}()
+		waitQueued(t, s, i+1)
+	}
+	commits.Store(0)
+	close(g.release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	if c := commits.Load(); c < 3 {
+		t.Errorf("%d requests committed in %d transactions, want at least 3", n, c)
+	}
+	if res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", Limit: 10_000}); len(res.Events) != n {
+		t.Errorf("read %d events, want %d", len(res.Events), n)
 	}
 }
