@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"math"
 	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/silt-io/silt/pkg/memtrim"
 	"github.com/silt-io/silt/pkg/server"
 )
 
@@ -17,6 +19,7 @@ func newServeCommand() *cobra.Command {
 	cfg.ProjectRetention = retention
 	var logLevel, logFormat, origins string
 	var memoryLimit uint64
+	trim := memtrim.Options{Interval: memtrim.DefaultInterval}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Silt server (Connect, gRPC and gRPC-Web on one port)",
@@ -35,7 +38,13 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return srv.Run(cmd.Context())
+			ctx, stop := context.WithCancel(cmd.Context())
+			defer stop()
+			if trim.Interval > 0 {
+				trim.Logger = log
+				go memtrim.Run(ctx, trim)
+			}
+			return srv.Run(ctx)
 		},
 	}
 	f := cmd.Flags()
@@ -54,6 +63,7 @@ func newServeCommand() *cobra.Command {
 	f.Var(retention, "project-retention", "a project's retention, NAME=MAX_AGE[,MAX_BYTES] (repeatable), e.g. acme=720h or acme=0,10737418240")
 	f.Var(sizeFlag{&cfg.DiskLowWater}, "disk-low-water", "refuse appends (ResourceExhausted) once less than this much disk space would stay free, beyond what the storage engine still owes; bytes or a size such as 64MiB (at least 2MiB)")
 	f.Uint64Var(&memoryLimit, "memory-limit", 0, "soft limit in bytes on the Go runtime's memory, as GOMEMLIMIT: the garbage collector works harder near it, which bounds resident memory (0: GOMEMLIMIT or none)")
+	f.DurationVar(&trim.Interval, "memory-trim-interval", trim.Interval, "how often to look for a quiet heap whose garbage and free pages to return to the OS (0: leave it to the Go runtime)")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -1,10 +1,16 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/silt-io/silt/pkg/cli"
 )
 
 // TestServe_MemoryLimit: --memory-limit sets the Go runtime's soft memory
@@ -31,4 +37,58 @@ func TestServe_MemoryLimit(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// TestServe_TrimsAQuietHeap: `silt serve` runs the memory trimmer, which
+// returns the garbage of a burst once the process is quiet. Not parallel:
+// the heap and the GC setting are process-wide.
+func TestServe_TrimsAQuietHeap(t *testing.T) {
+	// Only the trimmer's collection may take the burst.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var logs lockedBuffer
+	root := cli.NewRoot(cli.IO{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
+	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+		"--memory-trim-interval", "20ms", "--log-level", "debug", "--log-format", "json"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+
+	trimSink = make([]byte, 64<<20)
+	for i := range trimSink {
+		trimSink[i] = byte(i)
+	}
+	trimSink = nil
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"msg":"memtrim: returned a quiet heap's free memory"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no trim logged within 10 s of a 64 MiB burst; log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// trimSink holds TestServe_TrimsAQuietHeap's burst until it drops it.
+var trimSink []byte
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
