@@ -21,7 +21,9 @@ import (
 // SILT_BENCH_REST_SETTLE override them.
 const (
 	defaultRestEvents = 300_000
-	defaultRestSettle = 5 * time.Second
+	// defaultRestSettle outlasts the storage engine's compactions after the
+	// load (about 10 s here) and a look of Silt's memory trimmer (5 s).
+	defaultRestSettle = 20 * time.Second
 	// defaultSealedSettle outlasts pkg/segment's encodersIdle (30 s), after
 	// which a server that has stopped rotating frees its zstd encoders.
 	defaultSealedSettle = 40 * time.Second
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 // small deployment's load: SILT_BENCH_REST_EVENTS (300,000) single-event
 // appends of the ~200-byte samples from 64 concurrent clients (closed loop,
 // one stream), then the client disconnects and the benchmark waits
-// SILT_BENCH_REST_SETTLE (5 s) for background work to finish and reads
+// SILT_BENCH_REST_SETTLE (20 s) for background work to finish and reads
 // the server's VmRSS, RssAnon, RssFile and VmHWM, and its mapped memory by
 // kind from /proc/<pid>/smaps; for Silt it then waits until the rotator
 // has sealed every event into Parquet (--rotate-after, 1 minute, after the
