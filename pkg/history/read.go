@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
@@ -108,13 +107,7 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 // *event.RangeError.
 func (s *Store) readSegment(ctx context.Context, h manifest.Hit, x hot.Extent, next uint64, limit, maxBytes int) ([]event.Event, error) {
 	lost := func(err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: %w", event.ErrMissingHistory, err)
-		} else if !errors.Is(err, event.ErrCorrupt) {
-			return err // a canceled read, an I/O error
-		}
-		return &event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: next, LastSeq: h.Range.LastSeq,
-			Where: "segment " + h.Segment.ID, Err: err}
+		return event.LostSegment(x.Project, x.Stream, next, h.Range.LastSeq, h.Segment.ID, err)
 	}
 	r, err := s.readers.get(h.Segment)
 	if err != nil {

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -170,7 +171,14 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 	}
 	r, err := pl.v.Open(seg)
 	if err != nil {
-		return nil, "", err
+		// The first stream in scope names the range, as a Read of it
+		// would: from the first seq wanted to the segment's last.
+		name := slices.Min(slices.Collect(maps.Keys(ranges)))
+		last := ranges[name].hi
+		if s, ok := in.Stream(name); ok {
+			last = s.LastSeq
+		}
+		return nil, "", event.LostSegment(seg.Info.Project, name, ranges[name].lo, last, seg.ID, err)
 	}
 	sp := &segmentPlan{seg: seg, r: r, ranges: ranges, whole: true}
 	for _, s := range in.Streams {
