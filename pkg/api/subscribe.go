@@ -20,6 +20,11 @@ import (
 // lands between the read and the wait wakes it (see package notify). Each
 // subscriber reads the store at its own pace: a slow one falls behind and
 // catches up by reading, it never holds up a writer.
+//
+// With AutoCreate, a stream that does not exist yet is an empty one: the
+// subscriber is caught up at seq 0 and gets the events of the first Append
+// that creates it. A stream that disappears after the subscriber has seen
+// it (a delete) ends the subscription with NotFound, as without AutoCreate.
 func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.SubscribeRequest], stream *connect.ServerStream[siltv1.SubscribeResponse]) error {
 	m := req.Msg
 	project, name := m.GetProject(), m.GetStream()
@@ -28,21 +33,27 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		interval = d.AsDuration()
 	}
 
+	// notYet: the stream is missing and AutoCreate may still create it.
+	notYet := func(err error) bool { return s.opts.AutoCreate && errors.Is(err, event.ErrStreamNotFound) }
 	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch, MaxBytes: s.opts.SubscribeBatchBytes}
 	switch {
 	case m.GetFromTail():
 		info, err := s.streams.GetStream(ctx, project, name)
-		if err != nil {
+		switch {
+		case notYet(err):
+			rr.FromSeq = 1
+		case err != nil:
 			return s.code(err)
+		default:
+			rr.FromSeq = info.LastSeq + 1
 		}
-		rr.FromSeq = info.LastSeq + 1
 	case m.GetFromTime() != nil:
 		rr.FromTime = m.GetFromTime().AsTime()
 	}
 
 	heartbeat := time.NewTimer(interval)
 	defer heartbeat.Stop()
-	caughtUp := false
+	caughtUp, seen := false, false
 	var lastSeq uint64
 	for {
 		// A subscriber still reading its backlog stops with the server, or
@@ -56,8 +67,13 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		}
 		wake := s.waiter.Wait(project, name)
 		res, err := s.log.Read(ctx, rr)
-		if err != nil {
+		switch {
+		case !seen && notYet(err):
+			res = event.ReadResult{NextSeq: max(rr.FromSeq, 1)} // empty: up to date
+		case err != nil:
 			return s.code(err)
+		default:
+			seen = true
 		}
 		if len(res.Events) == 0 && !res.UpToDate() {
 			// Reading again would answer the same: never spin on it.

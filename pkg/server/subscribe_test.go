@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/server"
 )
 
 // subscription collects what a Subscribe receives.
@@ -159,16 +160,60 @@ func TestAPI_Subscribe_FromTailTypesAndHeartbeat(t *testing.T) {
 	})
 }
 
+// TestAPI_Subscribe_MissingStreamIsNotFound: without auto-create a
+// subscription to a stream that does not exist ends with NotFound.
 func TestAPI_Subscribe_MissingStreamIsNotFound(t *testing.T) {
 	t.Parallel()
+	ts := startServer(t, func(c *server.Config) { c.AutoCreate = false })
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			sub := subscribe(t, ts.clients(p), &siltv1.SubscribeRequest{Project: project, Stream: "nope"})
+			select {
+			case <-sub.done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("subscription to a missing stream did not end")
+			}
+			requireCode(t, sub.err, connect.CodeNotFound)
+		})
+	}
+}
+
+// TestAPI_Subscribe_WaitsForAStreamToBeCreated: with auto-create (the
+// default) a subscription to a stream that does not exist yet, from seq 1
+// or from the tail, is caught up at 0 and receives the events of the Append
+// that creates the stream.
+func TestAPI_Subscribe_WaitsForAStreamToBeCreated(t *testing.T) {
+	t.Parallel()
 	forEachProtocol(t, func(t *testing.T, c clients) {
-		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: "nope"})
-		select {
-		case <-sub.done:
-		case <-time.After(30 * time.Second):
-			t.Fatal("subscription to a missing stream did not end")
+		for _, start := range []struct {
+			name string
+			req  *siltv1.SubscribeRequest
+		}{
+			{"from seq 1", &siltv1.SubscribeRequest{Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: 1}}},
+			{"from tail", &siltv1.SubscribeRequest{Start: &siltv1.SubscribeRequest_FromTail{FromTail: true}}},
+		} {
+			t.Run(start.name, func(t *testing.T) {
+				stream := streamName(t)
+				start.req.Project, start.req.Stream = project, stream
+				sub := subscribe(t, c, start.req)
+				sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
+				sub.mu.Lock()
+				up := sub.caughtUp[0]
+				sub.mu.Unlock()
+				if up.GetLastSeq() != 0 || up.GetNextSeq() != 1 {
+					t.Fatalf("caught up at last %d next %d, want 0 and 1", up.GetLastSeq(), up.GetNextSeq())
+				}
+				if _, err := c.events.Append(testContext(t), connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, 0, 2)})); err != nil {
+					t.Fatal(err)
+				}
+				sub.waitFor(t, "the first events", func(s *subscription) bool { return len(s.events) == 2 })
+				sub.mu.Lock()
+				defer sub.mu.Unlock()
+				if sub.events[0].GetSeq() != 1 || sub.events[1].GetSeq() != 2 {
+					t.Fatalf("received seqs %d, %d; want 1, 2", sub.events[0].GetSeq(), sub.events[1].GetSeq())
+				}
+			})
 		}
-		requireCode(t, sub.err, connect.CodeNotFound)
 	})
 }
 
