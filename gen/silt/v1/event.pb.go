@@ -33,7 +33,9 @@ type Event struct {
 	Stream string `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
 	// Position in the stream: the first event is 1, and there are no gaps.
 	Seq uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
-	// The client's idempotency key, or a ULID made by the server.
+	// The event's identifier: the client's (e.g. a CloudEvents id), or a ULID
+	// made by the server. Not a deduplication key: a repeated id is stored
+	// again; an AppendRequest's producer makes retries land once.
 	Id string `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened, e.g. "order.created".
 	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
@@ -223,7 +225,9 @@ func (*Event_BinaryData) isEvent_Payload() {}
 // ingest_time and, when id is empty, an id.
 type EventInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Optional idempotency key chosen by the client (at most 256 printable characters).
+	// Optional identifier chosen by the client (at most 256 printable
+	// characters); the server makes a ULID when it is empty. Silt does not
+	// deduplicate by it: use the AppendRequest's producer for retries.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened: letters, digits and . _ : / - (1 to 256 characters, starting with a letter or digit).
 	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`

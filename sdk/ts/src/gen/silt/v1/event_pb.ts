@@ -43,7 +43,9 @@ export type Event = Message<"silt.v1.Event"> & {
   seq: bigint;
 
   /**
-   * The client's idempotency key, or a ULID made by the server.
+   * The event's identifier: the client's (e.g. a CloudEvents id), or a ULID
+   * made by the server. Not a deduplication key: a repeated id is stored
+   * again; an AppendRequest's producer makes retries land once.
    *
    * @generated from field: string id = 4;
    */
@@ -144,7 +146,9 @@ export const EventSchema: GenMessage<Event> = /*@__PURE__*/
  */
 export type EventInput = Message<"silt.v1.EventInput"> & {
   /**
-   * Optional idempotency key chosen by the client (at most 256 printable characters).
+   * Optional identifier chosen by the client (at most 256 printable
+   * characters); the server makes a ULID when it is empty. Silt does not
+   * deduplicate by it: use the AppendRequest's producer for retries.
    *
    * @generated from field: string id = 1;
    */
