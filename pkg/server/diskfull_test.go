@@ -311,7 +311,7 @@ func TestServer_Rotate_DiskFull(t *testing.T) {
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
-	rot, err := admin.Rotate(testContext(t), connect.NewRequest(&siltv1.RotateRequest{Project: project}))
+	rot, err := admin.Rotate(heavyContext(t), connect.NewRequest(&siltv1.RotateRequest{Project: project}))
 	if err != nil {
 		t.Fatalf("rotation after space returned: %v", err)
 	}

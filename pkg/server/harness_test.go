@@ -126,7 +126,20 @@ func forEachProtocol(t *testing.T, f func(t *testing.T, c clients)) {
 // testContext bounds a test's RPCs.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	return boundedContext(t, 60*time.Second)
+}
+
+// heavyContext bounds the RPCs of a test that moves tens of MB through
+// rotation: on a machine busy with other builds (CI shares it) those took
+// more than a minute.
+func heavyContext(t *testing.T) context.Context {
+	t.Helper()
+	return boundedContext(t, 5*time.Minute)
+}
+
+func boundedContext(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
 }

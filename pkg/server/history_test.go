@@ -161,7 +161,7 @@ func TestServer_SubscribeFromSeqOneAcrossTiers(t *testing.T) {
 	})
 	c := ts.clients(protocols[0])
 	admin := adminClient(ts.url)
-	ctx := testContext(t)
+	ctx := heavyContext(t)
 	next := uint64(1)
 	appendBatch := func(n int) {
 		t.Helper()
