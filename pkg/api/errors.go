@@ -47,7 +47,7 @@ func toConnectError(log *slog.Logger, err error) error {
 	switch {
 	case errors.As(err, &bad):
 		return withViolation(err, bad.Field, bad.Reason)
-	case errors.Is(err, query.ErrTooLarge):
+	case errors.Is(err, event.ErrResultTooLarge):
 		return connect.NewError(connect.CodeResourceExhausted, err)
 	case diskspace.IsFull(err):
 		return connect.NewError(connect.CodeResourceExhausted, err)
@@ -63,7 +63,7 @@ func toConnectError(log *slog.Logger, err error) error {
 		return withInfo(connect.CodeNotFound, err, ReasonStreamNotFound, "", 0)
 	case errors.Is(err, event.ErrStreamExists):
 		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
-	case errors.Is(err, event.ErrTooLarge):
+	case errors.Is(err, event.ErrAppendTooLarge):
 		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.As(err, &lost):
 		log.Error("events lost", "err", err)

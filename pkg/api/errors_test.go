@@ -11,7 +11,6 @@ import (
 
 	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/query"
 	"github.com/silt-io/silt/pkg/record"
 	"github.com/silt-io/silt/pkg/segment"
 )
@@ -29,12 +28,12 @@ func TestToConnectError_Codes(t *testing.T) {
 		{record.ErrCorrupt, connect.CodeDataLoss},
 		{segment.ErrCorrupt, connect.CodeDataLoss},
 		{&event.RangeError{Project: "p", Stream: "s", FirstSeq: 3, LastSeq: 9, Where: "hot tier", Err: record.ErrCorrupt}, connect.CodeDataLoss},
-		{query.ErrTooLarge, connect.CodeResourceExhausted},
+		{event.ErrResultTooLarge, connect.CodeResourceExhausted},
 		{event.ErrClosed, connect.CodeUnavailable},
 		{event.ErrDiskFull, connect.CodeResourceExhausted},
 		{&diskspace.FullError{Dir: "/d", Free: 1, Mark: 2}, connect.CodeResourceExhausted},
 		{syscall.ENOSPC, connect.CodeResourceExhausted},
-		{event.ErrTooLarge, connect.CodeInvalidArgument},
+		{event.ErrAppendTooLarge, connect.CodeInvalidArgument},
 		{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 		{context.Canceled, connect.CodeCanceled},
 		{fmt.Errorf("something else"), connect.CodeInternal},
