@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -51,7 +50,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		case <-ctx.Done():
 			return nil
 		case <-s.done:
-			return errStopping()
+			return s.code(errStopping{})
 		default:
 		}
 		wake := s.waiter.Wait(project, name)
@@ -87,7 +86,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			case <-ctx.Done():
 				return nil
 			case <-s.done:
-				return errStopping()
+				return s.code(errStopping{})
 			case <-wake:
 				waiting = false
 			case <-heartbeat.C:
@@ -103,11 +102,14 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 }
 
 // errStopping ends subscriptions when the server stops; clients resume from
-// the last next_seq they saw. A new error each time: connect errors carry
-// mutable metadata.
-func errStopping() error {
-	return connect.NewError(connect.CodeUnavailable, errors.New("server is stopping"))
-}
+// the last next_seq they saw. It wraps event.ErrClosed.
+type errStopping struct{}
+
+// Error implements error.
+func (errStopping) Error() string { return "server is stopping" }
+
+// Unwrap returns event.ErrClosed.
+func (errStopping) Unwrap() error { return event.ErrClosed }
 
 // sendBatch sends events (those of the wanted types) as one message.
 func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeResponse], events []event.Event, types []string, rawJSON bool) error {
