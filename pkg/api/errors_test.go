@@ -150,6 +150,7 @@ func TestToConnectError_NoServerPath(t *testing.T) {
 	}{
 		{&os.PathError{Op: "write", Path: "/srv/silt/hot/000001.vlog", Err: syscall.ENOSPC}, "disk full"},
 		{&os.PathError{Op: "open", Path: "/srv/silt/hot/MANIFEST", Err: syscall.EACCES}, "internal error"},
+		{&diskspace.FullError{Dir: "/srv/silt/hot", Free: 1 << 20, Need: 1 << 10, Mark: 32 << 20}, "disk full: 1.0 MiB free in …/hot"},
 	} {
 		err := toConnectError(quiet, fmt.Errorf("append p/s: %w", tc.err))
 		var ce *connect.Error
