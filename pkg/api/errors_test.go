@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -161,4 +162,104 @@ func TestToConnectError_NoServerPath(t *testing.T) {
 			t.Errorf("%v: message %q, want %q and no server path", tc.err, ce.Message(), tc.want)
 		}
 	}
+}
+
+// TestErrorTable_MatchesCatalogue parses the error table of docs/api.md:
+// one row per sentinel of the catalogue, keyed by its text, with its code
+// and ErrorInfo reason.
+func TestErrorTable_MatchesCatalogue(t *testing.T) {
+	t.Parallel()
+	rows := errorTable(t, "../../docs/api.md")
+	byText := map[string]*event.Error{}
+	for _, e := range event.Catalogue() {
+		if byText[e.Error()] != nil {
+			t.Fatalf("two sentinels say %q", e)
+		}
+		byText[e.Error()] = e
+	}
+	for text, row := range rows {
+		e := byText[text]
+		if e == nil {
+			t.Errorf("docs/api.md lists %q, which is not in the catalogue", text)
+			continue
+		}
+		if row.code != e.Code().String() {
+			t.Errorf("docs/api.md: %q is %s, the catalogue says %s", text, row.code, e.Code())
+		}
+		if row.reason != e.Reason() {
+			t.Errorf("docs/api.md: %q has ErrorInfo %q, the catalogue says %q", text, row.reason, e.Reason())
+		}
+		if e.ExpectedKey() != "" && !strings.Contains(row.info, "`"+e.ExpectedKey()+"`") {
+			t.Errorf("docs/api.md: %q does not name its ErrorInfo metadata %s", text, e.ExpectedKey())
+		}
+	}
+	for text := range byText {
+		if _, ok := rows[text]; !ok {
+			t.Errorf("docs/api.md has no row for %q", text)
+		}
+	}
+}
+
+// tableRow is a row of the error table.
+type tableRow struct {
+	code   string // "NotFound"
+	reason string // "STREAM_NOT_FOUND", or ""
+	info   string // the whole ErrorInfo cell
+}
+
+// errorTable reads the table that starts with "| Error | Code | ErrorInfo |"
+// from the Markdown file at path, keyed by the error's text.
+func errorTable(t *testing.T, path string) map[string]tableRow {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows := map[string]tableRow{}
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "| Error | Code | ErrorInfo |") {
+			in = true
+			continue
+		}
+		if !in || strings.HasPrefix(line, "| ---") {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) < 3 {
+			t.Fatalf("%s: short row %q", path, line)
+		}
+		text := unquote(t, cells[0])
+		if _, dup := rows[text]; dup {
+			t.Errorf("%s: two rows for %q", path, text)
+		}
+		row := tableRow{code: unquote(t, cells[1]), info: strings.TrimSpace(cells[2])}
+		if row.info != "—" {
+			row.reason = unquote(t, strings.SplitN(row.info, ",", 2)[0])
+		}
+		rows[text] = row
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatalf("%s has no error table", path)
+	}
+	return rows
+}
+
+// unquote returns the text of a cell that is one `code span`.
+func unquote(t *testing.T, cell string) string {
+	t.Helper()
+	cell = strings.TrimSpace(cell)
+	if len(cell) < 2 || cell[0] != '`' || strings.Count(cell, "`") != 2 || cell[len(cell)-1] != '`' {
+		t.Fatalf("error table cell %q is not one `code span`", cell)
+	}
+	return cell[1 : len(cell)-1]
 }
