@@ -8,8 +8,10 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
 
-	"github.com/silt-io/silt/pkg/diskspace"
+	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 )
@@ -17,22 +19,24 @@ import (
 // errorDomain names Silt in google.rpc.ErrorInfo details.
 const errorDomain = "silt.io"
 
-// Reasons carried in google.rpc.ErrorInfo, for clients that branch on them.
-const (
-	ReasonProducerFenced  = "PRODUCER_FENCED"
-	ReasonProducerSeqGap  = "PRODUCER_SEQ_GAP"
-	ReasonLastSeqMismatch = "LAST_SEQ_MISMATCH"
-	ReasonSeqOutOfRange   = "SEQ_OUT_OF_RANGE"
-	ReasonStreamNotFound  = "STREAM_NOT_FOUND"
-	ReasonStreamExists    = "STREAM_EXISTS"
-	// ReasonEventsLost comes with DataLoss for a range of events that
-	// cannot be read; metadata first_seq and last_seq bound it, so a
-	// client can read on from last_seq+1.
-	ReasonEventsLost = "EVENTS_LOST"
-)
+// errInternal is what a client is told of an error outside the catalogue;
+// the server logs the error itself, whose message may name server paths.
+var errInternal = errors.New("internal error")
 
-// toConnectError maps a domain error to a Connect error. It is the one place
-// where codes are chosen; docs/api.md has the table.
+// toConnectError maps an error to the Connect error a client gets. It is
+// the one place where that happens; every handler and interceptor goes
+// through it, and docs/api.md has the table.
+//
+//   - The code, and the google.rpc.ErrorInfo reason, are those of the
+//     event catalogue's sentinel that err wraps (event.Classify).
+//   - Typed errors add what they know: a conflict's expected number, a
+//     lost range's seqs, the fields of an invalid request.
+//   - The context's errors keep their codes (Canceled, DeadlineExceeded).
+//   - Anything else is Internal, logged, and says only "internal error".
+//
+// Messages name no server path: an error that means a sentinel without
+// wrapping it (the operating system's ENOSPC, which quotes a file's path)
+// says the sentinel's text alone.
 func toConnectError(log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
@@ -41,82 +45,84 @@ func toConnectError(log *slog.Logger, err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	var conflict *event.ConflictError
-	var bad *query.InvalidError
-	var lost *event.RangeError
+	sentinel := event.Classify(err)
 	switch {
-	case errors.As(err, &bad):
-		return withViolation(err, bad.Field, bad.Reason)
-	case errors.Is(err, query.ErrTooLarge):
-		return connect.NewError(connect.CodeResourceExhausted, err)
-	case diskspace.IsFull(err):
-		return connect.NewError(connect.CodeResourceExhausted, err)
-	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerFenced):
-		return withInfo(connect.CodeFailedPrecondition, err, ReasonProducerFenced, "current_epoch", conflict.Expected)
-	case errors.As(err, &conflict) && errors.Is(err, event.ErrProducerSeqGap):
-		return withInfo(connect.CodeAborted, err, ReasonProducerSeqGap, "expected_seq", conflict.Expected)
-	case errors.As(err, &conflict) && errors.Is(err, event.ErrLastSeqMismatch):
-		return withInfo(connect.CodeFailedPrecondition, err, ReasonLastSeqMismatch, "last_seq", conflict.Expected)
-	case errors.As(err, &conflict) && errors.Is(err, event.ErrOutOfRange):
-		return withInfo(connect.CodeOutOfRange, err, ReasonSeqOutOfRange, "first_seq", conflict.Expected)
-	case errors.Is(err, event.ErrStreamNotFound):
-		return withInfo(connect.CodeNotFound, err, ReasonStreamNotFound, "", 0)
-	case errors.Is(err, event.ErrStreamExists):
-		return withInfo(connect.CodeAlreadyExists, err, ReasonStreamExists, "", 0)
-	case errors.Is(err, event.ErrTooLarge):
-		return connect.NewError(connect.CodeInvalidArgument, err)
-	case errors.As(err, &lost):
-		log.Error("events lost", "err", err)
-		ce := connect.NewError(connect.CodeDataLoss, err)
-		addInfo(ce, ReasonEventsLost, map[string]uint64{"first_seq": lost.FirstSeq, "last_seq": lost.LastSeq})
-		return ce
-	case errors.Is(err, event.ErrMissingHistory), errors.Is(err, event.ErrCorrupt):
-		log.Error("data lost", "err", err)
-		return connect.NewError(connect.CodeDataLoss, err)
-	case errors.Is(err, event.ErrClosed):
-		return connect.NewError(connect.CodeUnavailable, err)
+	case sentinel != nil:
 	case errors.Is(err, context.Canceled):
 		return connect.NewError(connect.CodeCanceled, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	default:
+		log.Error("internal error", "err", err)
+		return connect.NewError(connect.CodeInternal, errInternal)
 	}
-	log.Error("internal error", "err", err)
-	return connect.NewError(connect.CodeInternal, err)
-}
-
-// withInfo builds a Connect error with a google.rpc.ErrorInfo detail that
-// carries one number (when key is not empty).
-func withInfo(code connect.Code, err error, reason, key string, value uint64) error {
-	ce := connect.NewError(code, err)
-	var meta map[string]uint64
-	if key != "" {
-		meta = map[string]uint64{key: value}
+	if sentinel.Code() == event.CodeDataLoss {
+		log.Error("data lost", "err", err)
 	}
-	addInfo(ce, reason, meta)
+	if !errors.Is(err, sentinel) {
+		err = sentinel
+	}
+	ce = connect.NewError(connectCode(sentinel.Code()), err)
+	addDetails(ce, sentinel, err)
 	return ce
 }
 
-// addInfo adds a google.rpc.ErrorInfo detail with the numbers of meta to ce.
-func addInfo(ce *connect.Error, reason string, meta map[string]uint64) {
-	info := &errdetails.ErrorInfo{Reason: reason, Domain: errorDomain}
-	for k, v := range meta {
+// connectCode converts a catalogue code: the numbers are the same.
+func connectCode(c event.Code) connect.Code { return connect.Code(c) }
+
+// addDetails adds to ce what err's typed errors know, and the sentinel's
+// ErrorInfo reason.
+func addDetails(ce *connect.Error, sentinel *event.Error, err error) {
+	var (
+		bad      *query.InvalidError
+		violated *violationError
+		conflict *event.ConflictError
+		lost     *event.RangeError
+	)
+	switch {
+	case errors.As(err, &violated):
+		addDetail(ce, violated.violations)
+	case errors.As(err, &bad):
+		addDetail(ce, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: bad.Field, Description: bad.Reason}}})
+	}
+	if sentinel.Reason() == "" {
+		return
+	}
+	info := &errdetails.ErrorInfo{Reason: sentinel.Reason(), Domain: errorDomain}
+	meta := func(k string, v uint64) {
 		if info.Metadata == nil {
-			info.Metadata = make(map[string]string, len(meta))
+			info.Metadata = make(map[string]string, 2)
 		}
 		info.Metadata[k] = strconv.FormatUint(v, 10)
 	}
-	if d, derr := connect.NewErrorDetail(info); derr == nil {
+	if key := sentinel.ExpectedKey(); key != "" && errors.As(err, &conflict) {
+		meta(key, conflict.Expected)
+	}
+	if errors.As(err, &lost) {
+		meta("first_seq", lost.FirstSeq)
+		meta("last_seq", lost.LastSeq)
+	}
+	addDetail(ce, info)
+}
+
+// addDetail adds one detail message to ce.
+func addDetail(ce *connect.Error, msg proto.Message) {
+	if d, err := connect.NewErrorDetail(msg); err == nil {
 		ce.AddDetail(d)
 	}
 }
 
-// withViolation builds an InvalidArgument error with a google.rpc.BadRequest
-// detail naming the request field at fault, as validation errors do.
-func withViolation(err error, field, reason string) error {
-	ce := connect.NewError(connect.CodeInvalidArgument, err)
-	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: reason}}}
-	if d, derr := connect.NewErrorDetail(br); derr == nil {
-		ce.AddDetail(d)
-	}
-	return ce
+// violationError is a request that breaks the rules of its message
+// (protovalidate's, or the API's own checks of the same kind): it wraps
+// event.ErrInvalidArgument and carries a buf.validate.Violations detail
+// naming each field.
+type violationError struct {
+	msg        string
+	violations *validatepb.Violations
 }
+
+// Error implements error.
+func (e *violationError) Error() string { return e.msg }
+
+// Unwrap returns event.ErrInvalidArgument.
+func (e *violationError) Unwrap() error { return event.ErrInvalidArgument }

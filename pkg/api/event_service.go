@@ -37,7 +37,7 @@ func (s *Service) appendDecoded(ctx context.Context, m *siltv1.AppendRequest) (*
 	for i, in := range m.GetEvents() {
 		e, err := eventFromInput(in)
 		if err != nil {
-			return nil, fieldViolation(indexPath("events", i), "event.valid", err.Error())
+			return nil, s.code(fieldViolation(indexPath("events", i), "event.valid", err.Error()))
 		}
 		events[i] = e
 	}

@@ -85,6 +85,7 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	if err != nil {
 		return nil, err
 	}
+	vi.log = s.opts.Logger
 	opts := append([]connect.HandlerOption{
 		connect.WithInterceptors(authorizeInterceptor{s.opts.Authorizer}, vi),
 		connect.WithReadMaxBytes(MaxRequestBytes),
@@ -124,7 +125,7 @@ func routeAppend(h, appendHandler http.Handler) http.Handler {
 	})
 }
 
-// code maps an error of a store to a Connect error.
+// code maps an error to the Connect error a client gets (toConnectError).
 func (s *Service) code(err error) error { return toConnectError(s.opts.Logger, err) }
 
 var (

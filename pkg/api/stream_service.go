@@ -39,7 +39,7 @@ func (s *Service) ListStreams(ctx context.Context, req *connect.Request[siltv1.L
 	m := req.Msg
 	after, err := base64.RawURLEncoding.DecodeString(m.GetPageToken())
 	if err != nil {
-		return nil, fieldViolation(fieldPath("page_token"), "page_token.valid", "page_token is not a token this server returned")
+		return nil, s.code(fieldViolation(fieldPath("page_token"), "page_token.valid", "page_token is not a token this server returned"))
 	}
 	size := int(m.GetPageSize())
 	if size == 0 {
@@ -84,7 +84,7 @@ func (s *Service) UpdateStream(ctx context.Context, req *connect.Request[siltv1.
 			case "retention.max_bytes":
 				merged.RetentionMaxBytes = next.RetentionMaxBytes
 			default:
-				return nil, fieldViolation(fieldPath("update_mask"), "update_mask.paths", fmt.Sprintf("unknown path %q", p))
+				return nil, s.code(fieldViolation(fieldPath("update_mask"), "update_mask.paths", fmt.Sprintf("unknown path %q", p)))
 			}
 		}
 		next = merged

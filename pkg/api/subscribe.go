@@ -62,7 +62,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		case <-ctx.Done():
 			return nil
 		case <-s.done:
-			return errStopping()
+			return s.code(errStopping{})
 		default:
 		}
 		wake := s.waiter.Wait(project, name)
@@ -103,7 +103,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			case <-ctx.Done():
 				return nil
 			case <-s.done:
-				return errStopping()
+				return s.code(errStopping{})
 			case <-wake:
 				waiting = false
 			case <-heartbeat.C:
@@ -119,11 +119,14 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 }
 
 // errStopping ends subscriptions when the server stops; clients resume from
-// the last next_seq they saw. A new error each time: connect errors carry
-// mutable metadata.
-func errStopping() error {
-	return connect.NewError(connect.CodeUnavailable, errors.New("server is stopping"))
-}
+// the last next_seq they saw. It wraps event.ErrClosed.
+type errStopping struct{}
+
+// Error implements error.
+func (errStopping) Error() string { return "server is stopping" }
+
+// Unwrap returns event.ErrClosed.
+func (errStopping) Unwrap() error { return event.ErrClosed }
 
 // sendBatch sends events (those of the wanted types) as one message.
 func (s *Service) sendBatch(stream *connect.ServerStream[siltv1.SubscribeResponse], events []event.Event, types []string, rawJSON bool) error {

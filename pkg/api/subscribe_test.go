@@ -95,7 +95,7 @@ func TestService_Subscribe_NoProgressIsDataLoss(t *testing.T) {
 			info, _ = v.(*errdetails.ErrorInfo)
 		}
 	}
-	if info.GetReason() != ReasonEventsLost || info.GetMetadata()["first_seq"] != "1" || info.GetMetadata()["last_seq"] != "1000" {
+	if info.GetReason() != event.ErrCorrupt.Reason() || info.GetMetadata()["first_seq"] != "1" || info.GetMetadata()["last_seq"] != "1000" {
 		t.Errorf("detail %v, want EVENTS_LOST 1..1000", info)
 	}
 	if n := log.reads.Load(); n != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
@@ -19,6 +20,8 @@ import (
 // detail listing each field that broke a rule.
 type validateInterceptor struct {
 	v protovalidate.Validator
+	// log receives internal errors (default: slog.Default()).
+	log *slog.Logger
 }
 
 func newValidateInterceptor() (*validateInterceptor, error) {
@@ -26,10 +29,16 @@ func newValidateInterceptor() (*validateInterceptor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build validator: %w", err)
 	}
-	return &validateInterceptor{v: v}, nil
+	return &validateInterceptor{v: v, log: slog.Default()}, nil
 }
 
+// validate checks msg and answers a Connect error when it breaks a rule.
 func (i *validateInterceptor) validate(msg any) error {
+	return toConnectError(i.log, i.check(msg))
+}
+
+// check checks msg: a *violationError when it breaks a rule.
+func (i *validateInterceptor) check(msg any) error {
 	m, ok := msg.(proto.Message)
 	if !ok {
 		return nil
@@ -49,9 +58,9 @@ func (i *validateInterceptor) validate(msg any) error {
 	}
 	var verr *protovalidate.ValidationError
 	if !errors.As(err, &verr) {
-		return connect.NewError(connect.CodeInternal, fmt.Errorf("validate request: %w", err))
+		return fmt.Errorf("validate request: %w", err)
 	}
-	return invalidArgument(verr.Error(), verr.ToProto())
+	return &violationError{msg: verr.Error(), violations: verr.ToProto()}
 }
 
 // appendValid is the fast path for Append: AppendRequest's rules in plain Go
@@ -75,23 +84,14 @@ func (i *validateInterceptor) appendValid(a *siltv1.AppendRequest) bool {
 	return true
 }
 
-// invalidArgument builds an InvalidArgument error with violations attached.
-func invalidArgument(msg string, violations *validatepb.Violations) error {
-	ce := connect.NewError(connect.CodeInvalidArgument, errors.New(msg))
-	if d, err := connect.NewErrorDetail(violations); err == nil {
-		ce.AddDetail(d)
-	}
-	return ce
-}
-
-// fieldViolation is an InvalidArgument error about one field.
+// fieldViolation is a *violationError about one field.
 func fieldViolation(path *validatepb.FieldPath, rule, msg string) error {
 	field := protovalidate.FieldPathString(path)
-	return invalidArgument(field+": "+msg, &validatepb.Violations{Violations: []*validatepb.Violation{{
+	return &violationError{msg: field + ": " + msg, violations: &validatepb.Violations{Violations: []*validatepb.Violation{{
 		Field:   path,
 		RuleId:  proto.String(rule),
 		Message: proto.String(msg),
-	}}})
+	}}}}
 }
 
 // fieldPath names a top-level field.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -185,7 +186,8 @@ func (g *Guard) Wait(ctx context.Context, n int64, p Priority, report func(error
 
 // FullError says that a write was refused for lack of space.
 type FullError struct {
-	// Dir is the directory whose filesystem is full.
+	// Dir is the directory whose filesystem is full. The message names
+	// only its last element ("…/hot"): it reaches clients.
 	Dir string
 	// Free is what statfs reported available.
 	Free int64
@@ -208,7 +210,7 @@ func (e *FullError) Error() string {
 		what = "the floor"
 	}
 	return fmt.Sprintf("%v: %s free in %s, %s of it owed to pending storage writes, %s asked; %s of %s must stay free",
-		event.ErrDiskFull, FormatSize(e.Free), e.Dir, FormatSize(e.Owed), FormatSize(e.Need), what, FormatSize(e.Mark))
+		event.ErrDiskFull, FormatSize(e.Free), "…"+string(filepath.Separator)+filepath.Base(e.Dir), FormatSize(e.Owed), FormatSize(e.Need), what, FormatSize(e.Mark))
 }
 
 // Unwrap returns event.ErrDiskFull.

@@ -1,5 +1,6 @@
 // Package event holds Silt's domain types: events, streams, append and read
-// requests, and the sentinel errors every layer speaks.
+// requests, and the catalogue of errors every layer speaks, each declared
+// with the status code the API answers it with (errors.go).
 //
 // Invariants that hold for every store implementation:
 //

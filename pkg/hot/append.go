@@ -152,7 +152,7 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 		recLen := len(buf) - before
 		if recLen > maxRecordBytes {
 			a.release()
-			return nil, fmt.Errorf("event %d is %d bytes encoded, over %d: %w", i, recLen, maxRecordBytes, ErrTooLarge)
+			return nil, fmt.Errorf("event %d is %d bytes encoded, over %d: %w", i, recLen, maxRecordBytes, event.ErrAppendTooLarge)
 		}
 		if inChunk > 0 && len(buf)-start-headerRoom > maxBlockBytes {
 			// The record opens the next chunk: move it past that chunk's room.

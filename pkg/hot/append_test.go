@@ -325,8 +325,8 @@ func TestStore_Append_TooLarge(t *testing.T) {
 	s := openStore(t)
 	big := event.Event{Data: make([]byte, 2<<20)}
 	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{big}, AutoCreate: true})
-	if !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("err = %v, want ErrTooLarge", err)
+	if !errors.Is(err, event.ErrAppendTooLarge) {
+		t.Fatalf("err = %v, want event.ErrAppendTooLarge", err)
 	}
 	// Random bytes: blocks are compressed, and the limit is on what Badger
 	// is handed. Blocks in the value log count as their pointers towards
@@ -338,8 +338,8 @@ func TestStore_Append_TooLarge(t *testing.T) {
 		many[i] = event.Event{Data: randomBytes(512 << 10)}
 	}
 	_, err = s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: many, AutoCreate: true})
-	if !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("20 MiB append: err = %v, want ErrTooLarge", err)
+	if !errors.Is(err, event.ErrAppendTooLarge) {
+		t.Fatalf("20 MiB append: err = %v, want event.ErrAppendTooLarge", err)
 	}
 	if _, err := s.GetStream(t.Context(), "p", "s"); !errors.Is(err, event.ErrStreamNotFound) {
 		t.Errorf("stream exists after rejected appends: %v", err)

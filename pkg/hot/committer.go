@@ -366,7 +366,7 @@ func (g *stage) run(group []*request) error {
 	for _, r := range group {
 		need := estimate(r, g.store.opts.valueThreshold)
 		if need.size >= txnBudget.size || need.count >= txnBudget.count {
-			r.err = fmt.Errorf("append %d bytes to %s/%s: %w", r.size(), r.key.project, r.key.name, ErrTooLarge)
+			r.err = fmt.Errorf("append %d bytes to %s/%s: %w", r.size(), r.key.project, r.key.name, event.ErrAppendTooLarge)
 			continue
 		}
 		if g.txn != nil && (g.used.size+need.size >= txnBudget.size || g.used.count+need.count >= txnBudget.count) {

@@ -46,7 +46,7 @@ const (
 	// maxContentTypeBytes bounds a stream's content type: 256 characters
 	// (the API's rule) of up to 4 bytes each.
 	maxContentTypeBytes = 4 * 256
-	// maxRecordBytes is the largest encoded event; larger ones are ErrTooLarge.
+	// maxRecordBytes is the largest encoded event; larger ones are event.ErrAppendTooLarge.
 	maxRecordBytes = 1 << 20
 	// badgerValueLogFileSize is the size of one value-log file, the unit in
 	// which the GC frees space (Badger's default is 1 GiB).
@@ -61,11 +61,6 @@ var txnBudget = func() budget {
 	maxSize := int64(badgerMemTableSize) * 15 / 100
 	return budget{size: maxSize * 9 / 10, count: maxSize / int64(skl.MaxNodeSize) * 9 / 10}
 }()
-
-// ErrTooLarge is returned by Append for an event or a request too large to
-// commit as one Badger value or transaction.
-// It wraps event.ErrTooLarge.
-var ErrTooLarge = fmt.Errorf("append too large for the hot tier: %w", event.ErrTooLarge)
 
 // Store is the Badger hot tier. Its methods are safe for concurrent use.
 type Store struct {

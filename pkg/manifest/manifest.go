@@ -16,7 +16,9 @@ import (
 
 // ErrRejected wraps an Apply error that came before the manifest file was
 // touched (an edit that does not fit the current Version): the file does
-// not list the edit's segments, so their files may go.
+// not list the edit's segments, so their files may go. It is internal to
+// the server (not in the event catalogue): a client that meets it sees
+// Internal.
 var ErrRejected = errors.New("manifest edit rejected")
 
 // FileName is the manifest's name in the segments root.

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/sketch"
 )
 
@@ -224,7 +225,7 @@ func (s *aggSink) add(b *Batch, sel []bool) error {
 			gids[i] = s.group(key)
 		}
 		if len(s.keys) > s.maxGroups {
-			return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", ErrTooLarge, s.maxGroups)
+			return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", event.ErrResultTooLarge, s.maxGroups)
 		}
 	}
 	for i := range s.states {
@@ -247,7 +248,7 @@ func (s *aggSink) merge(o *aggSink) error {
 		}
 	}
 	if len(s.keys) > s.maxGroups {
-		return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", ErrTooLarge, s.maxGroups)
+		return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", event.ErrResultTooLarge, s.maxGroups)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func New(src Source, opts Options) *Engine {
 }
 
 // Query runs req. Errors are *InvalidError for requests the engine cannot
-// run, ErrTooLarge (wrapped) for results past a cap, event.ErrStreamNotFound
+// run, event.ErrResultTooLarge (wrapped) for results past a cap, event.ErrStreamNotFound
 // for a named stream that does not exist, and the context's error when it
 // ends first.
 func (e *Engine) Query(ctx context.Context, req Request) (*Result, error) {

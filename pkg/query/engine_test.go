@@ -546,8 +546,8 @@ func TestQuery_RejectsBadRequests(t *testing.T) {
 		r.GroupBy = []query.GroupKey{{Field: field(t, "id")}}
 		r.Aggregates = []query.Aggregate{{Func: query.AggCount}}
 	}))
-	if !errors.Is(err, query.ErrTooLarge) {
-		t.Errorf("grouping by id past MaxGroups: %v, want ErrTooLarge", err)
+	if !errors.Is(err, event.ErrResultTooLarge) {
+		t.Errorf("grouping by id past MaxGroups: %v, want event.ErrResultTooLarge", err)
 	}
 	_, err = eng.Query(context.Background(), with(func(r *query.Request) { r.Streams = []string{"nope"} }))
 	if !errors.Is(err, event.ErrStreamNotFound) {

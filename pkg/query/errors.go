@@ -1,17 +1,14 @@
 package query
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/silt-io/silt/pkg/event"
 )
 
-// ErrTooLarge: the result would pass a cap (groups, rows). The API maps
-// it to ResourceExhausted.
-var ErrTooLarge = errors.New("query result too large")
-
 // InvalidError is a request the engine cannot run: an unknown field, a
-// type mismatch, a range past the maximum. The API maps it to
-// InvalidArgument, naming Field.
+// type mismatch, a range past the maximum. It wraps
+// event.ErrInvalidArgument; the API names Field in its answer.
 type InvalidError struct {
 	// Field is the request field at fault, e.g. "filter.and[1].compare.value".
 	Field string
@@ -21,6 +18,9 @@ type InvalidError struct {
 
 // Error implements error.
 func (e *InvalidError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+
+// Unwrap returns event.ErrInvalidArgument.
+func (e *InvalidError) Unwrap() error { return event.ErrInvalidArgument }
 
 // invalid makes an InvalidError.
 func invalid(field, format string, args ...any) error {

@@ -13,10 +13,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// ErrInvalidFilter is the error of a filter that compileFilter rejects: a
+// errInvalidFilter is the error of a filter that compileFilter rejects: a
 // malformed tree, an operator the field does not take, an operand of the
-// wrong type. The API maps it to InvalidArgument.
-var ErrInvalidFilter = errors.New("invalid filter")
+// wrong type. It stays in the package: compile reports it as an
+// InvalidError naming the node.
+var errInvalidFilter = errors.New("invalid filter")
 
 // maxFilterDepth bounds the nesting of a filter tree, so that compiling
 // and evaluating it cannot recurse without end.
@@ -47,7 +48,7 @@ type node interface {
 
 // compileFilter checks the filter tree f and compiles it into a predicate.
 // A nil f selects every event and compiles to a nil predicate. Errors wrap
-// ErrInvalidFilter and name the node ("filter and[1] compare
+// errInvalidFilter and name the node ("filter and[1] compare
 // attributes.org: …") and the field.
 //
 // The semantics of a filter:
@@ -160,12 +161,12 @@ type compiler struct {
 	cols columnSet
 }
 
-// bad returns an ErrInvalidFilter error about the node at where.
+// bad returns an errInvalidFilter error about the node at where.
 func bad(where, format string, args ...any) error {
 	return &filterError{where: where, reason: fmt.Sprintf(format, args...)}
 }
 
-// filterError is an ErrInvalidFilter error about one node of the tree.
+// filterError is an errInvalidFilter error about one node of the tree.
 type filterError struct {
 	// where names the node as the compiler walks the tree: "filter and[1]
 	// compare attributes.x".
@@ -173,10 +174,10 @@ type filterError struct {
 }
 
 func (e *filterError) Error() string {
-	return fmt.Sprintf("%v: %s: %s", ErrInvalidFilter, e.where, e.reason)
+	return fmt.Sprintf("%v: %s: %s", errInvalidFilter, e.where, e.reason)
 }
 
-func (e *filterError) Unwrap() error { return ErrInvalidFilter }
+func (e *filterError) Unwrap() error { return errInvalidFilter }
 
 // path is the node's path in the request as the API spells it
 // ("filter.and[1].compare"; a not's argument is "not", without an index).

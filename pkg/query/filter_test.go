@@ -304,8 +304,8 @@ func TestCompileFilter_Errors(t *testing.T) {
 			t.Errorf("%s: compiled to %v, want an error", fmtFilter(tc.f), p)
 			continue
 		}
-		if !errors.Is(err, ErrInvalidFilter) {
-			t.Errorf("%s: error %q does not wrap ErrInvalidFilter", fmtFilter(tc.f), err)
+		if !errors.Is(err, errInvalidFilter) {
+			t.Errorf("%s: error %q does not wrap errInvalidFilter", fmtFilter(tc.f), err)
 		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %q, want it to say %q", fmtFilter(tc.f), err, tc.want)

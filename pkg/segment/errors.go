@@ -7,7 +7,10 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 )
 
-// Sentinel errors; the package wraps them with what it was doing.
+// Sentinel errors; the package wraps them with what it was doing. The
+// writer's (ErrUnsorted, ErrEmpty, ErrInvalidEvent) mean a caller's bug
+// and stay inside the server; ErrCorrupt is the event catalogue's
+// ErrCorrupt, which clients see as DataLoss.
 var (
 	// ErrUnsorted: events are not in strictly increasing (stream, seq) order.
 	ErrUnsorted = errors.New("events are not sorted by (stream, seq)")
