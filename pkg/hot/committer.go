@@ -332,15 +332,18 @@ func (g *stage) create(k nameKey, set event.StreamSettings) *streamState {
 		createTime: g.now, updateTime: g.now, firstSeq: 1,
 	}
 	g.nextID++
-	g.nextIDDirty = true
+	g.markNextIDDirty()
 	g.names[k] = st
 	g.markDirty(st, "")
 	return st
 }
 
 // markDirty records that st's metadata (and producer pid's state, if pid is
-// not empty) must be written before the transaction commits.
+// not empty) must be written before the transaction commits, and counts
+// what that will cost the transaction the first time: the requests admitted
+// after this one must leave room for it.
 func (g *stage) markDirty(st *streamState, pid string) {
+	thr := g.store.opts.valueThreshold
 	if g.dirty == nil {
 		g.dirty = make(map[*streamState]map[string]bool)
 	}
@@ -348,10 +351,31 @@ func (g *stage) markDirty(st *streamState, pid string) {
 	if ps == nil {
 		ps = make(map[string]bool)
 		g.dirty[st] = ps
+		g.used.size += metaEntryBound(thr, st.project, st.name)
+		g.used.count++
 	}
-	if pid != "" {
+	if pid != "" && !ps[pid] {
 		ps[pid] = true
+		g.used.size += entryBound(thr, 9+len(pid), maxProducerValueLen)
+		g.used.count++
 	}
+}
+
+// markNextIDDirty records that the stream-id counter must be written before
+// the transaction commits, counting it the first time as markDirty does.
+func (g *stage) markNextIDDirty() {
+	if !g.nextIDDirty {
+		g.nextIDDirty = true
+		g.used.size += entrySize(g.store.opts.valueThreshold, len(nextIDKey), 8)
+		g.used.count++
+	}
+}
+
+// metaEntryBound bounds the transaction cost of a stream's metadata entry,
+// whatever its settings: its key, and a value of at most 160 bytes beside
+// the content type.
+func metaEntryBound(threshold int64, project, name string) int64 {
+	return entryBound(threshold, 1+len(project)+len(name)+2*10, 160+maxContentTypeBytes)
 }
 
 // run processes the group's requests. An error stops it: the requests of
@@ -409,8 +433,7 @@ func (g *stage) run(group []*request) error {
 // stream-id counter written at commit. With math.MaxInt64 it bounds the
 // bytes r writes, every value in full.
 func estimate(r *request, threshold int64) budget {
-	metaLen := 1 + len(r.key.project) + len(r.key.name) + 2*10
-	b := budget{size: entryBound(threshold, metaLen, 160+len(r.settings.ContentType)) + entrySize(threshold, len(nextIDKey), 8), count: 2}
+	b := budget{size: metaEntryBound(threshold, r.key.project, r.key.name) + entrySize(threshold, len(nextIDKey), 8), count: 2}
 	switch r.kind {
 	case opDelete:
 		b.size += entrySize(threshold, 9, 0)

@@ -1,6 +1,8 @@
 package hot
 
 import (
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -78,5 +80,47 @@ func TestStore_Append_GroupOfInlineBlocksSplits(t *testing.T) {
 	}
 	if res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", Limit: 10_000}); len(res.Events) != n {
 		t.Errorf("read %d events, want %d", len(res.Events), n)
+	}
+}
+
+// TestStore_Append_GroupOfManyStreamsFits: metadata and producer state are
+// written when a transaction commits, after its requests were admitted, so
+// the committer must count them as it admits each request. A group of
+// requests to a thousand new streams, each with the longest names and
+// producer id and an event kept in the LSM tree, was refused by Badger as a
+// whole ("Txn is too big") when only the blocks were counted.
+func TestStore_Append_GroupOfManyStreamsFits(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	s := openStore(t, func(o *Options) { o.OnCommit = g.onCommit })
+	const n = 1000
+	project := strings.Repeat("p", 63)
+	pid := strings.Repeat("q", 256)
+	g.park(t, s)
+	errs := make(chan error, n)
+	for i := range n {
+		req := event.AppendRequest{
+			Project: project, Stream: fmt.Sprintf("%0245d", i), AutoCreate: true,
+			Producer: &event.Producer{ID: pid, Epoch: 1},
+			Events:   []event.Event{{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(2000)}},
+		}
+		go func() {
+			_, err := s.Append(t.Context(), req)
+			errs <- err
+		}()
+		waitQueued(t, s, i+1)
+	}
+	close(g.release)
+	failed := 0
+	var first error
+	for range n {
+		if err := <-errs; err != nil {
+			if failed++; first == nil {
+				first = err
+			}
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d appends failed, the first with: %v", failed, n, first)
 	}
 }
