@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -38,13 +39,17 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The trimmer lives as long as the server, and is waited for.
 			ctx, stop := context.WithCancel(cmd.Context())
-			defer stop()
+			var trimmer sync.WaitGroup
 			if trim.Interval > 0 {
 				trim.Logger = log
-				go memtrim.Run(ctx, trim)
+				trimmer.Go(func() { memtrim.Run(ctx, trim) })
 			}
-			return srv.Run(ctx)
+			err = srv.Run(ctx)
+			stop()
+			trimmer.Wait()
+			return err
 		},
 	}
 	f := cmd.Flags()

@@ -82,12 +82,19 @@ func Run(ctx context.Context, o Options) {
 	}
 }
 
+// quietAllocBytes is the most a process may allocate between two looks and
+// still count as quiet: a trickle, not a workload whose own collections
+// are on their way.
+const quietAllocBytes = 1 << 20
+
 // quietWithGarbage reports whether, between two looks, no collection ran
+// and the process allocated less than quietAllocBytes, collection is on,
 // and the heap now holds at least minBytes reclaimable bytes and a quarter
 // of the live heap: a collection costs in proportion to the live heap, so
 // a large one that is barely growing is not collected over and over.
 func quietWithGarbage(prev, cur sample, minBytes uint64) bool {
-	return cur.cycles == prev.cycles && cur.reclaimable() >= max(minBytes, cur.live/4)
+	return cur.gogc >= 0 && cur.cycles == prev.cycles && cur.allocs-prev.allocs < quietAllocBytes &&
+		cur.reclaimable() >= max(minBytes, cur.live/4)
 }
 
 // sample is what Run reads of the runtime's metrics.
@@ -97,6 +104,8 @@ type sample struct {
 	live     uint64 // live heap as of the last collection
 	free     uint64 // free heap pages not yet returned to the OS
 	released uint64 // heap pages returned to the OS
+	allocs   uint64 // bytes allocated so far
+	gogc     int64  // GOGC; negative when collection is off
 }
 
 // reclaimable is what a collection and a scavenge would free: the dead
@@ -116,6 +125,8 @@ var metricNames = []string{
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/free:bytes",
 	"/memory/classes/heap/released:bytes",
+	"/gc/heap/allocs:bytes",
+	"/gc/gogc:percent",
 }
 
 // read samples the runtime's metrics.
@@ -131,5 +142,5 @@ func read() sample {
 			v[i] = ms[i].Value.Uint64()
 		}
 	}
-	return sample{cycles: v[0], objects: v[1], live: v[2], free: v[3], released: v[4]}
+	return sample{cycles: v[0], objects: v[1], live: v[2], free: v[3], released: v[4], allocs: v[5], gogc: int64(v[6])}
 }

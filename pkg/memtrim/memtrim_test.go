@@ -17,8 +17,11 @@ func TestQuietWithGarbage(t *testing.T) {
 	}{
 		{"quiet with dead objects", sample{cycles: 7}, sample{cycles: 7, objects: 40 * mib, live: 10 * mib}, true},
 		{"quiet with free pages", sample{cycles: 7}, sample{cycles: 7, objects: 10 * mib, live: 10 * mib, free: 9 * mib}, true},
+		{"a trickle of allocation", sample{cycles: 7, allocs: 100 * mib}, sample{cycles: 7, allocs: 100*mib + 512<<10, objects: 40 * mib, live: 10 * mib}, true},
 		{"quiet with little to free", sample{cycles: 7}, sample{cycles: 7, objects: 12 * mib, live: 10 * mib, free: 1 * mib}, false},
 		{"collecting on its own", sample{cycles: 7}, sample{cycles: 8, objects: 40 * mib, live: 10 * mib}, false},
+		{"allocating, its collection not yet due", sample{cycles: 7, allocs: 100 * mib}, sample{cycles: 7, allocs: 130 * mib, objects: 40 * mib, live: 10 * mib}, false},
+		{"collection turned off (GOGC=off)", sample{cycles: 7, gogc: -1}, sample{cycles: 7, gogc: -1, objects: 40 * mib, live: 10 * mib}, false},
 		{"objects under the last live figure", sample{cycles: 7}, sample{cycles: 7, objects: 5 * mib, live: 10 * mib}, false},
 		{"a large heap with little garbage", sample{cycles: 7}, sample{cycles: 7, objects: 1040 * mib, live: 1000 * mib}, false},
 		{"a large heap with a quarter dead", sample{cycles: 7}, sample{cycles: 7, objects: 1250 * mib, live: 1000 * mib}, true},
@@ -37,9 +40,10 @@ var sink []byte
 // runtime's two-minute forced collection.
 func TestRun_ReturnsAQuietHeapsGarbage(t *testing.T) {
 	const burst = 64 << 20
-	// No collection of its own may take the burst before Run sees it (a
-	// forced one, as Run's, still runs).
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	// No collection of its own may take the burst before Run sees it: a
+	// heap goal ten thousand times the live heap (GOGC=off would turn the
+	// trimmer off too).
+	defer debug.SetGCPercent(debug.SetGCPercent(1_000_000))
 	sink = make([]byte, burst)
 	for i := range sink {
 		sink[i] = byte(i) // make the pages resident
@@ -74,5 +78,24 @@ func TestRun_ReturnsAQuietHeapsGarbage(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no trim within 10 s of a quiet heap with a 64 MiB burst of garbage")
+	}
+}
+
+// TestRead_SeesAllocationAndGOGC: the runtime metrics Run decides by are
+// the ones it reads (a renamed metric would read as zero).
+func TestRead_SeesAllocationAndGOGC(t *testing.T) {
+	before := read()
+	sink = make([]byte, 4<<20)
+	sink = nil
+	after := read()
+	if after.allocs-before.allocs < 4<<20 {
+		t.Errorf("allocated 4 MiB, read %d bytes more allocated", after.allocs-before.allocs)
+	}
+	if after.cycles == 0 || after.objects == 0 {
+		t.Errorf("read %+v: no collections or no heap objects", after)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	if g := read().gogc; g != -1 {
+		t.Errorf("GOGC=off reads as %d, want -1", g)
 	}
 }
