@@ -220,7 +220,7 @@ func (w *worker) do(ctx context.Context, t task) error {
 		return nil
 	}
 	if err := w.doCold(ctx, t); err != nil {
-		return fmt.Errorf("query segment %s: %w", t.sp.seg.ID, err)
+		return fmt.Errorf("query segment %s: %w", t.sp.seg.ID, lostSegment(t.sp.seg, t.sp.ranges, err))
 	}
 	return nil
 }

@@ -171,14 +171,7 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 	}
 	r, err := pl.v.Open(seg)
 	if err != nil {
-		// The first stream in scope names the range, as a Read of it
-		// would: from the first seq wanted to the segment's last.
-		name := slices.Min(slices.Collect(maps.Keys(ranges)))
-		last := ranges[name].hi
-		if s, ok := in.Stream(name); ok {
-			last = s.LastSeq
-		}
-		return nil, "", event.LostSegment(seg.Info.Project, name, ranges[name].lo, last, seg.ID, err)
+		return nil, "", lostSegment(seg, ranges, err)
 	}
 	sp := &segmentPlan{seg: seg, r: r, ranges: ranges, whole: true}
 	for _, s := range in.Streams {
@@ -200,7 +193,7 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 		if c.timeBounded() || c.types != nil {
 			st, err := r.RowGroupStats(rg.Index)
 			if err != nil {
-				return nil, "", err
+				return nil, "", lostSegment(seg, ranges, err)
 			}
 			if c.timeBounded() && (!st.HasTime || !overlaps(st.MinTime, st.MaxTime, c.req.From, c.req.To)) {
 				byTime++
@@ -235,6 +228,19 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 		why += fmt.Sprintf("; seek to %d rows of %d streams (%s)", want, len(sp.ranges), how)
 	}
 	return sp, why, nil
+}
+
+// lostSegment is err of segment seg, read for ranges, as the lost range
+// of the first stream in scope (event.LostSegment): from the first seq
+// wanted to the segment's last, as a Read of that stream would name it.
+// Errors that are not a damaged or missing segment pass as they are.
+func lostSegment(seg *manifest.Segment, ranges map[string]seqRange, err error) error {
+	name := slices.Min(slices.Collect(maps.Keys(ranges)))
+	last := ranges[name].hi
+	if s, ok := seg.Info.Stream(name); ok {
+		last = s.LastSeq
+	}
+	return event.LostSegment(seg.Info.Project, name, ranges[name].lo, last, seg.ID, err)
 }
 
 // seekRatio: a segment whose rows in range are at most 1/seekRatio of the
