@@ -24,7 +24,10 @@ import (
 // With AutoCreate, a stream that does not exist yet is an empty one: the
 // subscriber is caught up at seq 0 and gets the events of the first Append
 // that creates it. A stream that disappears after the subscriber has seen
-// it (a delete) ends the subscription with NotFound, as without AutoCreate.
+// it (a delete) ends the subscription with NotFound, as without AutoCreate,
+// and so does one deleted and created again under its name (seen at the
+// next wake-up, the first append to the new stream: a delete wakes no
+// subscriber).
 func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.SubscribeRequest], stream *connect.ServerStream[siltv1.SubscribeResponse]) error {
 	m := req.Msg
 	project, name := m.GetProject(), m.GetStream()
@@ -54,7 +57,7 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 	heartbeat := time.NewTimer(interval)
 	defer heartbeat.Stop()
 	caughtUp, seen := false, false
-	var lastSeq uint64
+	var lastSeq, streamID uint64
 	for {
 		// A subscriber still reading its backlog stops with the server, or
 		// when its client goes, too.
@@ -72,8 +75,12 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			res = event.ReadResult{NextSeq: max(rr.FromSeq, 1)} // empty: up to date
 		case err != nil:
 			return s.code(err)
+		case seen && res.StreamID != streamID:
+			// Deleted and created again under its name: the seqs start
+			// over, so reading on from ours would skip the new ones.
+			return s.code(fmt.Errorf("%s/%s was deleted (a new stream has its name now; subscribe again): %w", project, name, event.ErrStreamNotFound))
 		default:
-			seen = true
+			seen, streamID = true, res.StreamID
 		}
 		if len(res.Events) == 0 && !res.UpToDate() {
 			// Reading again would answer the same: never spin on it.

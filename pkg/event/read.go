@@ -26,6 +26,9 @@ type ReadResult struct {
 	// FirstSeq and LastSeq are the stream's extent when the page was read.
 	FirstSeq uint64
 	LastSeq  uint64
+	// StreamID tells streams of one name apart: a stream deleted and
+	// created again under its name has another.
+	StreamID uint64
 }
 
 // UpToDate reports whether the page reached the stream's tail.

@@ -49,7 +49,7 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 		return event.ReadResult{}, &event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: coldLast + 1, LastSeq: x.ColdSeq, Where: "history tier",
 			Err: fmt.Errorf("%w: sealed up to %d, segments hold up to %d", event.ErrMissingHistory, x.ColdSeq, coldLast)}
 	}
-	p := page{res: event.ReadResult{FirstSeq: x.FirstSeq, LastSeq: x.LastSeq}, limit: req.Limit, maxBytes: req.MaxBytes}
+	p := page{res: event.ReadResult{FirstSeq: x.FirstSeq, LastSeq: x.LastSeq, StreamID: x.ID}, limit: req.Limit, maxBytes: req.MaxBytes}
 	next := max(req.FromSeq, x.FirstSeq)
 	if !req.FromTime.IsZero() {
 		seq, found, err := s.seekTime(ctx, v, x, req)

@@ -44,7 +44,7 @@ func read(ctx context.Context, txn *badger.Txn, req event.ReadRequest) (event.Re
 	if err != nil {
 		return event.ReadResult{}, err
 	}
-	res := event.ReadResult{FirstSeq: st.firstSeq, LastSeq: st.lastSeq}
+	res := event.ReadResult{FirstSeq: st.firstSeq, LastSeq: st.lastSeq, StreamID: st.id}
 	if req.FromSeq > 1 && req.FromSeq < st.firstSeq {
 		return event.ReadResult{}, &event.ConflictError{Err: event.ErrOutOfRange, Expected: st.firstSeq, Got: req.FromSeq}
 	}

@@ -217,6 +217,44 @@ func TestAPI_Subscribe_WaitsForAStreamToBeCreated(t *testing.T) {
 	})
 }
 
+// TestAPI_Subscribe_EndsWhenItsStreamIsReplaced: a stream deleted and
+// created again by an auto-creating Append starts its seqs over; a
+// subscriber of the old one must end with NotFound at the new one's first
+// events instead of reading on from its old position, which skipped them.
+func TestAPI_Subscribe_EndsWhenItsStreamIsReplaced(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		stream := streamName(t)
+		ctx := testContext(t)
+		appendN := func(n int) {
+			t.Helper()
+			if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, 0, n)})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		appendN(3)
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: stream, Start: &siltv1.SubscribeRequest_FromSeq{FromSeq: 1}})
+		sub.waitFor(t, "seqs 1..3", func(s *subscription) bool { return len(s.events) == 3 })
+		if _, err := c.streams.DeleteStream(ctx, connect.NewRequest(&siltv1.DeleteStreamRequest{Project: project, Stream: stream})); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			appendN(1) // seqs 1..5 of the new stream
+		}
+		select {
+		case <-sub.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the subscription of a replaced stream did not end")
+		}
+		requireCode(t, sub.err, connect.CodeNotFound)
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		if len(sub.events) != 3 {
+			t.Errorf("received %d events, want the old stream's 3 and none of the new one's", len(sub.events))
+		}
+	})
+}
+
 func TestServer_Stop_EndsSubscriptions(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t)
