@@ -16,6 +16,8 @@ PROTOC_GEN_CONNECT_GO_VERSION := v1.19.1
 # The vtprotobuf version grpc (via arrow-go) already pins in go.mod.
 PROTOC_GEN_GO_VTPROTO_VERSION := v0.6.1-0.20240319094008-0393e58bdf10
 GOLANGCI_LINT_VERSION := v2.6.2
+# golang.org/x/tools, for cmd/deadcode (`make deadcode`).
+DEADCODE_VERSION := v0.53.0
 export CGO_ENABLED ?= 0
 
 .PHONY: help
@@ -106,6 +108,16 @@ $(BIN)/protoc-gen-connect-go: Makefile
 
 $(BIN)/protoc-gen-go-vtproto: Makefile
 	GOBIN=$(BIN) $(GO) install github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@$(PROTOC_GEN_GO_VTPROTO_VERSION)
+	@touch $@
+
+# The linters are installed by make lint and make deadcode, not by tools:
+# make generate needs only the plugins.
+$(BIN)/golangci-lint: Makefile
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@touch $@
+
+$(BIN)/deadcode: Makefile
+	GOBIN=$(BIN) $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
 	@touch $@
 
 $(TS)/node_modules/.installed: $(TS)/package-lock.json
