@@ -142,14 +142,15 @@ func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
 		z := b[len(b)-c.d.Len():]
 		n, err := s2.DecodedLen(z)
 		if err != nil || n > maxBlockRecords {
-			return nil, fmt.Errorf("%w: compressed records of %d bytes (%v)", errCorrupt, n, err)
+			// err is nil when n is too large, so %w would print %!w(<nil>).
+			return nil, fmt.Errorf("%w: compressed records of %d bytes (%v)", errCorrupt, n, err) //nolint:errorlint // callers match errCorrupt; the cause is detail, not part of the chain
 		}
 		if cap(*scratch) < n {
 			*scratch = make([]byte, n)
 		}
 		raw, err := s2.Decode((*scratch)[:cap(*scratch)], z)
 		if err != nil {
-			return nil, fmt.Errorf("%w: compressed records: %v", errCorrupt, err)
+			return nil, fmt.Errorf("%w: compressed records: %v", errCorrupt, err) //nolint:errorlint // callers match errCorrupt; the cause is detail, not part of the chain
 		}
 		c.d = record.NewDecoder(raw)
 	}

@@ -585,7 +585,8 @@ func infoFromFooter(pf *file.Reader, size int64) (Info, error) {
 		}
 		lo, hi, ok, err := int64Stats(rgm, ingestCol)
 		if err != nil || !ok {
-			return Info{}, fmt.Errorf("%w: row group %d has no %s statistics: %v", ErrCorrupt, i, colIngestTime, err)
+			// err is nil when the statistics are absent, so not %w.
+			return Info{}, fmt.Errorf("%w: row group %d has no %s statistics: %v", ErrCorrupt, i, colIngestTime, err) //nolint:errorlint // callers match ErrCorrupt; the cause is detail
 		}
 		g.MinIngestTime, g.MaxIngestTime = fromNanos(lo), fromNanos(hi)
 		if i == 0 || g.MinIngestTime.Before(info.MinIngestTime) {
