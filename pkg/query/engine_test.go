@@ -400,7 +400,7 @@ func TestQuery_ListsAndPagesInEachOrder(t *testing.T) {
 		}
 	}
 	orders := map[query.Order]func(a, b event.Event) int{
-		query.OrderSeqAsc:  func(a, b event.Event) int { return cmpSeq(a, b) },
+		query.OrderSeqAsc:  cmpSeq,
 		query.OrderSeqDesc: func(a, b event.Event) int { return -cmpSeq(a, b) },
 		query.OrderTimeAsc: func(a, b event.Event) int {
 			if c := orderTime(a).Compare(orderTime(b)); c != 0 {
