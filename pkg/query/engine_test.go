@@ -266,13 +266,6 @@ const project = "acme"
 
 var streams = []string{"web-1", "web-2", "web-3", "api-1", "api-2"}
 
-// fixture is one data set shared by the read-only tests.
-var fixture struct {
-	once sync.Once
-	tr   *tiers
-	evs  []event.Event
-}
-
 func TestQuery_AggregatesMatchTheReference(t *testing.T) {
 	tr := openTiers(t)
 	evs := dataset(t, tr, project, streams, 12000)

@@ -16,6 +16,14 @@ import (
 // pages decodes the definition levels of each version 1 data page and
 // hands its values to a pageValues, which decodes them into a []T.
 
+// The pageValues decoders. (The assertions also tell the unused linter,
+// which misses implementations of a generic interface, that their methods
+// are called.)
+var (
+	_ pageValues[int32] = (*dictValues)(nil)
+	_ pageValues[int64] = int64Values{}
+)
+
 // pageValues decodes the values of one kind of column chunk.
 type pageValues[T int32 | int64] interface {
 	// reset forgets the previous chunk (its dictionary).
