@@ -212,25 +212,6 @@ func (c *blockCursor) finish() error {
 	return nil
 }
 
-// decodeBlock decodes a whole block. Read uses blockCursor instead; this is
-// for tests and tools.
-func decodeBlock(b []byte) (blockHeader, []event.Event, error) {
-	var scratch []byte
-	c, err := openBlock(b, &scratch)
-	if err != nil {
-		return blockHeader{}, nil, err
-	}
-	events := make([]event.Event, 0, min(c.h.Count, uint64(len(b))))
-	for c.more() {
-		var e event.Event
-		if err := c.decode(&e); err != nil {
-			return blockHeader{}, nil, err
-		}
-		events = append(events, e)
-	}
-	return c.h, events, c.finish()
-}
-
 // decoder reads the primitive encodings (package record).
 type decoder = record.Decoder
 
