@@ -145,17 +145,6 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 // 16 KiB for every page header, and reads page bodies past the buffer.
 const readBufferSize = 16 << 10
 
-// ReadInfo returns the Info of the segment at path from its footer alone:
-// the same value that Write returned when it wrote the file.
-func ReadInfo(path string) (Info, error) {
-	r, err := Open(path)
-	if err != nil {
-		return Info{}, err
-	}
-	defer r.Close()
-	return r.Info(), nil
-}
-
 // Close closes the file and drops the idle cursors. No Read may be in
 // flight or start after it.
 func (r *Reader) Close() error {
