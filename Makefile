@@ -76,12 +76,26 @@ bench: ## Run the Go benchmarks, Silt side by side with NATS JetStream
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 60m .
 
 .PHONY: lint
-lint: tools ## buf lint, buf format, go vet (the product and the bench module)
+lint: tools $(BIN)/golangci-lint ## buf lint, buf format, go vet, gofmt, golangci-lint (the product and the bench module), deadcode
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto --path proto/silt
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	@test -z "$$(gofmt -l cmd pkg bench)" || { gofmt -l cmd pkg bench; exit 1; }
+	$(BIN)/golangci-lint run ./...
+	cd bench && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...
+	@$(MAKE) --no-print-directory deadcode
+
+# deadcode starts from cmd/silt's main and reports every function of the
+# module it cannot reach: dead code, or code only tests call.
+.PHONY: deadcode
+deadcode: $(BIN)/deadcode ## Fail when a function is reachable only from tests, or from nothing (exceptions: .deadcode-allow)
+	@out="$$($(BIN)/deadcode -test=false ./... | { grep -v -E -f <(grep -v -E '^(#|$$)' .deadcode-allow) || true; })"; \
+	if [ -n "$$out" ]; then \
+		echo "$$out"; \
+		echo "deadcode: no main package reaches these functions: delete them, move them into a _test.go file, or justify them in .deadcode-allow"; \
+		exit 1; \
+	fi
 
 .PHONY: generate
 generate: tools ## Regenerate gen/, sdk/ts/src/gen/ and proto/buf/validate (offline)
