@@ -16,6 +16,8 @@ PROTOC_GEN_CONNECT_GO_VERSION := v1.19.1
 # The vtprotobuf version grpc (via arrow-go) already pins in go.mod.
 PROTOC_GEN_GO_VTPROTO_VERSION := v0.6.1-0.20240319094008-0393e58bdf10
 GOLANGCI_LINT_VERSION := v2.6.2
+# golang.org/x/tools, for cmd/deadcode (`make deadcode`).
+DEADCODE_VERSION := v0.53.0
 export CGO_ENABLED ?= 0
 
 .PHONY: help
@@ -74,12 +76,26 @@ bench: ## Run the Go benchmarks, Silt side by side with NATS JetStream
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 60m .
 
 .PHONY: lint
-lint: tools ## buf lint, buf format, go vet (the product and the bench module)
+lint: tools $(BIN)/golangci-lint ## buf lint, buf format, go vet, gofmt, golangci-lint (the product and the bench module), deadcode
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto --path proto/silt
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	@test -z "$$(gofmt -l cmd pkg bench)" || { gofmt -l cmd pkg bench; exit 1; }
+	$(BIN)/golangci-lint run ./...
+	cd bench && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...
+	@$(MAKE) --no-print-directory deadcode
+
+# deadcode starts from cmd/silt's main and reports every function of the
+# module it cannot reach: dead code, or code only tests call.
+.PHONY: deadcode
+deadcode: $(BIN)/deadcode ## Fail when a function is reachable only from tests, or from nothing (exceptions: .deadcode-allow)
+	@out="$$($(BIN)/deadcode -test=false ./... | { grep -v -E -f <(grep -v -E '^(#|$$)' .deadcode-allow) || true; })"; \
+	if [ -n "$$out" ]; then \
+		echo "$$out"; \
+		echo "deadcode: no main package reaches these functions: delete them, move them into a _test.go file, or justify them in .deadcode-allow"; \
+		exit 1; \
+	fi
 
 .PHONY: generate
 generate: tools ## Regenerate gen/, sdk/ts/src/gen/ and proto/buf/validate (offline)
@@ -106,6 +122,16 @@ $(BIN)/protoc-gen-connect-go: Makefile
 
 $(BIN)/protoc-gen-go-vtproto: Makefile
 	GOBIN=$(BIN) $(GO) install github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@$(PROTOC_GEN_GO_VTPROTO_VERSION)
+	@touch $@
+
+# The linters are installed by make lint and make deadcode, not by tools:
+# make generate needs only the plugins.
+$(BIN)/golangci-lint: Makefile
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@touch $@
+
+$(BIN)/deadcode: Makefile
+	GOBIN=$(BIN) $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
 	@touch $@
 
 $(TS)/node_modules/.installed: $(TS)/package-lock.json

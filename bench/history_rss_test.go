@@ -268,7 +268,7 @@ func startSiltChild(tb testing.TB, bin, dir string, extra ...string) *siltChild 
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var logf io.Writer = io.Discard
+		logf := io.Discard
 		// SILT_BENCH_CHILD_LOG names a file that gets the child's whole log.
 		if path := os.Getenv("SILT_BENCH_CHILD_LOG"); path != "" {
 			if f, err := os.Create(path); err == nil {

@@ -12,11 +12,16 @@ import (
 	"github.com/silt-io/silt/pkg/cli"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run runs the command line and returns the exit code, so that its
+// deferred calls run before main exits.
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cli.NewRoot(cli.StdIO()).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "silt:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

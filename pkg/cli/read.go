@@ -82,7 +82,7 @@ func newTailCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer stream.Close()
+			defer func() { _ = stream.Close() }() // stream.Err, below, reports what went wrong
 			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			for stream.Receive() {
 				msg := stream.Msg()

@@ -17,7 +17,7 @@ func Statfs(dir string) (Space, error) {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return Space{}, fmt.Errorf("statfs %s: %w", dir, err)
 	}
-	bs := int64(st.Bsize)
+	bs := int64(st.Bsize) //nolint:unconvert // int64 on linux/amd64, int32 or uint32 elsewhere
 	return Space{Free: int64(st.Bavail) * bs, Total: int64(st.Blocks) * bs}, nil
 }
 
@@ -25,7 +25,7 @@ func Statfs(dir string) (Space, error) {
 // size for a sparse file.
 func Allocated(fi fs.FileInfo) int64 {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return int64(st.Blocks) * 512
+		return st.Blocks * 512 // int64 on every unix
 	}
 	return fi.Size()
 }

@@ -84,8 +84,9 @@ func SyncDir(fsys vfs.FS, dir string) error {
 	if err != nil {
 		return fmt.Errorf("open directory %s: %w", dir, err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	err = d.Sync()
+	_ = d.Close() // opened read-only: Sync's result is the one that counts
+	if err != nil {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil

@@ -223,7 +223,7 @@ func (g *stage) append(r *request) error {
 		decision, dup, err := checkProducer(ps, a.producer)
 		if err != nil {
 			r.err = err
-			return nil
+			return nil //nolint:nilerr // the request fails alone; an error returned here fails the whole group
 		}
 		if decision == producerDuplicate {
 			r.result = dup

@@ -146,7 +146,7 @@ func TestStore_Append_ExpectedLastSeq(t *testing.T) {
 	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(2, "a"), ExpectedLastSeq: u64(0)})
 	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), ExpectedLastSeq: u64(1)})
 	var ce *event.ConflictError
-	if !errors.As(err, &ce) || ce.Err != event.ErrLastSeqMismatch || ce.Expected != 2 || ce.Got != 1 {
+	if !errors.As(err, &ce) || !errors.Is(ce.Err, event.ErrLastSeqMismatch) || ce.Expected != 2 || ce.Got != 1 {
 		t.Fatalf("err = %v, want mismatch expected 2 got 1", err)
 	}
 	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), ExpectedLastSeq: u64(2)})

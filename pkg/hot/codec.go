@@ -142,14 +142,15 @@ func openBlock(b []byte, scratch *[]byte) (*blockCursor, error) {
 		z := b[len(b)-c.d.Len():]
 		n, err := s2.DecodedLen(z)
 		if err != nil || n > maxBlockRecords {
-			return nil, fmt.Errorf("%w: compressed records of %d bytes (%v)", errCorrupt, n, err)
+			// err is nil when n is too large, so %w would print %!w(<nil>).
+			return nil, fmt.Errorf("%w: compressed records of %d bytes (%v)", errCorrupt, n, err) //nolint:errorlint // callers match errCorrupt; the cause is detail, not part of the chain
 		}
 		if cap(*scratch) < n {
 			*scratch = make([]byte, n)
 		}
 		raw, err := s2.Decode((*scratch)[:cap(*scratch)], z)
 		if err != nil {
-			return nil, fmt.Errorf("%w: compressed records: %v", errCorrupt, err)
+			return nil, fmt.Errorf("%w: compressed records: %v", errCorrupt, err) //nolint:errorlint // callers match errCorrupt; the cause is detail, not part of the chain
 		}
 		c.d = record.NewDecoder(raw)
 	}
@@ -209,25 +210,6 @@ func (c *blockCursor) finish() error {
 		return fmt.Errorf("%w: %d trailing bytes", errCorrupt, c.d.Len())
 	}
 	return nil
-}
-
-// decodeBlock decodes a whole block. Read uses blockCursor instead; this is
-// for tests and tools.
-func decodeBlock(b []byte) (blockHeader, []event.Event, error) {
-	var scratch []byte
-	c, err := openBlock(b, &scratch)
-	if err != nil {
-		return blockHeader{}, nil, err
-	}
-	events := make([]event.Event, 0, min(c.h.Count, uint64(len(b))))
-	for c.more() {
-		var e event.Event
-		if err := c.decode(&e); err != nil {
-			return blockHeader{}, nil, err
-		}
-		events = append(events, e)
-	}
-	return c.h, events, c.finish()
 }
 
 // decoder reads the primitive encodings (package record).

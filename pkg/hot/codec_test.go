@@ -15,6 +15,25 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 )
 
+// decodeBlock decodes a whole block through a blockCursor, as Read does
+// one event at a time: the tests' view of a block.
+func decodeBlock(b []byte) (blockHeader, []event.Event, error) {
+	var scratch []byte
+	c, err := openBlock(b, &scratch)
+	if err != nil {
+		return blockHeader{}, nil, err
+	}
+	events := make([]event.Event, 0, min(c.h.Count, uint64(len(b))))
+	for c.more() {
+		var e event.Event
+		if err := c.decode(&e); err != nil {
+			return blockHeader{}, nil, err
+		}
+		events = append(events, e)
+	}
+	return c.h, events, c.finish()
+}
+
 func sampleEvents() []event.Event {
 	return []event.Event{
 		{

@@ -18,7 +18,7 @@ func appendAs(t *testing.T, s *Store, stream, pid string, epoch, seq uint64, n i
 func wantConflict(t *testing.T, err, sentinel error, expected, got uint64) {
 	t.Helper()
 	var ce *event.ConflictError
-	if !errors.As(err, &ce) || ce.Err != sentinel || ce.Expected != expected || ce.Got != got {
+	if !errors.As(err, &ce) || !errors.Is(ce.Err, sentinel) || ce.Expected != expected || ce.Got != got {
 		t.Fatalf("err = %v, want %v (expected %d, got %d)", err, sentinel, expected, got)
 	}
 }

@@ -19,7 +19,7 @@ func verifyTables(db *badger.DB) (err error) {
 		}
 	}()
 	if err := db.VerifyChecksum(); err != nil {
-		return fmt.Errorf("verify badger tables: %w: %v", errCorrupt, err)
+		return fmt.Errorf("verify badger tables: %w: %v", errCorrupt, err) //nolint:errorlint // callers match errCorrupt, not Badger's error
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ type Segment struct {
 	Path string
 	// Created is when the segment was added.
 	Created time.Time
-	// Info is what the file holds (from segment.Write).
+	// Info is what the file holds (from segment.Writer.Close).
 	Info segment.Info
 	// StreamIDs maps each stream of the segment to the incarnation its
 	// events belong to (the hot tier's stream ID): a stream deleted and

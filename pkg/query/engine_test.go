@@ -266,13 +266,6 @@ const project = "acme"
 
 var streams = []string{"web-1", "web-2", "web-3", "api-1", "api-2"}
 
-// fixture is one data set shared by the read-only tests.
-var fixture struct {
-	once sync.Once
-	tr   *tiers
-	evs  []event.Event
-}
-
 func TestQuery_AggregatesMatchTheReference(t *testing.T) {
 	tr := openTiers(t)
 	evs := dataset(t, tr, project, streams, 12000)
@@ -400,7 +393,7 @@ func TestQuery_ListsAndPagesInEachOrder(t *testing.T) {
 		}
 	}
 	orders := map[query.Order]func(a, b event.Event) int{
-		query.OrderSeqAsc:  func(a, b event.Event) int { return cmpSeq(a, b) },
+		query.OrderSeqAsc:  cmpSeq,
 		query.OrderSeqDesc: func(a, b event.Event) int { return -cmpSeq(a, b) },
 		query.OrderTimeAsc: func(a, b event.Event) int {
 			if c := orderTime(a).Compare(orderTime(b)); c != 0 {

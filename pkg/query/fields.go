@@ -56,25 +56,6 @@ func compileField(f Field) (*fieldSpec, error) {
 	return s, nil
 }
 
-// bindField compiles f and binds it to b: for one-off reads. A query
-// compiles its fields once and binds them per batch.
-func bindField(f Field, b *Batch) (column, error) {
-	s, err := compileField(f)
-	if err != nil {
-		return column{}, err
-	}
-	return s.bind(b), nil
-}
-
-// fieldColumns is the set of Batch columns that reading fields needs.
-func fieldColumns(fields ...Field) columnSet {
-	var cs columnSet
-	for _, f := range fields {
-		cs |= columnOf(f.Kind)
-	}
-	return cs
-}
-
 // columnNames are the names of the columns of a columnSet, in bit order.
 var columnNames = [...]string{
 	"stream", "seq", "id", "type", "source", "subject", "time",
@@ -163,12 +144,6 @@ func rawOf(a *array.String) rawStrings {
 	return r
 }
 
-// eq reports whether row i is s.
-func (r *rawStrings) eq(i int, s string) bool {
-	a, b := r.offs[i], r.offs[i+1]
-	return int(b-a) == len(s) && string(r.data[a:b]) == s
-}
-
 // word is a string prepared for eqWord: one of at most 8 bytes is
 // compared as a single 64-bit load.
 type word struct {
@@ -212,7 +187,7 @@ func (r *rawStrings) eqAny(i int, ss []string) bool {
 }
 
 // bind picks up b's arrays for the field. It panics if b lacks the column:
-// the caller loads the columns its fields need (fieldColumns).
+// the caller loads the columns its fields need (columnOf).
 func (s *fieldSpec) bind(b *Batch) column {
 	if m := s.col.missing(b); m != 0 {
 		panic(fmt.Sprintf("query: batch has no %s column for field %s", m, s.field))

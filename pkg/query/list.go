@@ -37,7 +37,6 @@ type projection struct {
 	all                                            bool
 	id, typ, source, subject, tm, ingest, ct, data bool
 	attrs, metrics                                 []string // keys; nil: none
-	allAttrs, allMetrics                           bool
 }
 
 func newListSink(c *compiled) *listSink {

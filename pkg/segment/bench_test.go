@@ -262,7 +262,7 @@ func BenchmarkWriter_ColumnBytes(b *testing.B) {
 			var info Info
 			for b.Loop() {
 				var err error
-				if info, err = Write(b.Context(), path, events, WriterOptions{DataCompression: dc.dc}); err != nil {
+				if info, err = writeFile(b.Context(), path, events, WriterOptions{DataCompression: dc.dc}); err != nil {
 					b.Fatal(err)
 				}
 			}

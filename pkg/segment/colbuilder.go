@@ -23,7 +23,8 @@ import (
 // once and keeps only the asked columns, in buffers it reuses, so that a
 // batch costs no allocation once warm. The rows are those RecordBuilder
 // builds from the decoded events, restricted to the columns; map entries
-// come in key order, stably when a (malformed) body repeats a key.
+// come in key order, stably when a (malformed) body repeats a key. The zero
+// ColumnBuilder builds nothing until Select names its columns.
 type ColumnBuilder struct {
 	fields []int // Schema positions of the columns, in schema order
 	want   [numFields]bool
@@ -40,15 +41,6 @@ type ColumnBuilder struct {
 	// attrKeys and metricKeys, when not nil, are the only map keys kept
 	// (SelectKeys).
 	attrKeys, metricKeys []string
-}
-
-// NewColumnBuilder returns a builder of the named columns of Schema.
-func NewColumnBuilder(columns []string) (*ColumnBuilder, error) {
-	b := &ColumnBuilder{}
-	if err := b.Select(columns); err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
 // Select makes b a builder of the named columns, with no rows, keeping

@@ -75,8 +75,8 @@ func TestWriter_KilledProcessLeavesNoSegment(t *testing.T) {
 	if len(tmps) != 1 {
 		t.Fatalf("temporary files %v, want 1", tmps)
 	}
-	if _, err := ReadInfo(tmps[0]); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("ReadInfo(temporary file): %v, want ErrCorrupt", err)
+	if _, err := readInfo(tmps[0]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("readInfo(temporary file): %v, want ErrCorrupt", err)
 	}
 	if n, err := CleanTemp(vfs.OS, dir); n != 1 || err != nil {
 		t.Fatalf("CleanTemp: %d, %v", n, err)

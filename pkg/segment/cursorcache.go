@@ -6,11 +6,11 @@ import (
 )
 
 // DefaultCursorCacheSize is how many idle cursors the cache shared by
-// Readers opened without [WithCursorCache] keeps.
+// every Reader keeps.
 const DefaultCursorCacheSize = 8
 
-// defaultCursors is the cache of Readers opened without WithCursorCache. It
-// is package state so that the memory idle cursors hold stays bounded
+// defaultCursors is the cache every Reader uses (a test may give one its
+// own). It is package state so that the memory idle cursors hold stays bounded
 // however many Readers a process keeps open.
 var defaultCursors = NewCursorCache(DefaultCursorCacheSize)
 

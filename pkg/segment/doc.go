@@ -2,7 +2,7 @@
 // with Arrow (arrow-go pqarrow), each holding the events of many streams of
 // one project, sorted by (stream, seq).
 //
-// A [Writer] (or [Write]) turns sorted events into a segment in bounded
+// A [Writer] turns sorted events into a segment in bounded
 // memory, one row group at a time, and publishes it atomically. A [Reader]
 // finds a stream's events by seq or ingest time without scanning the file:
 // the segment's [Info] (stored in the footer, also returned by the writer for
@@ -20,8 +20,8 @@
 //   - The footer's key-value metadata "silt.segment" (compact JSON) holds
 //     the per-stream ranges and per-row-group (stream, seq) ranges, byte
 //     ranges and CRC-32C checksums; Parquet statistics hold the time
-//     ranges. [ReadInfo] rebuilds from them exactly the Info that the
-//     writer returned.
+//     ranges. [Open] rebuilds from them exactly the Info that the
+//     writer returned ([Reader.Info]).
 //   - A Reader checks a row group's checksum before it decodes it for the
 //     first time, so damaged data gives [ErrCorrupt], not wrong events or
 //     a panic.

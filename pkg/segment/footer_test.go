@@ -14,7 +14,7 @@ func TestReader_Open_MutatedFooters(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "seed.parquet")
-	if _, err := Write(t.Context(), path, genEvents(11, 300, 3), WriterOptions{RowGroupRows: 100}); err != nil {
+	if _, err := writeFile(t.Context(), path, genEvents(11, 300, 3), WriterOptions{RowGroupRows: 100}); err != nil {
 		t.Fatal(err)
 	}
 	good, err := os.ReadFile(path)

@@ -16,7 +16,7 @@ func fuzzSeed(f *testing.F) []byte {
 	f.Helper()
 	path := filepath.Join(f.TempDir(), "seed.parquet")
 	events := variedEvents(21, 300, 3)
-	if _, err := Write(f.Context(), path, events, WriterOptions{RowGroupRows: 100, PageBytes: 1024}); err != nil {
+	if _, err := writeFile(f.Context(), path, events, WriterOptions{RowGroupRows: 100, PageBytes: 1024}); err != nil {
 		f.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -136,7 +136,7 @@ func FuzzReader_Damaged(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Open(p, WithCursorCache(NewCursorCache(0)))
+		r, err := Open(p, withCursorCache(NewCursorCache(0)))
 		if err != nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -11,6 +12,56 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 )
+
+// writeFile writes events, already sorted by (stream, seq), as one segment
+// at path through a Writer (NewWriter, Append, Close; Abort on an error)
+// and returns its Info.
+func writeFile(ctx context.Context, path string, events []event.Event, opts WriterOptions) (Info, error) {
+	w, err := NewWriter(path, opts)
+	if err != nil {
+		return Info{}, err
+	}
+	for i := range events {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				_ = w.Abort()
+				return Info{}, fmt.Errorf("write segment %s: %w", path, err)
+			}
+		}
+		if err := w.Append(&events[i]); err != nil {
+			_ = w.Abort()
+			return Info{}, err
+		}
+	}
+	return w.Close(ctx)
+}
+
+// readInfo returns the Info of the segment at path as Open rebuilds it
+// from the footer alone: the same value the Writer returned.
+func readInfo(path string) (Info, error) {
+	r, err := Open(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer r.Close()
+	return r.Info(), nil
+}
+
+// withCursorCache makes a Reader keep the cursors its Reads leave in cc
+// rather than in the cache every Reader shares; NewCursorCache(0), or nil,
+// turns the caching off.
+func withCursorCache(cc *CursorCache) ReaderOption {
+	return func(c *readerConfig) { c.cursors = cc }
+}
+
+// newColumnBuilder returns a builder of the named columns of Schema.
+func newColumnBuilder(columns []string) (*ColumnBuilder, error) {
+	b := &ColumnBuilder{}
+	if err := b.Select(columns); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
 // want is e as a Reader returns it: Project stamped, empty maps and data
 // as nil, times in UTC.
@@ -113,7 +164,7 @@ func int64cmp(a, b uint64) int {
 func writeSegment(t testing.TB, events []event.Event, opts WriterOptions) (string, Info, *Reader) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "project=acme", "date=2026-03-01", "seg.parquet")
-	info, err := Write(t.Context(), path, events, opts)
+	info, err := writeFile(t.Context(), path, events, opts)
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}

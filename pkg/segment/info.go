@@ -11,8 +11,8 @@ import (
 
 // Info describes one segment file: what a manifest stores so that a reader
 // finds the file and row group holding a stream's seq or time range without
-// opening other files. [Write] and [(*Writer).Close] return it; [ReadInfo]
-// rebuilds the same value from the file's footer.
+// opening other files. [(*Writer).Close] returns it; [Open] rebuilds the
+// same value from the file's footer ([Reader.Info]).
 type Info struct {
 	// Project is the project of every event in the segment ("" if the
 	// writer was not told).

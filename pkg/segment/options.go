@@ -132,11 +132,3 @@ func WithName(name string) ReaderOption {
 func WithProject(project string) ReaderOption {
 	return func(c *readerConfig) { c.project = project }
 }
-
-// WithCursorCache makes a [Reader] keep the cursors its Reads leave in cc
-// (see [CursorCache]) rather than in the cache shared by every Reader opened
-// without this option, which holds [DefaultCursorCacheSize].
-// NewCursorCache(0), or nil, turns the caching off.
-func WithCursorCache(cc *CursorCache) ReaderOption {
-	return func(c *readerConfig) { c.cursors = cc }
-}

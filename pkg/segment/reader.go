@@ -145,17 +145,6 @@ func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
 // 16 KiB for every page header, and reads page bodies past the buffer.
 const readBufferSize = 16 << 10
 
-// ReadInfo returns the Info of the segment at path from its footer alone:
-// the same value that Write returned when it wrote the file.
-func ReadInfo(path string) (Info, error) {
-	r, err := Open(path)
-	if err != nil {
-		return Info{}, err
-	}
-	defer r.Close()
-	return r.Info(), nil
-}
-
 // Close closes the file and drops the idle cursors. No Read may be in
 // flight or start after it.
 func (r *Reader) Close() error {
@@ -585,7 +574,8 @@ func infoFromFooter(pf *file.Reader, size int64) (Info, error) {
 		}
 		lo, hi, ok, err := int64Stats(rgm, ingestCol)
 		if err != nil || !ok {
-			return Info{}, fmt.Errorf("%w: row group %d has no %s statistics: %v", ErrCorrupt, i, colIngestTime, err)
+			// err is nil when the statistics are absent, so not %w.
+			return Info{}, fmt.Errorf("%w: row group %d has no %s statistics: %v", ErrCorrupt, i, colIngestTime, err) //nolint:errorlint // callers match ErrCorrupt; the cause is detail
 		}
 		g.MinIngestTime, g.MaxIngestTime = fromNanos(lo), fromNanos(hi)
 		if i == 0 || g.MinIngestTime.Before(info.MinIngestTime) {

@@ -273,7 +273,7 @@ func exercise(t testing.TB, path string) error {
 func FuzzReader(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed.parquet")
-	if _, err := Write(f.Context(), path, genEvents(11, 300, 3), WriterOptions{RowGroupRows: 100}); err != nil {
+	if _, err := writeFile(f.Context(), path, genEvents(11, 300, 3), WriterOptions{RowGroupRows: 100}); err != nil {
 		f.Fatal(err)
 	}
 	good, err := os.ReadFile(path)
@@ -326,12 +326,12 @@ func TestReader_Read_SmallPagesAndCursors(t *testing.T) {
 	// straddle version 1 pages.
 	path, info, _ := writeSegment(t, events, WriterOptions{RowGroupRows: 3000, PageBytes: 512})
 	// A cache of its own: other tests' Readers share the default one.
-	r, err := Open(path, WithCursorCache(NewCursorCache(2)))
+	r, err := Open(path, withCursorCache(NewCursorCache(2)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	noCursors, err := Open(path, WithCursorCache(NewCursorCache(0)))
+	noCursors, err := Open(path, withCursorCache(NewCursorCache(0)))
 	if err != nil {
 		t.Fatal(err)
 	}

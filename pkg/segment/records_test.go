@@ -78,7 +78,7 @@ func TestColumnBuilder_MatchesRecordBuilder(t *testing.T) {
 		all = append(all, f.Name)
 	}
 	for _, cols := range [][]string{all, {ColumnType}, {ColumnTime, ColumnMetrics}, {ColumnAttributes, ColumnData, ColumnStream}, {ColumnDataBinary, ColumnSeq, ColumnContentType}} {
-		cb, err := NewColumnBuilder(cols)
+		cb, err := newColumnBuilder(cols)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +132,7 @@ func TestColumnBuilder_SelectKeys(t *testing.T) {
 	t.Parallel()
 	events := genEvents(7, 500, 3)
 	ingest := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	cb, err := NewColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
+	cb, err := newColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestColumnBuilder_ActsLikeRecordBuilderOnDamagedBodies(t *testing.T) {
 		case 3:
 		}
 		rb := NewRecordBuilder(memory.DefaultAllocator)
-		cb, _ := NewColumnBuilder(all)
+		cb, _ := newColumnBuilder(all)
 		err1 := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body)
 		err2 := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body)
 		if (err1 == nil) != (err2 == nil) {
@@ -257,7 +257,7 @@ func TestColumnBuilder_ZeroTimeIsNull(t *testing.T) {
 	if err := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body); err != nil {
 		t.Fatal(err)
 	}
-	cb, err := NewColumnBuilder([]string{ColumnTime})
+	cb, err := newColumnBuilder([]string{ColumnTime})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestColumnBuilder_RepeatedKeys(t *testing.T) {
 		if err := appendRecordRef(rb, "s", 1, ingest, event.ContentTypeJSON, body); err != nil {
 			t.Fatal(err)
 		}
-		cb, _ := NewColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
+		cb, _ := newColumnBuilder([]string{ColumnAttributes, ColumnMetrics})
 		if err := cb.AppendRecord("s", 1, ingest, event.ContentTypeJSON, body); err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +338,7 @@ func TestColumnBuilder_TimeOutOfRangeIsNull(t *testing.T) {
 		body = append(body, 0, 0)
 		body = record.AppendString(body, "")
 		body = record.AppendString(body, "{}")
-		cb, err := NewColumnBuilder([]string{ColumnTime})
+		cb, err := newColumnBuilder([]string{ColumnTime})
 		if err != nil {
 			t.Fatal(err)
 		}

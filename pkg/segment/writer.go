@@ -285,28 +285,6 @@ func (w *Writer) Abort() error {
 	return nil
 }
 
-// Write writes events, already sorted by (stream, seq), as one segment at
-// path and returns its Info: a convenience over [NewWriter], Append and Close.
-func Write(ctx context.Context, path string, events []event.Event, opts WriterOptions) (Info, error) {
-	w, err := NewWriter(path, opts)
-	if err != nil {
-		return Info{}, err
-	}
-	for i := range events {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				_ = w.Abort()
-				return Info{}, fmt.Errorf("write segment %s: %w", path, err)
-			}
-		}
-		if err := w.Append(&events[i]); err != nil {
-			_ = w.Abort()
-			return Info{}, err
-		}
-	}
-	return w.Close(ctx)
-}
-
 // castagnoli is the CRC-32C table; CPUs compute it in hardware.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 

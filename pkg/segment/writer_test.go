@@ -36,7 +36,7 @@ func TestWriter_Write_InfoMatchesReadInfo(t *testing.T) {
 	t.Parallel()
 	events := genEvents(7, 20_000, 13)
 	path, info, _ := writeSegment(t, events, WriterOptions{Project: "acme", RowGroupRows: 3000})
-	got, err := ReadInfo(path)
+	got, err := readInfo(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestWriter_Write_RejectsInvalidInput(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, "seg.parquet")
-			_, err := Write(t.Context(), path, c.events, WriterOptions{Project: "acme", RowGroupRows: 1000})
+			_, err := writeFile(t.Context(), path, c.events, WriterOptions{Project: "acme", RowGroupRows: 1000})
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Write: %v, want %v", err, c.want)
 			}
@@ -250,7 +250,7 @@ func TestCleanTemp_RemovesOnlyTemporaryFiles(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	keep := filepath.Join(root, "project=a", "date=2026-01-01", "s1.parquet")
-	if _, err := Write(t.Context(), keep, genEvents(1, 10, 1), WriterOptions{}); err != nil {
+	if _, err := writeFile(t.Context(), keep, genEvents(1, 10, 1), WriterOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"project=a/date=2026-01-01/s2.parquet.tmp-0011", "project=b/date=2026-01-02/s3.parquet.tmp-ff"} {
@@ -266,7 +266,7 @@ func TestCleanTemp_RemovesOnlyTemporaryFiles(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("CleanTemp: %d, %v; want 2", n, err)
 	}
-	if _, err := ReadInfo(keep); err != nil {
+	if _, err := readInfo(keep); err != nil {
 		t.Fatalf("segment damaged: %v", err)
 	}
 	if n, err := CleanTemp(vfs.OS, filepath.Join(root, "missing")); n != 0 || err != nil {

@@ -34,7 +34,7 @@ func TestServer_SIGKILL_RotationProgressesUnderChurn(t *testing.T) {
 
 	// Each life rotates in the background (everything is due at once: the
 	// hot tier is over --hot-max-bytes) and is killed 400 ms in.
-	churn := append(flags[:1:1], "--hot-max-bytes=1", "--history-interval=50ms", "--rotate-unit-bytes=1048576")
+	churn := []string{flags[0], "--hot-max-bytes=1", "--history-interval=50ms", "--rotate-unit-bytes=1048576"}
 	rotated := func(url string) int64 {
 		res, err := adminClient(url).ListSegments(testContext(t), connect.NewRequest(&siltv1.ListSegmentsRequest{Project: project}))
 		if err != nil {

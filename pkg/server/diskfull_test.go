@@ -20,6 +20,7 @@ import (
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
+	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/server"
 )
 
@@ -78,11 +79,11 @@ func writeBallast(t *testing.T, path string, size int64) int64 {
 // freeBytes is what statfs says is available under dir.
 func freeBytes(t *testing.T, dir string) int64 {
 	t.Helper()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
+	sp, err := diskspace.Statfs(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return int64(st.Bavail) * int64(st.Bsize)
+	return sp.Free
 }
 
 // diskFullConfig is a server on dir that never rotates by itself, so the

@@ -17,15 +17,21 @@ import (
 // how the crash tests run a real server in a child process they can SIGKILL.
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv("SILT_TEST_CHILD_ARGS"); ok {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		root := cli.NewRoot(cli.StdIO())
-		root.SetArgs(strings.Fields(args))
-		if err := root.ExecuteContext(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "silt:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(runChild(args))
 	}
 	os.Exit(m.Run())
+}
+
+// runChild runs the silt arguments args as cmd/silt does and returns the
+// exit code, so that its deferred calls run before TestMain exits.
+func runChild(args string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := cli.NewRoot(cli.StdIO())
+	root.SetArgs(strings.Fields(args))
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "silt:", err)
+		return 1
+	}
+	return 0
 }

@@ -78,8 +78,9 @@ func ReadFile(fsys FS, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return io.ReadAll(f)
+	b, err := io.ReadAll(f)
+	_ = f.Close() // opened read-only: Close has nothing left to report
+	return b, err
 }
 
 // WalkFiles calls fn with the path of every regular file under root,

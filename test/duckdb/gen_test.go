@@ -241,11 +241,29 @@ func writeHistory(t *testing.T, root string, events []event.Event) map[string]se
 		})
 		id := ulid(k.day, r)
 		path := filepath.Join(root, manifest.Path(k.project, k.day, id))
-		info, err := segment.Write(t.Context(), path, evs, segment.WriterOptions{Project: k.project, RowGroupRows: segmentRowGroupRows})
-		if err != nil {
-			t.Fatalf("write segment %s: %v", path, err)
-		}
-		infos[path] = info
+		infos[path] = writeSegment(t, path, evs, segment.WriterOptions{Project: k.project, RowGroupRows: segmentRowGroupRows})
 	}
 	return infos
+}
+
+// writeSegment writes events, sorted by (stream, seq), as one segment at
+// path the way the rotator does (NewWriter, Append, Close) and returns its
+// Info.
+func writeSegment(t *testing.T, path string, events []event.Event, opts segment.WriterOptions) segment.Info {
+	t.Helper()
+	w, err := segment.NewWriter(path, opts)
+	if err != nil {
+		t.Fatalf("write segment %s: %v", path, err)
+	}
+	for i := range events {
+		if err := w.Append(&events[i]); err != nil {
+			_ = w.Abort()
+			t.Fatalf("write segment %s: %v", path, err)
+		}
+	}
+	info, err := w.Close(t.Context())
+	if err != nil {
+		t.Fatalf("write segment %s: %v", path, err)
+	}
+	return info
 }

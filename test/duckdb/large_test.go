@@ -33,10 +33,7 @@ func TestReadEvents_LargeSegmentDefaultOptions(t *testing.T) {
 	}
 	root := t.TempDir()
 	path := filepath.Join(root, manifest.Path("acme", start, "01LARGE"))
-	info, err := segment.Write(t.Context(), path, events, segment.WriterOptions{Project: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := writeSegment(t, path, events, segment.WriterOptions{Project: "acme"})
 	if info.Rows != int64(n) {
 		t.Fatalf("wrote %d rows, want %d", info.Rows, n)
 	}
