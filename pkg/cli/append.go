@@ -178,7 +178,7 @@ func (a *appender) flush(ctx context.Context) (*siltv1.AppendResponse, error) {
 	}
 	res, err := a.c.events().Append(ctx, connect.NewRequest(req))
 	if err != nil {
-		return nil, &eventsError{err: err, labels: a.labels, span: span(a.labels)}
+		return nil, &inputError{err: err, labels: a.labels, span: span(a.labels)}
 	}
 	if a.producer != nil {
 		a.producer.Seq++

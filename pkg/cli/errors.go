@@ -45,17 +45,22 @@ func humanizeErrors(cmd *cobra.Command) {
 	}
 }
 
-// eventsError names the events of a failed Append as the person gave them
-// ("line 12", "argument 2"), so violations of events[i] say which input
-// was at fault; span ("lines 1001-2000") names them all for other errors.
-type eventsError struct {
-	err    error
+// inputError says how the person gave a failed request's parts, so that
+// its errors name them that way.
+type inputError struct {
+	err error
+	// labels name the events of an Append ("line 12", "argument 2"), for
+	// violations of events[i]; span ("lines 1001-2000") names them all
+	// for other errors.
 	labels []string
 	span   string
+	// flags name request fields by the flag that set them, e.g.
+	// "aggregations[1]" → "--agg p99:metrics.ms".
+	flags map[string]string
 }
 
-func (e *eventsError) Error() string { return e.err.Error() }
-func (e *eventsError) Unwrap() error { return e.err }
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
 
 // describeError is err for people. Text that wraps a server error (such as
 // "line 3: ") is kept in front of the server error's description.
@@ -65,14 +70,11 @@ func describeError(err error) string {
 		return err.Error()
 	}
 	prefix, _ := strings.CutSuffix(err.Error(), ce.Error())
-	var labels []string
-	ee := (*eventsError)(nil)
-	if errors.As(err, &ee) {
-		labels = ee.labels
-	}
-	msg, named := describeConnectError(ce, labels)
-	if ee != nil && !named && ee.span != "" {
-		prefix += ee.span + ": "
+	in := &inputError{}
+	errors.As(err, &in)
+	msg, named := describeConnectError(ce, in)
+	if !named && in.span != "" {
+		prefix += in.span + ": "
 	}
 	return prefix + msg
 }
@@ -80,7 +82,7 @@ func describeError(err error) string {
 // describeConnectError is a server's error for people: its violations in
 // words when it has any (named is then true), else its message, with a
 // hint where the code says more than the message.
-func describeConnectError(ce *connect.Error, labels []string) (msg string, named bool) {
+func describeConnectError(ce *connect.Error, in *inputError) (msg string, named bool) {
 	var problems []string
 	for _, d := range ce.Details() {
 		v, err := d.Value()
@@ -93,7 +95,7 @@ func describeConnectError(ce *connect.Error, labels []string) (msg string, named
 			for _, vi := range v.GetViolations() {
 				// One rule a field: "must not be empty" says enough without
 				// "holds characters that are not allowed" after it.
-				name := fieldName(vi.GetField(), vi.GetForKey(), labels)
+				name := fieldName(vi.GetField(), vi.GetForKey(), in.labels)
 				if !seen[name] {
 					seen[name] = true
 					problems = append(problems, name+": "+ruleWords(vi))
@@ -101,7 +103,7 @@ func describeConnectError(ce *connect.Error, labels []string) (msg string, named
 			}
 		case *errdetails.BadRequest:
 			for _, fv := range v.GetFieldViolations() {
-				problems = append(problems, fv.GetField()+": "+fv.GetDescription())
+				problems = append(problems, flagName(fv.GetField(), in.flags)+": "+fv.GetDescription())
 			}
 		}
 	}
@@ -163,6 +165,23 @@ var requestFields = map[string]string{
 	"settings.content_type":        "--content-type",
 	"settings.retention.max_age":   "--retention-age",
 	"settings.retention.max_bytes": "--retention-bytes",
+}
+
+// flagName names a request field by the flag that set it: the flag of the
+// longest leading part of field found in flags ("aggregations[1].field"
+// → "--agg sum:type"), else field itself.
+func flagName(field string, flags map[string]string) string {
+	for f := field; f != ""; {
+		if n, ok := flags[f]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return field
 }
 
 // eventFieldNames are EventInput's fields by their JSON names.

@@ -74,7 +74,7 @@ path into data such as $.user.plan.`,
 			client := siltv1connect.NewQueryServiceClient(http.DefaultClient, c.server)
 			res, err := client.Query(cmd.Context(), connect.NewRequest(req))
 			if err != nil {
-				return err
+				return &inputError{err: err, flags: q.flagOf(req)}
 			}
 			return printQuery(cmd.OutOrStdout(), cmd.ErrOrStderr(), res.Msg, c.json)
 		},
@@ -208,6 +208,41 @@ func (q *queryFlags) request(stdin io.Reader, project string, projectSet bool, n
 		req.Explain = true
 	}
 	return req, nil
+}
+
+// flagOf names the fields of req that flags set by those flags, for
+// errors: "aggregations[2]" is "--agg p99:metrics.ms" when it came from
+// the flag (after any aggregations of --body).
+func (q *queryFlags) flagOf(req *siltv1.QueryRequest) map[string]string {
+	names := map[string]string{}
+	aggs := len(req.GetAggregations()) - len(q.aggs)
+	for i, a := range q.aggs {
+		names[fmt.Sprintf("aggregations[%d]", aggs+i)] = "--agg " + a
+	}
+	groups := len(req.GetGroupBy()) - len(q.groupBy)
+	if q.bucket != "" {
+		names[fmt.Sprintf("group_by[%d]", groups-1)] = "--bucket " + q.bucket
+	}
+	for i, g := range q.groupBy {
+		names[fmt.Sprintf("group_by[%d]", groups+i)] = "--group-by " + g
+	}
+	for i, f := range q.fields {
+		names[fmt.Sprintf("fields[%d]", i)] = "--fields " + f
+	}
+	for field, flag := range map[string]string{"time": "--since/--until", "limit": "--limit", "order": "--order", "stream_prefix": "--prefix", "filter": "--where"} {
+		switch {
+		case field == "time" && (q.since != "" || q.until != ""), field == "limit" && q.limit > 0,
+			field == "order" && q.order != "", field == "stream_prefix" && q.prefix != "", field == "filter" && len(q.where) > 0:
+			names[field] = flag
+		}
+	}
+	if len(q.fields) > 0 {
+		names["fields"] = "--fields"
+	}
+	if len(q.groupBy) > 0 || q.bucket != "" {
+		names["group_by"] = "--group-by"
+	}
+	return names
 }
 
 // parseWhen parses an RFC 3339 time, or a duration before now.

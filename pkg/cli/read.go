@@ -30,7 +30,7 @@ copies a page. Where the page ended goes to stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &siltv1.ReadRequest{Project: c.project, Stream: args[0], Limit: limit, RawJson: true}
 			if since != "" {
-				t, err := time.Parse(time.RFC3339Nano, since)
+				t, err := parseWhen(since, time.Now())
 				if err != nil {
 					return fmt.Errorf("--since: %w", err)
 				}
@@ -55,7 +55,7 @@ copies a page. Where the page ended goes to stderr.`,
 	}
 	c.register(cmd)
 	cmd.Flags().Uint64Var(&from, "from", 0, "first seq to read (0: the beginning)")
-	cmd.Flags().StringVar(&since, "since", "", "start at the first event ingested at or after this RFC 3339 time")
+	cmd.Flags().StringVar(&since, "since", "", "start at the first event ingested at or after this: RFC 3339, or a duration before now such as 1h")
 	cmd.Flags().Uint32Var(&limit, "limit", 100, "events per page (at most 10000)")
 	return cmd
 }
