@@ -117,7 +117,7 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 		t.Fatalf("read page %+v", page)
 	}
 	out, err = run(t, ctx, "", with("read", "orders")...)
-	if err != nil || strings.Count(out, "\n") != 8 || !strings.HasPrefix(out, "SEQ    INGESTED ") || !strings.Contains(out, `{"n":1}`) {
+	if err != nil || strings.Count(out, "\n") != 8 || !strings.HasPrefix(out, "SEQ    INGESTED") || !strings.Contains(out, `{"n":1}`) {
 		t.Fatalf("read for people: %q %v", out, err)
 	}
 	if out, err = run(t, ctx, "", with("streams", "get", "orders", "--json")...); err != nil || !strings.Contains(out, `"lastSeq":"7"`) {

@@ -47,8 +47,9 @@ type eventPrinter struct {
 // timeLayout is RFC 3339 to the millisecond, in local time.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// timeWidth is the width of a time in timeLayout with a zone offset.
-const timeWidth = len("2006-01-02T15:04:05.000+01:00")
+// timeWidth is the width of a local time in timeLayout: "Z" in UTC, else
+// an offset such as "+01:00".
+var timeWidth = len(time.Unix(0, 0).Local().Format(timeLayout))
 
 func (p *eventPrinter) print(e *siltv1.Event) error {
 	if p.json {

@@ -25,7 +25,7 @@ event per line in the shape silt append reads, so
 
   silt read -p acme orders --json --limit 10000 | silt append -p acme orders-copy
 
-copies a page. Where the page ended goes to stderr.`,
+copies a page. For people, where the page ended goes to stderr.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &siltv1.ReadRequest{Project: c.project, Stream: args[0], Limit: limit, RawJson: true}
@@ -47,6 +47,9 @@ copies a page. Where the page ended goes to stderr.`,
 				if err := p.print(e); err != nil {
 					return err
 				}
+			}
+			if c.json {
+				return nil // event lines only: the next seq is the last one's + 1
 			}
 			_, err = fmt.Fprintf(cmd.ErrOrStderr(), "next seq %d, last seq %d, up to date %v\n",
 				res.Msg.GetNextSeq(), res.Msg.GetLastSeq(), res.Msg.GetUpToDate())
