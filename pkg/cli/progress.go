@@ -31,6 +31,10 @@ func newProgress(w io.Writer, size int64) *progress {
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetElapsedTime(true),
+		// Show the bar at once, before the first batch is acknowledged. This
+		// also starts its clock before the spinner's goroutine, which reads
+		// the start time without the bar's lock (a data race otherwise).
+		progressbar.OptionSetRenderBlankState(true),
 	}
 	if size > 0 {
 		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth())
