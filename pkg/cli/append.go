@@ -14,8 +14,10 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api"
 )
 
 // newAppendCommand is `silt append`.
@@ -69,10 +71,12 @@ type appender struct {
 	typ    string
 	batch  int
 	// pending are the events of the next request; labels name each as the
-	// person gave it ("line 12"), and pendingBytes is the input they took.
+	// person gave it ("line 12"), pendingBytes is the input they took and
+	// pendingWire their encoded size.
 	pending      []*siltv1.EventInput
 	labels       []string
 	pendingBytes int64
+	pendingWire  int
 	// producer, when set, is sent with each request; its Seq advances.
 	producer *siltv1.Producer
 	// What was appended so far.
@@ -135,37 +139,62 @@ func (a *appender) fromReader(cmd *cobra.Command, r io.Reader) (err error) {
 			err = s.print(cmd.OutOrStdout())
 		}
 	}()
+	send := func() error {
+		n, size := len(a.pending), a.pendingBytes
+		if _, err := a.flush(cmd.Context()); err != nil {
+			return err
+		}
+		progress.add(n, size)
+		return nil
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 2<<20)
-	for line := 1; sc.Scan(); line++ {
-		a.pendingBytes += int64(len(sc.Bytes())) + 1
+	line := 0
+	for sc.Scan() {
+		line++
+		input := int64(len(sc.Bytes())) + 1
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
+			a.pendingBytes += input
 			continue
 		}
 		e, err := a.parse(b)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
-		a.pending = append(a.pending, e)
-		a.labels = append(a.labels, fmt.Sprintf("line %d", line))
-		if len(a.pending) >= a.batch {
-			n, size := len(a.pending), a.pendingBytes
-			if _, err := a.flush(cmd.Context()); err != nil {
+		// Requests stay under the server's cap however large the events.
+		size := proto.Size(e) + eventOverhead
+		if len(a.pending) > 0 && a.pendingWire+size > maxAppendBytes {
+			if err := send(); err != nil {
 				return err
 			}
-			progress.add(n, size)
+		}
+		a.pending = append(a.pending, e)
+		a.labels = append(a.labels, fmt.Sprintf("line %d", line))
+		a.pendingBytes += input
+		a.pendingWire += size
+		if len(a.pending) >= a.batch {
+			if err := send(); err != nil {
+				return err
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("line after %d events: longer than 2 MiB (an event is at most 1 MiB)", a.sent+len(a.pending))
+			return fmt.Errorf("line %d: longer than 2 MiB (an event is at most 1 MiB)", line+1)
 		}
 		return fmt.Errorf("read stdin: %w", err)
 	}
 	_, err = a.flush(cmd.Context())
 	return err
 }
+
+// maxAppendBytes is how large append lets one request's events grow: the
+// server's cap on a request, less room for the rest of the request.
+const maxAppendBytes = api.MaxRequestBytes - 64<<10
+
+// eventOverhead is an event's tag and length in the request, at most.
+const eventOverhead = 6
 
 // flush sends the pending events as one Append.
 func (a *appender) flush(ctx context.Context) (*siltv1.AppendResponse, error) {
@@ -193,7 +222,7 @@ func (a *appender) flush(ctx context.Context) (*siltv1.AppendResponse, error) {
 		a.firstSeq = first
 	}
 	a.lastSeq = max(a.lastSeq, res.Msg.GetLastSeq())
-	a.pending, a.labels, a.pendingBytes = a.pending[:0], a.labels[:0], 0
+	a.pending, a.labels, a.pendingBytes, a.pendingWire = a.pending[:0], a.labels[:0], 0, 0
 	return res.Msg, nil
 }
 

@@ -140,3 +140,19 @@ func openTerminal(t *testing.T) (tty *os.File, screen func() string) {
 		return last
 	}
 }
+
+// TestCLI_Append_SplitsLargeBatches: a batch of large events is cut into
+// requests under the server's 4 MiB cap instead of failing.
+func TestCLI_Append_SplitsLargeBatches(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	var in strings.Builder
+	big := strings.Repeat("x", 500<<10)
+	for i := range 12 {
+		fmt.Fprintf(&in, `{"type":"big","data":{"i":%d,"pad":%q}}`+"\n", i, big)
+	}
+	_, errOut, err := runWithStderr(t, t.Context(), in.String(), "append", "s", "--server", url, "-p", "acme")
+	if err != nil || !strings.HasPrefix(errOut, "appended 12 events to acme/s (seq 1..12) in 2 requests, ") {
+		t.Fatalf("12 events of 500 KiB: %q %v", errOut, err)
+	}
+}

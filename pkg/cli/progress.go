@@ -3,7 +3,6 @@ package cli
 import (
 	"io"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -28,24 +27,24 @@ func newProgress(w io.Writer, size int64) *progress {
 	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("appending"),
-		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetElapsedTime(true),
-		// Show the bar at once, before the first batch is acknowledged. This
-		// also starts its clock before the spinner's goroutine, which reads
-		// the start time without the bar's lock (a data race otherwise).
-		progressbar.OptionSetRenderBlankState(true),
 	}
 	if size > 0 {
 		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(true), progressbar.OptionFullWidth())
 		return &progress{bar: progressbar.NewOptions64(size, opts...), bytes: true}
 	}
 	opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-		progressbar.OptionSpinnerType(14))
+		progressbar.OptionSpinnerType(14),
+		// Show the spinner at once. This also starts the bar's clock before
+		// its spinner goroutine, which reads the start time without the
+		// bar's lock (a data race otherwise).
+		progressbar.OptionSetRenderBlankState(true))
 	return &progress{bar: progressbar.NewOptions64(-1, opts...)}
 }
 
-// add counts one acknowledged request of events that took size bytes of input.
+// add counts one acknowledged request of events that took size bytes of
+// input, and redraws the bar: once a request, so it needs no throttle.
 func (p *progress) add(events int, size int64) {
 	if p.bar == nil {
 		return
