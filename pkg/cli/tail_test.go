@@ -70,16 +70,16 @@ func TestCLI_Tail_ReconnectsWhenHeartbeatsStop(t *testing.T) {
 	}
 }
 
-// TestCLI_Tail_StopsOnErrorsARetryCannotFix: a stream that does not exist
-// ends tail at once, and so does any error with --reconnect=false.
+// TestCLI_Tail_StopsOnErrorsARetryCannotFix: a bad request ends tail at
+// once, and so does any error with --reconnect=false.
 func TestCLI_Tail_StopsOnErrorsARetryCannotFix(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := run(t, ctx, "", "tail", "nope", "--server", url, "-p", "acme")
-	if err == nil || err.Error() != "get stream acme/nope: stream not found" {
-		t.Fatalf("tail of a missing stream: %v", err)
+	_, err := run(t, ctx, "", "tail", "Not A Stream", "--server", url, "-p", "acme")
+	if err == nil || !strings.HasPrefix(err.Error(), "stream name: must be 1 to 256 characters") {
+		t.Fatalf("tail of a malformed stream name: %v", err)
 	}
 
 	s := startServerAt(t, "127.0.0.1:0", t.TempDir())
