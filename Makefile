@@ -24,9 +24,14 @@ export CGO_ENABLED ?= 0
 help: ## Describe useful make targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## .*$$' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "%-16s %s\n", $$1, $$2}'
 
+# At a terminal, job control (set -m) makes the server the terminal's
+# foreground process group, so Ctrl-C reaches only the server: it stops
+# gracefully and exits 0, and make exits with its status. Otherwise make
+# (and go run) would get the SIGINT too and die of it (exit status 130).
+# "; exit" keeps bash from exec'ing the server in its own process group.
 .PHONY: run
-run: ## Run silt serve with the embedded defaults (127.0.0.1:4437, ./silt-data)
-	$(GO) run ./cmd/silt serve
+run: build ## Run silt serve with the embedded defaults (127.0.0.1:4437, ./silt-data); Ctrl-C exits 0
+	if [ -t 0 ]; then set -m; fi; bin/silt serve; exit $$?
 
 .PHONY: build
 build: ## Build bin/silt (static, CGO_ENABLED=0)

@@ -170,21 +170,23 @@ check "buf curl Subscribe" '^timeout [0-9]+ buf curl .*EventService/Subscribe' '
 check "silt streams create" '^silt streams create ' 'acme/clicks'
 check "silt streams get" '^silt streams get ' 'acme/clicks'
 check "silt append --type" '^silt append .*--type ' 'appended acme/clicks seq 2\.\.3'
-check "silt append NDJSON from stdin" '\| *silt append ' 'appended acme/clicks seq 4\.\.5'
+check "silt append NDJSON from stdin" '\| *silt append -p acme clicks$' 'appended 2 events to acme/clicks \(seq 4\.\.5\) in 1 request'
 check "silt read" '^silt read -p acme clicks$' '^1 .*page\.view' '^4 .*signup.*\[ms=840\]' 'next seq 6'
 check "silt read --from" '^silt read .*--from 3' '^3 .*page\.view.*/docs' '^4 .*signup'
-check "silt read --json" '^silt read .*--json' '^\{"events":\[\{"project":"acme","stream":"clicks","seq":"1"'
+check "silt read --json" '^silt read .*--json$' '^\{"stream":"clicks","seq":1,"id":"[0-9A-Z]+","type":"page\.view",'
+check "silt read --json | silt append" '^silt read .*--json \| silt append ' 'appended 5 events to acme/clicks-copy \(seq 1\.\.5\)'
 check "silt tail" '^timeout [0-9]+ silt tail ' '^5 .*page\.view.*/welcome'
-check "silt rotate" '^silt rotate$' ' events .*project=acme/date=[0-9-]+/[0-9A-Z]+\.parquet'
+check "silt rotate" '^silt rotate$' '^SEGMENT +PROJECT +EVENTS' 'project=acme/date=[0-9-]+/[0-9A-Z]+\.parquet'
 check "silt compact" '^silt compact$' 'nothing to compact|project=acme'
 check "silt segments" '^silt segments$' 'project=acme/date='
 check "silt read after rotation" '^silt read .*--from 1 --limit 2' '^1 .*page\.view' '^2 .*page\.view'
-check "silt streams list" '^silt streams list -p acme$' 'acme/clicks' 'acme/orders'
+check "silt streams update" '^silt streams update ' '^retention +30d, 1\.0 GiB$'
+check "silt streams list" '^silt streams list -p acme$' '^STREAM +EVENTS' '^clicks ' '^clicks-copy +5 ' '^orders '
 check "silt streams list --json, after delete" '^silt streams list .*--json' '"name":"orders"'
 
 # Every line of `silt read --json` and `silt streams list --json` is one JSON object.
 for i in "${!commands[@]}"; do
-	if [[ "${commands[$i]}" =~ ^silt\ .*--json ]]; then
+	if [[ "${commands[$i]}" =~ ^silt\ [^\|]*--json[^\|]*$ ]]; then
 		if ! node -e 'const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean); if (lines.length === 0) process.exit(1); for (const l of lines) JSON.parse(l);' "${outputs[$i]}"; then
 			echo "readme-test: FAIL: \`${commands[$i]}\` did not print JSON lines" >&2
 			failures=$((failures + 1))

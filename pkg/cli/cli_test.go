@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/silt-io/silt/pkg/cli"
 	"github.com/silt-io/silt/pkg/server"
 )
@@ -43,11 +45,18 @@ func startServer(t *testing.T) string {
 // run runs one silt command line and returns its stdout.
 func run(t *testing.T, ctx context.Context, stdin string, args ...string) (string, error) {
 	t.Helper()
+	out, _, err := runWithStderr(t, ctx, stdin, args...)
+	return out, err
+}
+
+// runWithStderr runs one silt command line and returns its stdout and stderr.
+func runWithStderr(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errw bytes.Buffer
 	root := cli.NewRoot(cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errw})
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	return out.String(), err
+	err = root.ExecuteContext(ctx)
+	return out.String(), errw.String(), err
 }
 
 func TestCLI_AppendReadStreams(t *testing.T) {
@@ -57,7 +66,7 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	common := []string{"--server", url, "-p", "acme"}
 	with := func(args ...string) []string { return append(args, common...) }
 
-	if out, err := run(t, ctx, "", with("streams", "create", "orders")...); err != nil || !strings.Contains(out, "acme/orders  empty") {
+	if out, err := run(t, ctx, "", with("streams", "create", "orders")...); err != nil || !strings.Contains(out, "stream        acme/orders\n") || !strings.Contains(out, "seq           empty\n") {
 		t.Fatalf("streams create: %q %v", out, err)
 	}
 	out, err := run(t, ctx, "", with("append", "orders", `{"type":"order.created","data":{"n":1}}`, `{"type":"order.paid","data":{"n":2}}`)...)
@@ -73,9 +82,14 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 			t.Fatalf("producer append %d: %q %v, want %q", i, out, err, want)
 		}
 	}
+	// From stdin in batches: nothing per batch on stdout, one JSON summary with --json.
 	ndjson := "{\"type\":\"bulk\",\"data\":{\"i\":1}}\n\n{\"type\":\"bulk\",\"data\":{\"i\":2}}\n{\"type\":\"bulk\",\"data\":{\"i\":3}}\n"
-	if out, err = run(t, ctx, ndjson, with("append", "orders", "--batch", "2", "--json")...); err != nil || strings.Count(out, "\n") != 2 {
-		t.Fatalf("append stdin in batches of 2: %q %v", out, err)
+	out, errOut, err := runWithStderr(t, ctx, ndjson, with("append", "orders", "--batch", "2", "--json")...)
+	var sum struct{ Events, Requests, FirstSeq, LastSeq int }
+	if err != nil || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &sum) != nil ||
+		sum.Events != 3 || sum.Requests != 2 || sum.FirstSeq != 5 || sum.LastSeq != 7 ||
+		!strings.HasPrefix(errOut, "appended 3 events to acme/orders (seq 5..7) in 2 requests, ") {
+		t.Fatalf("append stdin in batches of 2: %q %q %v", out, errOut, err)
 	}
 	if _, err = run(t, ctx, "not json\n", with("append", "orders")...); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("bad NDJSON line: %v", err)
@@ -85,45 +99,48 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page struct {
-		Events []struct {
-			Seq  string         `json:"seq"`
-			Type string         `json:"type"`
-			Data map[string]any `json:"data"`
-		} `json:"events"`
-		NextSeq  string `json:"nextSeq"`
-		UpToDate bool   `json:"upToDate"`
+	type line struct {
+		Stream string         `json:"stream"`
+		Seq    uint64         `json:"seq"`
+		Type   string         `json:"type"`
+		Data   map[string]any `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(out), &page); err != nil {
-		t.Fatalf("read --json is not JSON: %v\n%s", err, out)
+	var page []line
+	for l := range strings.Lines(out) {
+		var e line
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("read --json line is not JSON: %v\n%s", err, out)
+		}
+		page = append(page, e)
 	}
-	if len(page.Events) != 6 || page.Events[0].Seq != "2" || page.Events[0].Type != "order.paid" || page.Events[5].Data["i"] != 3.0 || page.NextSeq != "8" || !page.UpToDate {
+	if len(page) != 6 || page[0].Seq != 2 || page[0].Stream != "orders" || page[0].Type != "order.paid" || page[5].Data["i"] != 3.0 {
 		t.Fatalf("read page %+v", page)
 	}
-	if out, err = run(t, ctx, "", with("read", "orders")...); err != nil || strings.Count(out, "\n") != 7 || !strings.Contains(out, `{"n":1}`) {
+	out, err = run(t, ctx, "", with("read", "orders")...)
+	if err != nil || strings.Count(out, "\n") != 8 || !strings.HasPrefix(out, "SEQ    INGESTED") || !strings.Contains(out, `{"n":1}`) {
 		t.Fatalf("read for people: %q %v", out, err)
 	}
 	if out, err = run(t, ctx, "", with("streams", "get", "orders", "--json")...); err != nil || !strings.Contains(out, `"lastSeq":"7"`) {
 		t.Fatalf("streams get: %q %v", out, err)
 	}
-	if out, err = run(t, ctx, "", with("streams", "list")...); err != nil || !strings.Contains(out, "acme/orders  seq 1..7") {
+	if out, err = run(t, ctx, "", with("streams", "list")...); err != nil || !strings.HasPrefix(out, "STREAM  EVENTS  SEQ   SIZE ") || !strings.Contains(out, "\norders  7       1..7  ") {
 		t.Fatalf("streams list: %q %v", out, err)
 	}
 
 	// tail follows live: start it, append, and see the event arrive.
 	tailCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var tailOut safeBuffer
+	var tailOut, tailErr safeBuffer
 	tailDone := make(chan error, 1)
 	go func() {
-		root := cli.NewRoot(cli.IO{In: strings.NewReader(""), Out: &tailOut, Err: io.Discard})
+		root := cli.NewRoot(cli.IO{In: strings.NewReader(""), Out: &tailOut, Err: &tailErr})
 		root.SetArgs(with("tail", "orders", "--json"))
 		tailDone <- root.ExecuteContext(tailCtx)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(tailOut.String(), "caughtUp") {
+	for !strings.Contains(tailErr.String(), "caught up at seq 7") {
 		if time.Now().After(deadline) {
-			t.Fatalf("tail never caught up: %q", tailOut.String())
+			t.Fatalf("tail never caught up: %q", tailErr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -147,7 +164,7 @@ func TestCLI_AppendReadStreams(t *testing.T) {
 	if out, err = run(t, ctx, "", with("streams", "delete", "orders")...); err != nil || !strings.Contains(out, "deleted acme/orders") {
 		t.Fatalf("streams delete: %q %v", out, err)
 	}
-	if _, err = run(t, ctx, "", with("streams", "get", "orders")...); err == nil || !strings.Contains(err.Error(), "not_found") {
+	if _, err = run(t, ctx, "", with("streams", "get", "orders")...); err == nil || err.Error() != "get stream acme/orders: stream not found" || connect.CodeOf(err) != connect.CodeNotFound {
 		t.Fatalf("get after delete: %v", err)
 	}
 }
@@ -160,7 +177,7 @@ func TestCLI_EnvironmentSetsFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := run(t, t.Context(), "", "streams", "list", "--project", "envproj", "--server", url)
-	if err != nil || !strings.Contains(out, "envproj/s") {
+	if err != nil || !strings.Contains(out, "\ns       1       1..1  ") {
 		t.Fatalf("SILT_PROJECT did not pick the project: %q %v", out, err)
 	}
 }
@@ -188,42 +205,54 @@ func TestCLI_Query(t *testing.T) {
 	if out != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", out, want)
 	}
-	// JSON for scripts, with --where, --since/--until and a bucket.
+	// JSON for scripts, with --where, --since/--until and a bucket: one object a row.
 	out, err = run(t, ctx, "", with("query", "--json", "--where", "attributes.org=o1", "--where", "metrics.ms>=40",
 		"--since", "2026-11-01T00:00:00Z", "--until", "2026-11-01T12:00:00Z", "--bucket", "6h", "--agg", "count", "--agg", "p50:metrics.ms")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res struct {
-		Rows []struct {
-			Values []map[string]any `json:"values"`
-		} `json:"rows"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
 	// org o1 is i = 1, 4, 7, 10; ms >= 40 keeps 4, 7, 10: hours 4 (bucket 0-6h) and 7, 10 (6-12h).
-	if len(res.Rows) != 2 || res.Rows[0].Values[1]["intValue"] != "1" || res.Rows[1].Values[1]["intValue"] != "2" || res.Rows[1].Values[2]["doubleValue"] != 85.0 {
-		t.Fatalf("bucketed rows: %s", out)
+	want = `{"bucket":"2026-11-01T00:00:00Z","count":1,"p50(metrics.ms)":40}` + "\n" +
+		`{"bucket":"2026-11-01T06:00:00Z","count":2,"p50(metrics.ms)":85}` + "\n"
+	if out != want {
+		t.Fatalf("bucketed rows:\n%s\nwant:\n%s", out, want)
 	}
-	// A request body on stdin, and a listing.
-	body := `{"filter":{"compare":{"field":"$.plan","op":"COMPARE_OP_EQ","value":{"stringValue":"pro"}}},"order":"QUERY_ORDER_SEQ_DESC","limit":2}`
-	out, err = run(t, ctx, body, with("query", "--body", "-", "--json")...)
-	if err != nil {
-		t.Fatal(err)
+	// A request body on stdin with enums written short, and a listing: one
+	// event a line, the next page token on stderr.
+	for _, body := range []string{
+		`{"filter":{"compare":{"field":"$.plan","op":"eq","value":{"stringValue":"pro"}}},"order":"-seq","limit":2}`,
+		`{"filter":{"compare":{"field":"$.plan","op":"=","value":{"stringValue":"pro"}}},"order":"seq_desc","limit":2}`,
+		`{"filter":{"compare":{"field":"$.plan","op":"COMPARE_OP_EQ","value":{"stringValue":"pro"}}},"order":"QUERY_ORDER_SEQ_DESC","limit":2}`,
+	} {
+		out, errOut, err := runWithStderr(t, ctx, body, with("query", "--body", "-", "--json")...)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		var seqs []uint64
+		for l := range strings.Lines(out) {
+			var e struct {
+				Stream string `json:"stream"`
+				Seq    uint64 `json:"seq"`
+				Type   string `json:"type"`
+			}
+			if err := json.Unmarshal([]byte(l), &e); err != nil || e.Stream != "web" || e.Type != "t1" {
+				t.Fatalf("listing line %q: %v", l, err)
+			}
+			seqs = append(seqs, e.Seq)
+		}
+		if len(seqs) != 2 || seqs[0] != 12 || seqs[1] != 10 || !strings.Contains(errOut, "next page: --page-token ") {
+			t.Fatalf("listing of %s: %s\nstderr: %s", body, out, errOut)
+		}
 	}
-	var lres struct {
-		Events []struct {
-			Seq  string `json:"seq"`
-			Type string `json:"type"`
-		} `json:"events"`
-		NextPageToken string `json:"nextPageToken"`
+	// Short aggregation names in a body, p99 among them.
+	out, err = run(t, ctx, `{"aggregations":[{"function":"count"},{"function":"p50","field":"metrics.ms"},{"function":"max","field":"metrics.ms"}]}`,
+		with("query", "--body", "-", "--json")...)
+	if err != nil || out != `{"count":12,"p50(metrics.ms)":55,"max(metrics.ms)":110}`+"\n" {
+		t.Fatalf("short aggregation names: %q %v", out, err)
 	}
-	if err := json.Unmarshal([]byte(out), &lres); err != nil {
-		t.Fatal(err)
-	}
-	if len(lres.Events) != 2 || lres.Events[0].Seq != "12" || lres.Events[1].Seq != "10" || lres.Events[0].Type != "t1" || lres.NextPageToken == "" {
-		t.Fatalf("listing: %s", out)
+	if _, err := run(t, ctx, `{"order":"sideways"}`, with("query", "--body", "-")...); err == nil ||
+		err.Error() != `--body: order: "sideways" is not one of time_asc, time_desc, seq_asc, seq_desc (or -seq, -time, seq, time)` {
+		t.Errorf("unknown short enum: %v", err)
 	}
 	// Errors name the problem.
 	if _, err := run(t, ctx, "", with("query", "--agg", "sum:type")...); err == nil || !strings.Contains(err.Error(), "numeric") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"text/tabwriter"
 	"time"
 
 	"connectrpc.com/connect"
@@ -81,41 +82,34 @@ func newSegmentsCommand() *cobra.Command {
 	return cmd
 }
 
-// printSegments writes one line per segment (JSON with --json).
+// printSegments writes a table of segments, then any quarantined events
+// (one JSON object per segment with --json).
 func (c *clientFlags) printSegments(w io.Writer, segs []*siltv1.Segment) error {
-	for _, s := range segs {
-		if c.json {
+	if c.json {
+		for _, s := range segs {
 			if err := printJSON(w, s); err != nil {
 				return err
 			}
-			continue
 		}
-		_, err := fmt.Fprintf(w, "%s  %-12s %9d events %10s  %d streams  %d row groups  %s\n",
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEGMENT\tPROJECT\tEVENTS\tSIZE\tSTREAMS\tROW GROUPS\tPATH")
+	for _, s := range segs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\n",
 			s.GetId(), s.GetProject(), s.GetRows(), humanBytes(s.GetBytes()), len(s.GetStreams()), s.GetRowGroups(), s.GetPath())
-		if err != nil {
-			return err
-		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range segs {
 		for _, q := range s.GetQuarantined() {
-			if _, err := fmt.Fprintf(w, "  quarantined %s seq %d: %s\n", q.GetStream(), q.GetSeq(), q.GetReason()); err != nil {
+			if _, err := fmt.Fprintf(w, "segment %s: quarantined %s seq %d: %s\n", s.GetId(), q.GetStream(), q.GetSeq(), q.GetReason()); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// humanBytes formats n bytes with a binary unit.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // waiting prints "<what>… Ns" to a terminal every second until stop is

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -48,6 +50,12 @@ func newQueryCommand() *cobra.Command {
 
 Build the request with flags, or pass a QueryRequest as JSON with --body
 (a file name, or - for standard input); flags given as well override it.
+Enum values in the body may be written short: "op":"eq" or "=", "order":"-seq",
+"function":"count" or "p99", "calendar":"day".
+
+Results go to stdout: a table, or with --json one JSON object per line (an
+event in the shape silt append reads, or a row keyed by column name). The
+plan, the statistics and the next page token go to stderr.
 
 Fields are envelope fields (stream, seq, id, type, source, subject, time,
 ingest_time, content_type, data), attributes.<key>, metrics.<key>, or a JSON
@@ -66,12 +74,9 @@ path into data such as $.user.plan.`,
 			client := siltv1connect.NewQueryServiceClient(http.DefaultClient, c.server)
 			res, err := client.Query(cmd.Context(), connect.NewRequest(req))
 			if err != nil {
-				return err
+				return &inputError{err: err, flags: q.flagOf(req)}
 			}
-			if c.json {
-				return printJSON(cmd.OutOrStdout(), res.Msg)
-			}
-			return printQuery(cmd.OutOrStdout(), cmd.ErrOrStderr(), res.Msg)
+			return printQuery(cmd.OutOrStdout(), cmd.ErrOrStderr(), res.Msg, c.json)
 		},
 	}
 	c.register(cmd)
@@ -107,8 +112,12 @@ func (q *queryFlags) request(stdin io.Reader, project string, projectSet bool, n
 		if err != nil {
 			return nil, fmt.Errorf("--body: %w", err)
 		}
-		if err := protojson.Unmarshal(b, req); err != nil {
+		b, err = expandEnums(b, req.ProtoReflect().Descriptor())
+		if err != nil {
 			return nil, fmt.Errorf("--body: %w", err)
+		}
+		if err := protojson.Unmarshal(b, req); err != nil {
+			return nil, fmt.Errorf("--body: %w", protojsonError(err))
 		}
 	}
 	if req.Project == "" || projectSet {
@@ -199,6 +208,41 @@ func (q *queryFlags) request(stdin io.Reader, project string, projectSet bool, n
 		req.Explain = true
 	}
 	return req, nil
+}
+
+// flagOf names the fields of req that flags set by those flags, for
+// errors: "aggregations[2]" is "--agg p99:metrics.ms" when it came from
+// the flag (after any aggregations of --body).
+func (q *queryFlags) flagOf(req *siltv1.QueryRequest) map[string]string {
+	names := map[string]string{}
+	aggs := len(req.GetAggregations()) - len(q.aggs)
+	for i, a := range q.aggs {
+		names[fmt.Sprintf("aggregations[%d]", aggs+i)] = "--agg " + a
+	}
+	groups := len(req.GetGroupBy()) - len(q.groupBy)
+	if q.bucket != "" {
+		names[fmt.Sprintf("group_by[%d]", groups-1)] = "--bucket " + q.bucket
+	}
+	for i, g := range q.groupBy {
+		names[fmt.Sprintf("group_by[%d]", groups+i)] = "--group-by " + g
+	}
+	for i, f := range q.fields {
+		names[fmt.Sprintf("fields[%d]", i)] = "--fields " + f
+	}
+	for field, flag := range map[string]string{"time": "--since/--until", "limit": "--limit", "order": "--order", "stream_prefix": "--prefix", "filter": "--where"} {
+		switch {
+		case field == "time" && (q.since != "" || q.until != ""), field == "limit" && q.limit > 0,
+			field == "order" && q.order != "", field == "stream_prefix" && q.prefix != "", field == "filter" && len(q.where) > 0:
+			names[field] = flag
+		}
+	}
+	if len(q.fields) > 0 {
+		names["fields"] = "--fields"
+	}
+	if len(q.groupBy) > 0 || q.bucket != "" {
+		names["group_by"] = "--group-by"
+	}
+	return names
 }
 
 // parseWhen parses an RFC 3339 time, or a duration before now.
@@ -333,13 +377,20 @@ func parseAgg(s string) (*siltv1.Aggregation, error) {
 	return nil, fmt.Errorf("want count, count_distinct, sum, avg, min, max, rate or pNN (p50, p99.9), then :FIELD")
 }
 
-// printQuery prints a result for people: a table of rows, or events;
-// the plan and what the query read go to errw.
-func printQuery(w, errw io.Writer, res *siltv1.QueryResponse) error {
+// printQuery prints a result: a table of rows or events, or with asJSON one
+// JSON object per row or event; the plan and what the query read go to errw.
+func printQuery(w, errw io.Writer, res *siltv1.QueryResponse, asJSON bool) error {
 	if p := res.GetPlan(); p != "" {
 		fmt.Fprint(errw, p)
 	}
-	if len(res.GetColumns()) > 0 {
+	switch {
+	case len(res.GetColumns()) > 0 && asJSON:
+		for _, r := range res.GetRows() {
+			if err := writeRowLine(w, res.GetColumns(), r); err != nil {
+				return err
+			}
+		}
+	case len(res.GetColumns()) > 0:
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		var head []string
 		for _, c := range res.GetColumns() {
@@ -360,10 +411,12 @@ func printQuery(w, errw io.Writer, res *siltv1.QueryResponse) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-	}
-	for _, e := range res.GetEvents() {
-		if err := printEvent(w, e); err != nil {
-			return err
+	default:
+		p := eventPrinter{w: w, json: asJSON, stream: true}
+		for _, e := range res.GetEvents() {
+			if err := p.print(e); err != nil {
+				return err
+			}
 		}
 	}
 	st := res.GetStats()
@@ -371,16 +424,16 @@ func printQuery(w, errw io.Writer, res *siltv1.QueryResponse) error {
 	if len(res.GetColumns()) == 0 {
 		shown = fmt.Sprintf("%d events", len(res.GetEvents()))
 	}
-	fmt.Fprintf(errw, "%s, %d events matched; segments %d (%d pruned), row groups %d (%d pruned), %d cold rows (%d bytes), %d hot rows, %v\n",
+	fmt.Fprintf(errw, "%s, %d events matched; segments %d (%d pruned), row groups %d (%d pruned), %d cold rows (%s), %d hot rows, %v\n",
 		shown, st.GetMatchedRows(), st.GetSegments(), st.GetSegmentsPruned(), st.GetRowGroups(), st.GetRowGroupsPruned(),
-		st.GetColdRows(), st.GetColdBytes(), st.GetHotRows(), st.GetElapsed().AsDuration())
+		st.GetColdRows(), humanBytes(st.GetColdBytes()), st.GetHotRows(), st.GetElapsed().AsDuration())
 	if t := res.GetNextPageToken(); t != "" {
 		fmt.Fprintf(errw, "next page: --page-token %s\n", t)
 	}
 	return nil
 }
 
-// formatValue prints one cell.
+// formatValue prints one cell for people.
 func formatValue(v *siltv1.QueryValue) string {
 	switch k := v.GetKind().(type) {
 	case *siltv1.QueryValue_StringValue:
@@ -388,11 +441,51 @@ func formatValue(v *siltv1.QueryValue) string {
 	case *siltv1.QueryValue_IntValue:
 		return strconv.FormatInt(k.IntValue, 10)
 	case *siltv1.QueryValue_DoubleValue:
-		return strconv.FormatFloat(k.DoubleValue, 'g', 6, 64)
+		return formatNumber(k.DoubleValue)
 	case *siltv1.QueryValue_TimeValue:
 		return k.TimeValue.AsTime().UTC().Format(time.RFC3339)
 	case *siltv1.QueryValue_BoolValue:
 		return strconv.FormatBool(k.BoolValue)
 	}
 	return "null"
+}
+
+// writeRowLine writes one result row as a JSON object keyed by column name.
+func writeRowLine(w io.Writer, cols []*siltv1.Column, r *siltv1.Row) error {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range r.GetValues() {
+		if i >= len(cols) {
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(cols[i].GetName())
+		b.Write(name)
+		b.WriteByte(':')
+		var val any
+		switch k := v.GetKind().(type) {
+		case *siltv1.QueryValue_StringValue:
+			val = k.StringValue
+		case *siltv1.QueryValue_IntValue:
+			val = k.IntValue
+		case *siltv1.QueryValue_DoubleValue:
+			if !math.IsNaN(k.DoubleValue) && !math.IsInf(k.DoubleValue, 0) {
+				val = k.DoubleValue
+			}
+		case *siltv1.QueryValue_TimeValue:
+			val = formatTime(k.TimeValue.AsTime())
+		case *siltv1.QueryValue_BoolValue:
+			val = k.BoolValue
+		}
+		cell, err := json.Marshal(val)
+		if err != nil {
+			return err
+		}
+		b.Write(cell)
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -1,5 +1,6 @@
 // Package cli is the silt command line: `silt serve` and the client
-// commands people use at a terminal (append, read, tail, streams). Every flag
+// commands people use at a terminal (append, read, tail, query, streams,
+// version). Errors are printed in words (errors.go). Every flag
 // can also be set by a SILT_<FLAG> environment variable (dashes become
 // underscores): --data is SILT_DATA, --server is SILT_SERVER.
 package cli
@@ -39,7 +40,10 @@ func NewRoot(stdio IO) *cobra.Command {
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	root.AddCommand(newServeCommand(), newAppendCommand(), newReadCommand(), newTailCommand(), newStreamsCommand(), newQueryCommand(),
-		newRotateCommand(), newCompactCommand(), newSegmentsCommand())
+		newRotateCommand(), newCompactCommand(), newSegmentsCommand(), newVersionCommand())
+	root.Version = readVersion().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	humanizeErrors(root)
 	return root
 }
 

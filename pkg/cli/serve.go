@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +52,9 @@ func newServeCommand() *cobra.Command {
 			err = srv.Run(ctx)
 			stop()
 			trimmer.Wait()
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("%s is already in use (another silt serve?): choose another with --addr or SILT_ADDR", cfg.Addr)
+			}
 			return err
 		},
 	}

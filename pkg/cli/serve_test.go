@@ -3,7 +3,11 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -92,4 +96,24 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestServe_PortInUse: a second server on a taken port says so in words
+// and leaves no data directory behind.
+func TestServe_PortInUse(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	data := filepath.Join(t.TempDir(), "silt-data")
+	_, err = run(t, t.Context(), "", "serve", "--addr", taken.Addr().String(), "--data", data, "--log-level", "error")
+	want := taken.Addr().String() + " is already in use (another silt serve?): choose another with --addr or SILT_ADDR"
+	if err == nil || err.Error() != want {
+		t.Fatalf("serve on a taken port: %v, want %s", err, want)
+	}
+	if _, serr := os.Stat(data); !errors.Is(serr, os.ErrNotExist) {
+		t.Fatalf("the failed start left %s behind (stat: %v)", data, serr)
+	}
 }

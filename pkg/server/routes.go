@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
@@ -50,13 +51,29 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // cors lets browser apps on other origins use Connect, gRPC-Web and
-// Connect-Web streaming.
+// Connect-Web streaming. A refused origin is logged at debug level with the
+// origin, so that "the browser says CORS" can be traced to --cors-origins.
 func (s *Server) cors(h http.Handler) http.Handler {
-	return cors.New(cors.Options{
+	opts := cors.Options{
 		AllowedOrigins: s.cfg.CORSOrigins,
 		AllowedMethods: connectcors.AllowedMethods(),
 		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization"),
 		ExposedHeaders: connectcors.ExposedHeaders(),
 		MaxAge:         7200,
-	}).Handler(h)
+	}
+	if !slices.Contains(s.cfg.CORSOrigins, "*") {
+		// The same matching (exact origins, one * wildcard), with a log line
+		// where it says no. Requests without an Origin are not cross-origin.
+		match := cors.New(cors.Options{AllowedOrigins: s.cfg.CORSOrigins})
+		opts.AllowOriginVaryRequestFunc = func(r *http.Request, origin string) (bool, []string) {
+			if match.OriginAllowed(r) {
+				return true, nil
+			}
+			if origin != "" {
+				s.log.Debug("cors: origin refused", "origin", origin, "method", r.Method, "path", r.URL.Path)
+			}
+			return false, nil
+		}
+	}
+	return cors.New(opts).Handler(h)
 }

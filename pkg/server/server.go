@@ -2,8 +2,8 @@
 // one HTTP server that speaks HTTP/1.1 and cleartext HTTP/2 (Connect, gRPC,
 // gRPC-Web), with reflection, health, CORS and a graceful stop.
 //
-// Lifecycle: New checks the config and starts nothing; Open opens the store
-// and binds the port; Serve serves until its context ends and then stops
+// Lifecycle: New checks the config and starts nothing; Open binds the port
+// and opens the store; Serve serves until its context ends and then stops
 // gracefully; Run is Open then Serve.
 package server
 
@@ -52,8 +52,20 @@ func New(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger, notifier: notify.New(), stopping: make(chan struct{})}, nil
 }
 
-// Open opens the store and binds the listener.
-func (s *Server) Open(ctx context.Context) error {
+// Open binds the listener, then opens the store. It binds first so that a
+// server that cannot start (the port is taken) leaves no data directory
+// behind.
+func (s *Server) Open(ctx context.Context) (err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+		}
+	}()
 	hotDisk, segDisk, err := s.diskGuards(s.cfg.hotDir(), s.cfg.segmentsDir())
 	if err != nil {
 		return err
@@ -85,16 +97,9 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("open history tier: %w", err)
 	}
 	s.history = hist
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		_ = s.closeStores(ctx)
-		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
-	}
 	s.ln = ln
 	handler, err := s.routes()
 	if err != nil {
-		_ = ln.Close()
 		_ = s.closeStores(ctx)
 		return err
 	}
