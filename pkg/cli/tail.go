@@ -102,7 +102,7 @@ func (t *tailer) run(ctx context.Context) error {
 	for {
 		delivered, err := t.subscribe(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // the user stopped tail (Ctrl-C): the subscription's error is its cancellation
 		}
 		everConnected = everConnected || delivered
 		if err == nil {
@@ -155,7 +155,7 @@ func (t *tailer) subscribe(ctx context.Context) (delivered bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }() // stream.Err, below, reports what went wrong
 	for stream.Receive() {
 		watchdog.Reset(silentHeartbeats * hb)
 		if t.reconnecting {
