@@ -466,7 +466,7 @@ for (const { name, make } of transports) {
       assert.equal(res.stream?.lastSeq, BigInt(appended.length));
     });
 
-    test("a missing stream is NotFound", async () => {
+    test("a missing stream is NotFound; Subscribe waits for auto-create", async () => {
       const missing = `missing-${name}`;
       await assertCode(streams.getStream({ project: PROJECT, stream: missing }, opts), Code.NotFound, "GetStream");
       await assertCode(
@@ -475,15 +475,22 @@ for (const { name, make } of transports) {
         "Read",
       );
       await assertCode(streams.deleteStream({ project: PROJECT, stream: missing }, opts), Code.NotFound, "DeleteStream");
-      await assertCode(
-        (async () => {
-          for await (const _ of events.subscribe({ project: PROJECT, stream: missing }, opts)) {
-            // nothing arrives
-          }
-        })(),
-        Code.NotFound,
-        "Subscribe",
-      );
+      // With auto-create (the server's default) an Append will make the
+      // stream, so a subscriber is caught up at 0 and waits for it.
+      const abort = new AbortController();
+      const bound = setTimeout(() => abort.abort(new Error("Subscribe to a missing stream sent nothing")), 10_000);
+      try {
+        const sub = new Receiver(events.subscribe({ project: PROJECT, stream: missing }, { signal: abort.signal }));
+        const first = await sub.next();
+        assert.equal(first.message.case, "caughtUp", `first message: ${first.message.case}`);
+        if (first.message.case === "caughtUp") {
+          assert.equal(first.message.value.lastSeq, 0n);
+          assert.equal(first.message.value.nextSeq, 1n);
+        }
+      } finally {
+        clearTimeout(bound);
+        abort.abort();
+      }
     });
   });
 }
