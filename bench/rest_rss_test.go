@@ -174,29 +174,30 @@ func restRun(b *testing.B, e engine, pid, n int, settle time.Duration) restRound
 }
 
 func (r restRound) report(b *testing.B) {
-	mib := func(v int64) float64 { return float64(v) / (1 << 20) }
 	b.ReportMetric(r.rate, "events/s")
-	b.ReportMetric(mib(r.rest.rss), "rest-rss-MiB")
-	b.ReportMetric(mib(r.rest.anon), "rest-anon-MiB")
-	b.ReportMetric(mib(r.rest.file), "rest-file-MiB")
 	b.ReportMetric(mib(r.rest.hwm), "peak-MiB")
 	b.ReportMetric(mib(r.loadMax.anon), "load-max-anon-MiB")
-	for _, k := range mappingKinds {
-		if v := r.mapped[k]; v > 0 {
-			b.ReportMetric(mib(v), "rest-"+k+"-MiB")
-		}
-	}
+	reportMem(b, "rest", r.rest, r.mapped)
 	if r.sealed.rss > 0 {
-		b.ReportMetric(mib(r.sealed.rss), "sealed-rss-MiB")
-		b.ReportMetric(mib(r.sealed.anon), "sealed-anon-MiB")
-		b.ReportMetric(mib(r.sealed.file), "sealed-file-MiB")
-		for _, k := range mappingKinds {
-			if v := r.sealedMapped[k]; v > 0 {
-				b.ReportMetric(mib(v), "sealed-"+k+"-MiB")
-			}
+		reportMem(b, "sealed", r.sealed, r.sealedMapped)
+	}
+}
+
+// reportMem reports one reading of a server's memory: RSS, its anonymous
+// and file-backed parts and the mapped memory by kind, named prefix-….
+func reportMem(b *testing.B, prefix string, st memStatus, mapped map[string]int64) {
+	b.ReportMetric(mib(st.rss), prefix+"-rss-MiB")
+	b.ReportMetric(mib(st.anon), prefix+"-anon-MiB")
+	b.ReportMetric(mib(st.file), prefix+"-file-MiB")
+	for _, k := range mappingKinds {
+		if v := mapped[k]; v > 0 {
+			b.ReportMetric(mib(v), prefix+"-"+k+"-MiB")
 		}
 	}
 }
+
+// mib is bytes in MiB.
+func mib(v int64) float64 { return float64(v) / (1 << 20) }
 
 // mappingKinds are the kinds smapsByKind sorts mappings into: Badger's
 // value-log files (.vlog), memtable WALs (.mem) and tables (.sst), the

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +50,7 @@ func TestServe_TrimsAQuietHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(1_000_000))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var logs lockedBuffer
+	var logs safeBuffer
 	root := cli.NewRoot(cli.IO{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
 	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
 		"--memory-trim-interval", "20ms", "--log-level", "debug", "--log-format", "json"})
@@ -79,24 +77,6 @@ func TestServe_TrimsAQuietHeap(t *testing.T) {
 
 // trimSink holds TestServe_TrimsAQuietHeap's burst until it drops it.
 var trimSink []byte
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestServe_PortInUse: a second server on a taken port says so in words
 // and leaves no data directory behind.

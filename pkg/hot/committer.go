@@ -351,7 +351,7 @@ func (g *stage) markDirty(st *streamState, pid string) {
 	if ps == nil {
 		ps = make(map[string]bool)
 		g.dirty[st] = ps
-		g.used.size += metaEntryBound(thr, st.project, st.name)
+		g.used.size += metaEntryBound(thr, len(st.project), len(st.name))
 		g.used.count++
 	}
 	if pid != "" && !ps[pid] {
@@ -371,11 +371,11 @@ func (g *stage) markNextIDDirty() {
 	}
 }
 
-// metaEntryBound bounds the transaction cost of a stream's metadata entry,
-// whatever its settings: its key, and a value of at most 160 bytes beside
-// the content type.
-func metaEntryBound(threshold int64, project, name string) int64 {
-	return entryBound(threshold, 1+len(project)+len(name)+2*10, 160+maxContentTypeBytes)
+// metaEntryBound bounds the transaction cost of the metadata entry of a
+// stream whose names are that long, whatever its settings: its key, and a
+// value (encodeMeta) of at most 200 bytes beside the content type.
+func metaEntryBound(threshold int64, projectLen, nameLen int) int64 {
+	return entryBound(threshold, 1+projectLen+nameLen+2*10, 200+maxContentTypeBytes)
 }
 
 // run processes the group's requests. An error stops it: the requests of
@@ -433,16 +433,15 @@ func (g *stage) run(group []*request) error {
 // stream-id counter written at commit. With math.MaxInt64 it bounds the
 // bytes r writes, every value in full.
 func estimate(r *request, threshold int64) budget {
-	b := budget{size: metaEntryBound(threshold, r.key.project, r.key.name) + entrySize(threshold, len(nextIDKey), 8), count: 2}
+	b := budget{size: metaEntryBound(threshold, len(r.key.project), len(r.key.name)) + entrySize(threshold, len(nextIDKey), 8), count: 2}
 	switch r.kind {
 	case opDelete:
 		b.size += entrySize(threshold, 9, 0)
 		b.count++
 	case opSeal, opRetain:
-		// One stream meta per seal or retain (metadata is at most ~200 bytes
-		// beyond the content type, and names at most 63+256).
+		// One stream meta per seal or retain, of names at most 63+256.
 		n := int64(len(r.seals) + len(r.retains))
-		b.size += n * entryBound(threshold, 1+10+63+256, 200+maxContentTypeBytes)
+		b.size += n * metaEntryBound(threshold, 63, 256)
 		b.count += n
 	case opAppend:
 		a := r.app

@@ -13,7 +13,6 @@ import (
 	"connectrpc.com/connect"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
-	"github.com/silt-io/silt/pkg/server"
 )
 
 // randomEvents are n events whose JSON data is 1,000 random hex digits,
@@ -51,6 +50,26 @@ func flipByteOf(t *testing.T, file string, needle []byte) {
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// onlySegmentFile is the one segment file under data dir dir.
+func onlySegmentFile(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "segments", "*", "*", "*.parquet"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("segment files %v, %v", files, err)
+	}
+	return files[0]
+}
+
+// damageRowGroup flips a byte inside the row-group data of segment file.
+func damageRowGroup(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByteOf(t, file, b[len(b)/3:len(b)/3+16])
 }
 
 // requireLost checks that err is DataLoss naming seqs first..last, with
@@ -141,10 +160,6 @@ func TestServer_DamagedSegmentIsDataLoss(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := testContext(t)
-	noHistoryWork := func(c *server.Config) {
-		c.HistoryInterval = -1
-		c.RotateAfter, c.HotMaxBytes = 0, 0
-	}
 	ts := startServerIn(t, dir, noHistoryWork)
 	c := ts.clients(protocols[0])
 	evs, _ := randomEvents(t, 100)
@@ -160,15 +175,7 @@ func TestServer_DamagedSegmentIsDataLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.stop(t)
-	files, err := filepath.Glob(filepath.Join(dir, "segments", "*", "*", "*.parquet"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("segment files %v, %v", files, err)
-	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	flipByteOf(t, files[0], b[len(b)/3:len(b)/3+16]) // inside the row group's data
+	damageRowGroup(t, onlySegmentFile(t, dir))
 
 	ts = startServerIn(t, dir, noHistoryWork)
 	for _, p := range protocols {

@@ -150,10 +150,7 @@ func TestServer_ErrorCatalogue(t *testing.T) {
 	}
 	// Events rotated into one segment per project, then lost or damaged.
 	dir := t.TempDir()
-	history := startServerIn(t, dir, func(c *server.Config) {
-		c.HistoryInterval = -1
-		c.RotateAfter, c.HotMaxBytes = 0, 0
-	})
+	history := startServerIn(t, dir, noHistoryWork)
 	sealed := func(t *testing.T, proj string, damage func(file string) error) {
 		hc := history.clients(protocols[0])
 		if _, err := hc.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: proj, Stream: "s", Events: numbered(t, 0, 10)})); err != nil {

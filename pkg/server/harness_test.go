@@ -53,6 +53,12 @@ func startServerIn(t *testing.T, dir string, configure ...func(*server.Config)) 
 	return ts
 }
 
+// noHistoryWork leaves rotation, compaction and retention to the test.
+func noHistoryWork(c *server.Config) {
+	c.HistoryInterval = -1
+	c.RotateAfter, c.HotMaxBytes = 0, 0
+}
+
 // stop stops the server gracefully (idempotent).
 func (s *testServer) stop(t *testing.T) {
 	t.Helper()

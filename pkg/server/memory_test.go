@@ -93,6 +93,13 @@ func (l *logSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String is the log so far.
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.msgs, "")
+}
+
 func (l *logSink) has(s string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -15,7 +15,6 @@ import (
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
-	"github.com/silt-io/silt/pkg/server"
 )
 
 // TestServer_Query appends events over each protocol, rotates some into
@@ -23,10 +22,7 @@ import (
 // aggregates, a listing, and the errors a client can act on.
 func TestServer_Query(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, func(c *server.Config) {
-		c.HistoryInterval = -1
-		c.RotateAfter, c.HotMaxBytes = 0, 0
-	})
+	ts := startServer(t, noHistoryWork)
 	ctx := testContext(t)
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	// 600 events: event i has type t<i%3>, org o<i%4>, duration i, time

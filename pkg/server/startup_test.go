@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -46,7 +45,7 @@ func TestServer_Open_PortInUse_LeavesNoDataDir(t *testing.T) {
 // allowed origin and a request without an origin log nothing.
 func TestServer_CORS_RefusedOriginLoggedAtDebug(t *testing.T) {
 	t.Parallel()
-	var logs lockedLog
+	var logs logSink
 	ts := startServer(t, func(c *server.Config) {
 		c.CORSOrigins = []string{"http://app.example", "https://*.example.org"}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -85,22 +84,4 @@ func TestServer_CORS_RefusedOriginLoggedAtDebug(t *testing.T) {
 	if !strings.Contains(line, `"level":"DEBUG"`) || !strings.Contains(line, `"origin":"http://evil.example"`) {
 		t.Fatalf("no debug line naming the refused origin:\n%s", logs.String())
 	}
-}
-
-// lockedLog is a log sink safe for the server's goroutines.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -28,12 +28,6 @@ type tierSituation struct {
 	lost        [2]uint64
 }
 
-// noHistoryWork leaves rotation, compaction and retention to the test.
-func noHistoryWork(c *server.Config) {
-	c.HistoryInterval = -1
-	c.RotateAfter, c.HotMaxBytes = 0, 0
-}
-
 // appendRandom appends n random events to stream s in batches of 10 and
 // records their data by seq.
 func appendRandom(t *testing.T, c clients, n int, data map[uint64][]byte) {
@@ -59,6 +53,21 @@ func rotate(t *testing.T, ts *testServer, want int) {
 	if err != nil || len(res.Msg.GetSegments()) != want {
 		t.Fatalf("rotate: %d segments, %v; want %d", len(res.Msg.GetSegments()), err, want)
 	}
+}
+
+// sealedThenHot appends 100 events to stream s of a server on dir,
+// rotates them into one segment, appends 10 more and stops the server; it
+// returns the segment's file and the data of every seq.
+func sealedThenHot(t *testing.T, dir string) (string, map[uint64][]byte) {
+	t.Helper()
+	ts := startServerIn(t, dir, noHistoryWork)
+	c := ts.clients(protocols[0])
+	data := map[uint64][]byte{}
+	appendRandom(t, c, 100, data)
+	rotate(t, ts, 1)
+	appendRandom(t, c, 10, data)
+	ts.stop(t)
+	return onlySegmentFile(t, dir), data
 }
 
 // tierSituations are the states the contract runs Read, Subscribe and
@@ -132,39 +141,15 @@ var tierSituations = []tierSituation{
 		return ts, data
 	}},
 	{name: "lost segment", first: 1, last: 110, lost: [2]uint64{1, 100}, setup: func(t *testing.T, dir string) (*testServer, map[uint64][]byte) {
-		ts := startServerIn(t, dir, noHistoryWork)
-		c := ts.clients(protocols[0])
-		data := map[uint64][]byte{}
-		appendRandom(t, c, 100, data)
-		rotate(t, ts, 1)
-		appendRandom(t, c, 10, data)
-		ts.stop(t)
-		files, err := filepath.Glob(filepath.Join(dir, "segments", "*", "*", "*.parquet"))
-		if err != nil || len(files) != 1 {
-			t.Fatalf("segment files %v, %v", files, err)
-		}
-		if err := os.Remove(files[0]); err != nil {
+		seg, data := sealedThenHot(t, dir)
+		if err := os.Remove(seg); err != nil {
 			t.Fatal(err)
 		}
 		return startServerIn(t, dir, noHistoryWork), data
 	}},
 	{name: "damaged segment", first: 1, last: 110, lost: [2]uint64{1, 100}, setup: func(t *testing.T, dir string) (*testServer, map[uint64][]byte) {
-		ts := startServerIn(t, dir, noHistoryWork)
-		c := ts.clients(protocols[0])
-		data := map[uint64][]byte{}
-		appendRandom(t, c, 100, data)
-		rotate(t, ts, 1)
-		appendRandom(t, c, 10, data)
-		ts.stop(t)
-		files, err := filepath.Glob(filepath.Join(dir, "segments", "*", "*", "*.parquet"))
-		if err != nil || len(files) != 1 {
-			t.Fatalf("segment files %v, %v", files, err)
-		}
-		b, err := os.ReadFile(files[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		flipByteOf(t, files[0], b[len(b)/3:len(b)/3+16]) // inside the row group's data
+		seg, data := sealedThenHot(t, dir)
+		damageRowGroup(t, seg)
 		return startServerIn(t, dir, noHistoryWork), data
 	}},
 	{name: "damaged hot block", first: 1, last: 100, lost: [2]uint64{31, 40}, setup: func(t *testing.T, dir string) (*testServer, map[uint64][]byte) {
