@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/silt-io/silt/pkg/history"
+	"github.com/silt-io/silt/pkg/tiered"
 )
 
 // projectRetention is the repeatable --project-retention flag:
 // NAME=MAX_AGE[,MAX_BYTES], e.g. acme=720h or acme=0,10737418240.
-type projectRetention map[string]history.Retention
+type projectRetention map[string]tiered.Retention
 
 func (p projectRetention) String() string {
 	var out []string
@@ -27,7 +27,7 @@ func (p projectRetention) Set(v string) error {
 		return fmt.Errorf("want NAME=MAX_AGE[,MAX_BYTES], got %q", v)
 	}
 	ageText, bytesText, _ := strings.Cut(spec, ",")
-	var r history.Retention
+	var r tiered.Retention
 	if ageText != "" && ageText != "0" {
 		age, err := time.ParseDuration(ageText)
 		if err != nil || age < 0 {

@@ -13,15 +13,15 @@ import (
 
 // scanRecords collects the records ScanRecords gives for stream s of p,
 // copying their bodies.
-func scanRecords(t *testing.T, s *Store, stream string) []Record {
+func scanRecords(t *testing.T, s *Store, stream string) []record.Stored {
 	t.Helper()
-	var out []Record
+	var out []record.Stored
 	err := s.View(t.Context(), func(sn *Snapshot) error {
 		x, err := sn.Stream("p", stream)
 		if err != nil {
 			return err
 		}
-		return sn.ScanRecords(t.Context(), x, x.LastSeq, func(r *Record) error {
+		return sn.ScanRecords(t.Context(), x, x.LastSeq, func(r *record.Stored) error {
 			c := *r
 			c.Body = bytes.Clone(r.Body)
 			out = append(out, c)

@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // Extent is what the hot tier knows of one stream at a snapshot.
@@ -197,7 +198,7 @@ func (sn *Snapshot) Scan(ctx context.Context, x Extent, upTo uint64, fn func(e *
 }
 
 // scan is Scan (fn) or ScanRecords (rfn).
-func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error, rfn func(r *Record) error) error {
+func (sn *Snapshot) scan(ctx context.Context, x Extent, upTo uint64, fn func(e *event.Event) error, rfn func(r *record.Stored) error) error {
 	from := max(x.ColdSeq+1, x.FirstSeq)
 	if upTo < from {
 		return nil
@@ -246,21 +247,10 @@ func (s *scan) blockError(last uint64, err error) error {
 	return s.lost(last, fmt.Errorf("scan block %d: %w", last, err))
 }
 
-// Record is one hot event as stored: its record body (pkg/record's
-// encoding), and what the block holds for all its records.
-type Record struct {
-	Seq        uint64
-	IngestTime time.Time
-	// ContentType is the block's: the event's unless its body names one.
-	ContentType string
-	// Body aliases the block: valid only during the call it is passed to.
-	Body []byte
-}
-
 // ScanRecords is Scan without decoding: it calls fn with each record of
 // the stream with seq in (x.ColdSeq, upTo], in seq order, for a reader
 // that decodes the bodies into its own form (a query's Arrow columns).
-func (sn *Snapshot) ScanRecords(ctx context.Context, x Extent, upTo uint64, fn func(r *Record) error) error {
+func (sn *Snapshot) ScanRecords(ctx context.Context, x Extent, upTo uint64, fn func(r *record.Stored) error) error {
 	return sn.scan(ctx, x, upTo, nil, fn)
 }
 
@@ -273,8 +263,8 @@ type scan struct {
 	e       event.Event
 	fn      func(e *event.Event) error
 	// rfn, when set, takes undecoded records instead of fn.
-	rfn func(r *Record) error
-	r   Record
+	rfn func(r *record.Stored) error
+	r   record.Stored
 	// cache, when set, serves and keeps the blocks decompressed.
 	cache *blockCache
 	// fnErr is fn's or rfn's error, which ends the scan as it is.
@@ -352,7 +342,7 @@ func (s *scan) records(c *blockCursor) error {
 			return s.lost(c.seq()-1, fmt.Errorf("%w: next block starts at seq %d", errCorrupt, c.seq()))
 		}
 		if s.rfn != nil {
-			s.r = Record{Seq: c.seq(), IngestTime: c.h.IngestTime, ContentType: c.h.ContentType}
+			s.r = record.Stored{Seq: c.seq(), IngestTime: c.h.IngestTime, ContentType: c.h.ContentType}
 			if s.r.Body, err = c.body(); err != nil {
 				return err
 			}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // hotScanSource is a Source whose views close scanned when a hot range
@@ -31,7 +31,7 @@ type hotScanView struct {
 	s *hotScanSource
 }
 
-func (v hotScanView) ScanHot(ctx context.Context, x hot.Extent, from, upTo uint64, fn func(r *hot.Record) error) error {
+func (v hotScanView) ScanHot(ctx context.Context, x query.Stream, from, upTo uint64, fn func(r *record.Stored) error) error {
 	err := v.View.ScanHot(ctx, x, from, upTo, fn)
 	v.s.once.Do(func() { close(v.s.scanned) })
 	return err

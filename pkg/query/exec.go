@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/record"
 	"github.com/silt-io/silt/pkg/segment"
 )
 
@@ -215,7 +215,7 @@ type worker struct {
 func (w *worker) do(ctx context.Context, t task) error {
 	if t.kind == taskHot {
 		if err := w.readHot(ctx, t.hot); err != nil {
-			return fmt.Errorf("query hot %s/%s: %w", t.hot.x.Project, t.hot.x.Stream, err)
+			return fmt.Errorf("query hot %s/%s: %w", t.hot.x.Project, t.hot.x.Name, err)
 		}
 		return nil
 	}
@@ -421,9 +421,9 @@ func (w *worker) readHot(ctx context.Context, pt *part) error {
 		}
 		return w.process(ctx, &b, w.all(b.Len))
 	}
-	err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(r *hot.Record) error {
+	err := w.x.v.ScanHot(ctx, pt.x, pt.hotLo, pt.hotHi, func(r *record.Stored) error {
 		w.stats.HotRows++
-		if err := cb.AppendRecord(pt.x.Stream, r.Seq, r.IngestTime, r.ContentType, r.Body); err != nil {
+		if err := cb.AppendRecord(pt.x.Name, r.Seq, r.IngestTime, r.ContentType, r.Body); err != nil {
 			return err
 		}
 		if cb.Rows() >= w.x.opts.BatchRows {

@@ -9,22 +9,20 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/hot"
-	"github.com/silt-io/silt/pkg/manifest"
 	"github.com/silt-io/silt/pkg/segment"
 )
 
 // part is one stream's share of a query: the seqs each tier serves.
 // A range whose lo is above its hi is empty.
 type part struct {
-	x              hot.Extent
+	x              Stream
 	coldLo, coldHi uint64
 	hotLo, hotHi   uint64
 }
 
 // segmentPlan is one segment to read.
 type segmentPlan struct {
-	seg       *manifest.Segment
+	seg       Segment
 	r         *segment.Reader
 	rowGroups []int
 	// ranges are the seqs to take of each stream (by name); rows of other
@@ -66,10 +64,7 @@ type planner struct {
 func (pl *planner) plan(ctx context.Context) (*plan, error) {
 	p := &plan{}
 	c := pl.c
-	err := pl.v.Streams(ctx, c.req.Project, func(x hot.Extent) error {
-		if !c.inScope(x.Stream) {
-			return nil
-		}
+	err := pl.v.Streams(ctx, c.req.Project, c.inScope, func(x Stream) error {
 		pt := part{x: x, coldLo: x.FirstSeq, coldHi: x.ColdSeq, hotLo: max(x.ColdSeq+1, x.FirstSeq), hotHi: x.LastSeq}
 		if c.req.FromSeq > 0 {
 			pt.coldLo, pt.hotLo = max(pt.coldLo, c.req.FromSeq), max(pt.hotLo, c.req.FromSeq)
@@ -85,7 +80,7 @@ func (pl *planner) plan(ctx context.Context) (*plan, error) {
 	}
 	if len(p.parts) < len(c.req.Streams) {
 		for _, name := range c.req.Streams {
-			if !slices.ContainsFunc(p.parts, func(pt part) bool { return pt.x.Stream == name }) {
+			if !slices.ContainsFunc(p.parts, func(pt part) bool { return pt.x.Name == name }) {
 				return nil, fmt.Errorf("query %s/%s: %w", c.req.Project, name, event.ErrStreamNotFound)
 			}
 		}
@@ -96,13 +91,10 @@ func (pl *planner) plan(ctx context.Context) (*plan, error) {
 	}
 	byName := make(map[string]*part, len(p.parts))
 	for i := range p.parts {
-		byName[p.parts[i].x.Stream] = &p.parts[i]
+		byName[p.parts[i].x.Name] = &p.parts[i]
 	}
 	segs := pl.v.Segments(c.req.Project)
-	slices.SortFunc(segs, func(a, b *manifest.Segment) int { return strings.Compare(a.ID, b.ID) })
-	if err := checkSealed(p.parts, segs); err != nil {
-		return nil, err
-	}
+	slices.SortFunc(segs, func(a, b Segment) int { return strings.Compare(a.ID, b.ID) })
 	for _, seg := range segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -128,11 +120,11 @@ func (pl *planner) plan(ctx context.Context) (*plan, error) {
 			continue
 		}
 		if !c.req.IngestFrom.IsZero() && pt.x.LastIngest.Before(c.req.IngestFrom) {
-			p.line("hot %s: pruned (ingested before the ingest_time range)", pt.x.Stream)
+			p.line("hot %s: pruned (ingested before the ingest_time range)", pt.x.Name)
 			continue
 		}
 		p.hot = append(p.hot, pt)
-		p.line("hot %s: seqs %d..%d", pt.x.Stream, pt.hotLo, pt.hotHi)
+		p.line("hot %s: seqs %d..%d", pt.x.Name, pt.hotLo, pt.hotHi)
 	}
 	return p, nil
 }
@@ -145,9 +137,9 @@ func (p *plan) line(format string, args ...any) {
 func (p *plan) String() string { return strings.Join(p.lines, "\n") + "\n" }
 
 // planSegment returns the row groups of seg to read, or nil and why none.
-func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*segmentPlan, string, error) {
+func (pl *planner) planSegment(seg Segment, parts map[string]*part) (*segmentPlan, string, error) {
 	c := pl.c
-	in := &seg.Info
+	in := seg.Info
 	if !overlaps(in.MinIngestTime, in.MaxIngestTime, c.req.IngestFrom, c.req.IngestTo) {
 		return nil, "ingest times outside the range", nil
 	}
@@ -234,7 +226,7 @@ func (pl *planner) planSegment(seg *manifest.Segment, parts map[string]*part) (*
 // of the first stream in scope (event.LostSegment): from the first seq
 // wanted to the segment's last, as a Read of that stream would name it.
 // Errors that are not a damaged or missing segment pass as they are.
-func lostSegment(seg *manifest.Segment, ranges map[string]seqRange, err error) error {
+func lostSegment(seg Segment, ranges map[string]seqRange, err error) error {
 	name := slices.Min(slices.Collect(maps.Keys(ranges)))
 	last := ranges[name].hi
 	if s, ok := seg.Info.Stream(name); ok {
@@ -345,14 +337,14 @@ func (p *plan) narrow(c *compiled, pt *part) {
 	}
 	n := uint64(c.limit)
 	if c.req.Order == OrderSeqAsc {
-		if c.after != nil && c.after.stream == pt.x.Stream {
+		if c.after != nil && c.after.stream == pt.x.Name {
 			lo = max(lo, c.after.seq+1)
 		}
 		if lo <= hi && hi-lo > n {
 			hi, p.truncated = lo+n, true
 		}
 	} else {
-		if c.after != nil && c.after.stream == pt.x.Stream {
+		if c.after != nil && c.after.stream == pt.x.Name {
 			if c.after.seq <= lo {
 				hi, lo = 0, 1 // nothing left
 			} else {
@@ -370,27 +362,4 @@ func (p *plan) narrow(c *compiled, pt *part) {
 		return
 	}
 	p.line("listing one stream in seq order: seqs %d..%d", lo, hi)
-}
-
-// checkSealed fails unless the segments hold each stream's sealed seqs up
-// to its ColdSeq.
-func checkSealed(parts []part, segs []*manifest.Segment) error {
-	last := make(map[string]uint64, len(parts))
-	ids := make(map[string]uint64, len(parts))
-	for _, pt := range parts {
-		ids[pt.x.Stream] = pt.x.ID
-	}
-	for _, seg := range segs {
-		for _, s := range seg.Info.Streams {
-			if id, ok := ids[s.Stream]; ok && seg.StreamIDs[s.Stream] == id {
-				last[s.Stream] = max(last[s.Stream], s.LastSeq)
-			}
-		}
-	}
-	for _, pt := range parts {
-		if x := pt.x; x.ColdSeq >= x.FirstSeq && last[x.Stream] < x.ColdSeq {
-			return fmt.Errorf("query %s/%s: %w: sealed up to %d, segments hold up to %d", x.Project, x.Stream, event.ErrMissingHistory, x.ColdSeq, last[x.Stream])
-		}
-	}
-	return nil
 }

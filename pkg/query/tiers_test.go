@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/tiered"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -24,7 +24,7 @@ var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Leve
 // tiers is a real hot store with a real history store over it.
 type tiers struct {
 	hot  *hot.Store
-	hist *history.Store
+	hist *tiered.Store
 }
 
 func openTiers(t testing.TB) *tiers { return openTiersWith(t, 500) }
@@ -52,9 +52,9 @@ func openTiersIn(t testing.TB, dir string, rowGroupRows int) *tiers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := history.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quietLog}
+	opts := tiered.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quietLog}
 	opts.Writer.RowGroupRows = rowGroupRows
-	hist, err := history.Open(context.Background(), opts)
+	hist, err := tiered.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

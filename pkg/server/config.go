@@ -9,7 +9,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/api"
 	"github.com/silt-io/silt/pkg/diskspace"
-	"github.com/silt-io/silt/pkg/history"
+	"github.com/silt-io/silt/pkg/tiered"
 )
 
 // Defaults for [Config].
@@ -44,7 +44,7 @@ type Config struct {
 	HistoryInterval time.Duration
 	// ProjectRetention bounds what each named project keeps, on top of
 	// each stream's retention settings.
-	ProjectRetention map[string]history.Retention
+	ProjectRetention map[string]tiered.Retention
 	// QueryMaxRange, when positive, rejects queries that do not bound
 	// time or ingest_time to at most this span.
 	QueryMaxRange time.Duration
@@ -86,9 +86,9 @@ func DefaultConfig() Config {
 		ReadMaxBytes:           api.DefaultReadMaxBytes,
 		SubscribeBatchBytes:    api.DefaultSubscribeBatchBytes,
 		SubscriberStallTimeout: DefaultSubscriberStallTimeout,
-		RotateAfter:            history.DefaultRotateAfter,
-		HotMaxBytes:            history.DefaultHotMaxBytes,
-		RotateUnitBytes:        history.DefaultUnitBytes,
+		RotateAfter:            tiered.DefaultRotateAfter,
+		HotMaxBytes:            tiered.DefaultHotMaxBytes,
+		RotateUnitBytes:        tiered.DefaultUnitBytes,
 		DiskLowWater:           diskspace.DefaultLowWater,
 	}
 }

@@ -20,10 +20,10 @@ import (
 
 	"github.com/silt-io/silt/pkg/api"
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/notify"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/tiered"
 )
 
 // Server is one Silt node.
@@ -32,7 +32,7 @@ type Server struct {
 	log      *slog.Logger
 	notifier *notify.Notifier
 	store    *hot.Store
-	history  *history.Store
+	history  *tiered.Store
 	ln       net.Listener
 	http     *http.Server
 	// stopping is closed when the graceful stop begins; it ends subscriptions.
@@ -80,7 +80,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open hot store: %w", err)
 	}
 	s.store = store
-	hopts := history.DefaultOptions(s.cfg.segmentsDir(), store)
+	hopts := tiered.DefaultOptions(s.cfg.segmentsDir(), store)
 	hopts.Disk = segDisk
 	hopts.RotateAfter = s.cfg.RotateAfter
 	hopts.HotMaxBytes = s.cfg.HotMaxBytes
@@ -91,7 +91,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	hopts.CheckEvery = s.cfg.HistoryInterval
 	hopts.ProjectRetention = s.cfg.ProjectRetention
 	hopts.Logger = s.log
-	hist, err := history.Open(ctx, hopts)
+	hist, err := tiered.Open(ctx, hopts)
 	if err != nil {
 		_ = store.Close(ctx)
 		return fmt.Errorf("open history tier: %w", err)
@@ -162,7 +162,7 @@ func (s *Server) closeStores(ctx context.Context) error {
 // both tiers.
 type tiers struct {
 	hot     *hot.Store
-	history *history.Store
+	history *tiered.Store
 }
 
 func (t tiers) Append(ctx context.Context, req event.AppendRequest) (event.AppendResult, error) {

@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	silthistory "github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
 	"github.com/silt-io/silt/pkg/query/querytest"
+	silttiered "github.com/silt-io/silt/pkg/tiered"
 )
 
 // openBenchTiers opens a hot and a history store in dir (no background
 // work) for the query benchmark.
-func openBenchTiers(b *testing.B, dir string) (*hot.Store, *silthistory.Store) {
+func openBenchTiers(b *testing.B, dir string) (*hot.Store, *silttiered.Store) {
 	b.Helper()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	hopts := hot.DefaultOptions(filepath.Join(dir, "hot"))
@@ -27,7 +27,7 @@ func openBenchTiers(b *testing.B, dir string) (*hot.Store, *silthistory.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hist, err := silthistory.Open(context.Background(), silthistory.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quiet})
+	hist, err := silttiered.Open(context.Background(), silttiered.Options{Root: filepath.Join(dir, "segments"), Hot: h, CheckEvery: -1, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}

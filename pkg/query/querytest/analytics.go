@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
-	"github.com/silt-io/silt/pkg/history"
 	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/tiered"
 )
 
 // Project is the project the benchmarks put the data set in.
@@ -29,7 +29,7 @@ var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 // event times evenly over the 30 days before End — and rotates them all
 // into segments, then compacts. progress, when not nil, hears every
 // million events.
-func Analytics(ctx context.Context, h *hot.Store, hist *history.Store, project string, n int, progress func(done int)) error {
+func Analytics(ctx context.Context, h *hot.Store, hist *tiered.Store, project string, n int, progress func(done int)) error {
 	return analytics(ctx, h, hist, project, n, progress)
 }
 
@@ -41,7 +41,7 @@ func AnalyticsHot(ctx context.Context, h *hot.Store, project string, n int) erro
 }
 
 // analytics is Analytics; with no hist it only appends.
-func analytics(ctx context.Context, h *hot.Store, hist *history.Store, project string, n int, progress func(done int)) error {
+func analytics(ctx context.Context, h *hot.Store, hist *tiered.Store, project string, n int, progress func(done int)) error {
 	r := rand.New(rand.NewPCG(7, 7))
 	const batch = 1000
 	for i := 0; i < n; i += batch {

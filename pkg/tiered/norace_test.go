@@ -1,6 +1,6 @@
 //go:build !race
 
-package history
+package tiered
 
 // raceEnabled is true when the race detector is on; heavy tests scale down.
 const raceEnabled = false

@@ -1,7 +1,9 @@
-// Package history is Silt's history tier on top of the hot tier: a rotator
-// that seals hot events into Parquet segments (package segment) listed in a
-// manifest (package manifest), and a Read that stitches both tiers into one
-// log.
+// Package tiered is Silt's event log over both tiers: the hot tier
+// (package hot) and the history tier of Parquet segments (package segment)
+// listed in a manifest (package manifest). It rotates hot events into
+// segments, compacts and retains them, and serves Read and the query
+// engine's View (package query) as one log, split at one boundary
+// (boundary.go).
 //
 // Rotation protocol, for one project and one ingest day at a time:
 //
@@ -28,4 +30,4 @@
 // rest from the Snapshot. No seq is read twice or missed, whatever
 // rotations run meanwhile, and a segment stays on disk until every Version
 // that lists it is released.
-package history
+package tiered

@@ -1,4 +1,4 @@
-package history
+package tiered
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func (s *Store) Read(ctx context.Context, req event.ReadRequest) (event.ReadResu
 		if err != nil {
 			return err
 		}
-		if x.ColdSeq < x.FirstSeq || (req.FromTime.IsZero() && max(req.FromSeq, x.FirstSeq) > x.ColdSeq) {
+		if x.ColdSeq < x.FirstSeq || (req.FromTime.IsZero() && hotOnly(x, req.FromSeq)) {
 			res, err = sn.Read(ctx, req)
 			return err
 		}
@@ -44,10 +44,9 @@ func (s *Store) stitch(ctx context.Context, sn *hot.Snapshot, v *manifest.Versio
 	if req.FromSeq > 1 && req.FromSeq < x.FirstSeq {
 		return event.ReadResult{}, &event.ConflictError{Err: event.ErrOutOfRange, Expected: x.FirstSeq, Got: req.FromSeq}
 	}
-	_, coldLast, ok := v.Extent(x.Project, x.Stream, x.ID)
-	if !ok || coldLast < x.ColdSeq {
-		return event.ReadResult{}, &event.RangeError{Project: x.Project, Stream: x.Stream, FirstSeq: coldLast + 1, LastSeq: x.ColdSeq, Where: "history tier",
-			Err: fmt.Errorf("%w: sealed up to %d, segments hold up to %d", event.ErrMissingHistory, x.ColdSeq, coldLast)}
+	coldLast, err := sealedIn(v, x)
+	if err != nil {
+		return event.ReadResult{}, err
 	}
 	p := page{res: event.ReadResult{FirstSeq: x.FirstSeq, LastSeq: x.LastSeq, StreamID: x.ID}, limit: req.Limit, maxBytes: req.MaxBytes}
 	next := max(req.FromSeq, x.FirstSeq)
