@@ -23,5 +23,5 @@ type Log interface {
 
 // Waiter says when a stream may have more events (see package notify).
 type Waiter interface {
-	Wait(project, stream string) <-chan struct{}
+	Wait(project, stream string) (wake <-chan struct{}, release func())
 }

@@ -58,6 +58,8 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 	defer heartbeat.Stop()
 	caughtUp, seen := false, false
 	var lastSeq, streamID uint64
+	release := func() {}
+	defer func() { release() }()
 	for {
 		// A subscriber still reading its backlog stops with the server, or
 		// when its client goes, too.
@@ -68,7 +70,9 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			return s.code(errStopping{})
 		default:
 		}
-		wake := s.waiter.Wait(project, name)
+		release()
+		var wake <-chan struct{}
+		wake, release = s.waiter.Wait(project, name)
 		res, err := s.log.Read(ctx, rr)
 		switch {
 		case !seen && notYet(err):

@@ -37,7 +37,7 @@ func (f *fakeLog) Read(ctx context.Context, req event.ReadRequest) (event.ReadRe
 // neverWakes is a Waiter for streams nobody appends to.
 type neverWakes struct{}
 
-func (neverWakes) Wait(string, string) <-chan struct{} { return nil }
+func (neverWakes) Wait(string, string) (<-chan struct{}, func()) { return nil, func() {} }
 
 // serveEvents serves the EventService over log on a test server and
 // returns a client and a channel that gets a value each time a Subscribe

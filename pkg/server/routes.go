@@ -21,7 +21,7 @@ var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServ
 // wrapped in CORS.
 func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	svc := api.New(s.store, tiers{hot: s.store, history: s.history}, s.notifier, s.stopping, s.apiOptions())
+	svc := api.New(streams{Store: s.store, notifier: s.notifier}, tiers{hot: s.store, history: s.history}, s.notifier, s.stopping, s.apiOptions())
 	handlers, err := svc.Handlers()
 	if err != nil {
 		return nil, err

@@ -173,6 +173,22 @@ func (t tiers) Read(ctx context.Context, req event.ReadRequest) (event.ReadResul
 	return t.history.Read(ctx, req)
 }
 
+// streams is the hot tier's stream catalogue as the API sees it: a delete
+// wakes the stream's subscribers, which then end with NotFound instead of
+// waiting on a name until something is appended to it again.
+type streams struct {
+	*hot.Store
+	notifier *notify.Notifier
+}
+
+func (s streams) DeleteStream(ctx context.Context, project, stream string) error {
+	if err := s.Store.DeleteStream(ctx, project, stream); err != nil {
+		return err
+	}
+	s.notifier.Notify(project, stream)
+	return nil
+}
+
 // Run opens the server and serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Open(ctx); err != nil {

@@ -255,6 +255,31 @@ func TestAPI_Subscribe_EndsWhenItsStreamIsReplaced(t *testing.T) {
 	})
 }
 
+// TestAPI_Subscribe_EndsWhenItsStreamIsDeleted: a delete wakes the
+// stream's subscribers, which end with NotFound at once rather than wait
+// (heartbeating) on a name nothing may ever be appended to again.
+func TestAPI_Subscribe_EndsWhenItsStreamIsDeleted(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		stream := streamName(t)
+		ctx := testContext(t)
+		if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: project, Stream: stream, Events: numbered(t, 0, 2)})); err != nil {
+			t.Fatal(err)
+		}
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: stream, HeartbeatInterval: durationpb.New(10 * time.Minute)})
+		sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
+		if _, err := c.streams.DeleteStream(ctx, connect.NewRequest(&siltv1.DeleteStreamRequest{Project: project, Stream: stream})); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sub.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the subscription of a deleted stream did not end")
+		}
+		requireCode(t, sub.err, connect.CodeNotFound)
+	})
+}
+
 func TestServer_Stop_EndsSubscriptions(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t)
