@@ -59,6 +59,14 @@ torture: ## Run the SIGKILL crash run long: 500 kills with rotation (TORTURE_KIL
 		SILT_CRASH_DIR=$(TORTURE_DIR) \
 		$(GO) test -count=1 -timeout 0 -v -run 'TestServer_SIGKILL_CrashRun$$' ./pkg/server/
 
+# The arrowdecode build reads every segment with arrow-go's own readers
+# (pqarrow) instead of Silt's decoders (docs/segments.md), so an arrow-go
+# upgrade is one command: does everything above the decoders still pass?
+.PHONY: test-arrow-decoders
+test-arrow-decoders: ## Run the segment, query and history tests reading segments with arrow-go's own decoders (-tags arrowdecode)
+	$(GO) vet -tags arrowdecode ./pkg/segment/...
+	$(GO) test -tags arrowdecode -count=1 -timeout 15m ./pkg/segment/... ./pkg/query/... ./pkg/history/
+
 .PHONY: test-duckdb
 test-duckdb: ## Read the Parquet segments with DuckDB, check Query against it (nested cgo module test/duckdb)
 	@test -z "$$(gofmt -l test/duckdb)" || { gofmt -l test/duckdb; exit 1; }
@@ -81,14 +89,17 @@ bench: ## Run the Go benchmarks, Silt side by side with NATS JetStream
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 60m .
 
 .PHONY: lint
-lint: tools $(BIN)/golangci-lint ## buf lint, buf format, go vet, gofmt, golangci-lint (the product and the bench module), deadcode
+lint: tools $(BIN)/golangci-lint ## buf lint, buf format, go mod tidy (all three modules), go vet, gofmt, golangci-lint (the product and the bench module), deadcode
 	$(BUF) lint
+	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
+	cd test/duckdb && $(GO) mod tidy -diff
 	$(BUF) format -d --exit-code proto --path proto/silt
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	@test -z "$$(gofmt -l cmd pkg bench)" || { gofmt -l cmd pkg bench; exit 1; }
-	$(BIN)/golangci-lint run ./...
-	cd bench && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...
+	$(BIN)/golangci-lint run --allow-parallel-runners ./...
+	cd bench && $(BIN)/golangci-lint run --allow-parallel-runners --config $(CURDIR)/.golangci.yml ./...
 	@$(MAKE) --no-print-directory deadcode
 
 # deadcode starts from cmd/silt's main and reports every function of the
