@@ -34,8 +34,10 @@ run: build ## Run silt serve with the embedded defaults (127.0.0.1:4437, ./silt-
 	if [ -t 0 ]; then set -m; fi; bin/silt serve; exit $$?
 
 .PHONY: build
+# -buildvcs=auto overrides a GOFLAGS=-buildvcs=false in the environment, so
+# `silt version` names the commit; outside a git checkout it still builds.
 build: ## Build bin/silt (static, CGO_ENABLED=0)
-	$(GO) build -o bin/silt ./cmd/silt
+	$(GO) build -buildvcs=auto -o bin/silt ./cmd/silt
 
 .PHONY: test
 test: tools checkgenerate lint test-go test-duckdb test-ts test-readme ## Run every check and test (what CI runs)
