@@ -123,7 +123,7 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 	if !projectName(project) || !streamName(stream) || len(p.events) == 0 {
 		return req, p.buf, false
 	}
-	req = event.AppendRequest{Project: string(project), Stream: string(stream), Packed: p.events}
+	req = event.AppendRequest{Project: string(project), Stream: string(stream), Events: p.events}
 	for i := range p.events {
 		p.events[i].Tail = p.buf[p.tails[i].start:p.tails[i].end:p.tails[i].end]
 	}

@@ -58,9 +58,9 @@ func TestParseAppend_TakesWhatClientsSend(t *testing.T) {
 		// A deep copy taken before the body is overwritten: connect reuses
 		// the body's buffer, so nothing parsed may alias it.
 		want := got
-		want.Packed = make([]event.PackedEvent, len(got.Packed))
-		for j, p := range got.Packed {
-			want.Packed[j] = event.PackedEvent{ID: strings.Clone(p.ID), Flags: p.Flags, Tail: bytes.Clone(p.Tail)}
+		want.Events = make([]event.PackedEvent, len(got.Events))
+		for j, p := range got.Events {
+			want.Events[j] = event.PackedEvent{ID: strings.Clone(p.ID), Flags: p.Flags, Tail: bytes.Clone(p.Tail)}
 		}
 		clear(b)
 		if !reflect.DeepEqual(got, want) {
@@ -175,7 +175,7 @@ func checkParseAppend(t *testing.T, b []byte) {
 		t.Fatalf("fast path took %x; protovalidate: %v", b, err)
 	}
 	if fast.Project != msg.GetProject() || fast.Stream != msg.GetStream() ||
-		!reflect.DeepEqual(fast.ExpectedLastSeq, msg.ExpectedLastSeq) || len(fast.Packed) != len(msg.GetEvents()) || fast.Events != nil {
+		!reflect.DeepEqual(fast.ExpectedLastSeq, msg.ExpectedLastSeq) || len(fast.Events) != len(msg.GetEvents()) {
 		t.Fatalf("fast path: %+v\ngeneral path: %v", fast, msg)
 	}
 	if p := msg.GetProducer(); (p == nil) != (fast.Producer == nil) ||
@@ -187,7 +187,7 @@ func checkParseAppend(t *testing.T, b []byte) {
 		if err != nil {
 			t.Fatalf("fast path took event %d; eventFromInput: %v", i, err)
 		}
-		p := fast.Packed[i]
+		p := fast.Events[i]
 		var got event.Event
 		body := record.AppendString([]byte{p.Flags}, p.ID)
 		if err := record.DecodeBody(append(body, p.Tail...), &got); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // defaultReadLimit is Read's page size when the request names none.
@@ -44,7 +45,7 @@ func (s *Service) appendDecoded(ctx context.Context, m *siltv1.AppendRequest) (*
 	ar := event.AppendRequest{
 		Project:         m.GetProject(),
 		Stream:          m.GetStream(),
-		Events:          events,
+		Events:          record.Pack(events...),
 		ExpectedLastSeq: m.ExpectedLastSeq,
 		AutoCreate:      s.opts.AutoCreate,
 	}

@@ -61,7 +61,7 @@ func BenchmarkWireFloor(b *testing.B) {
 		var buf []byte // reused, as the server's pool does
 		for range b.N {
 			req, tails, ok := parseAppend(body, buf)
-			if !ok || len(req.Packed) != batch {
+			if !ok || len(req.Events) != batch {
 				b.Fatal("the fast path declined the sample request")
 			}
 			buf = tails

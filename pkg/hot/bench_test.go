@@ -15,6 +15,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // benchEvent is a ~200-byte JSON event.
@@ -70,7 +71,7 @@ func benchmarkAppend(b *testing.B, s *Store, batch, clients, streams int) {
 	b.RunParallel(func(pb *testing.PB) {
 		stream := fmt.Sprintf("s%d", next.Add(1)%int64(streams))
 		for pb.Next() {
-			if _, err := s.Append(context.Background(), event.AppendRequest{Project: "bench", Stream: stream, Events: evs, AutoCreate: true}); err != nil {
+			if _, err := s.Append(context.Background(), event.AppendRequest{Project: "bench", Stream: stream, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -143,7 +144,7 @@ func benchmarkRead(b *testing.B, batch int, reopen bool) {
 	const total = 100_000
 	evs := benchEvents(batch)
 	for range total / batch {
-		if _, err := s.Append(context.Background(), event.AppendRequest{Project: "bench", Stream: "s", Events: evs, AutoCreate: true}); err != nil {
+		if _, err := s.Append(context.Background(), event.AppendRequest{Project: "bench", Stream: "s", Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -234,7 +235,7 @@ func encodedRecords(n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
 		e := benchEvent(i)
-		out[i] = appendRecord(nil, &e, fmt.Sprintf("01J%023d", i))
+		out[i] = appendEvent(nil, &e, fmt.Sprintf("01J%023d", i))
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // hotScanSource is a Source whose views close scanned when a hot range
@@ -47,7 +48,7 @@ func heavyEvents(t *testing.T, tr *tiers, s string, n int, rotate bool) {
 		evs[i] = event.Event{Type: "t", Data: fmt.Appendf(nil, `{"n":"%s-%d","text":"%s"}`, s, i, text)}
 	}
 	ctx := t.Context()
-	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "p", Stream: s, Events: evs, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "p", Stream: s, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	if rotate {
