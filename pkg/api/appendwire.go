@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/record"
 )
@@ -244,7 +245,7 @@ func (p *appendParser) event(b []byte) bool {
 		!runesAtMost(f.ContentType, maxContentType) {
 		return false
 	}
-	if string(f.ContentType) == event.ContentTypeJSON && !validJSON(f.Data) {
+	if string(f.ContentType) == event.ContentTypeJSON && !jsontext.Valid(f.Data) {
 		return false
 	}
 	start := len(p.buf)

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
 )
 
 // vtMessage is a message with vtprotobuf's generated, reflection-free codec.
@@ -223,7 +224,7 @@ func fieldsUTF8(attributes map[string]string, metrics map[string]float64, data *
 
 // valueUTF8 reports whether every string and key in v is valid UTF-8.
 func valueUTF8(v *structpb.Value, depth int) bool {
-	if depth > maxJSONDepth {
+	if depth > jsontext.MaxDepth {
 		return false
 	}
 	switch k := v.GetKind().(type) {

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
 	"github.com/silt-io/silt/pkg/event"
 )
 
@@ -46,7 +47,7 @@ func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
 		e.ContentType, e.Data = event.ContentTypeJSON, data
 	case *siltv1.EventInput_BinaryData:
 		e.ContentType, e.Data = in.GetContentType(), p.BinaryData
-		if e.ContentType == event.ContentTypeJSON && !validJSON(e.Data) {
+		if e.ContentType == event.ContentTypeJSON && !jsontext.Valid(e.Data) {
 			return event.Event{}, fmt.Errorf("binary_data has content type %s but is not valid JSON", event.ContentTypeJSON)
 		}
 	}
@@ -73,7 +74,7 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 		out.Time = timestamppb.New(e.Time)
 	}
 	if e.IsJSON() && !rawJSON {
-		v, err := parseJSON(e.Data)
+		v, err := jsontext.Parse(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
 		}
