@@ -101,9 +101,13 @@ func TestParse_DeclinesWhatItDoesNotCheck(t *testing.T) {
 		"invalid JSON":      func(r *siltv1.AppendRequest) { r.Events[0].ContentType = event.ContentTypeJSON },
 		"empty producer id": func(r *siltv1.AppendRequest) { r.Producer.Id = "" },
 		"zero time":         func(r *siltv1.AppendRequest) { r.Events[0].Time = timestamppb.New(time.Time{}) },
-		"time before 1678":  func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Seconds: rules.MinTimeSeconds - 1} },
-		"time from 2262":    func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Seconds: rules.MaxTimeSeconds} },
-		"bad nanos":         func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Nanos: -1} },
+		"time before 1678": func(r *siltv1.AppendRequest) {
+			r.Events[0].Time = &timestamppb.Timestamp{Seconds: rules.MinTimeSeconds - 1}
+		},
+		"time from 2262": func(r *siltv1.AppendRequest) {
+			r.Events[0].Time = &timestamppb.Timestamp{Seconds: rules.MaxTimeSeconds}
+		},
+		"bad nanos": func(r *siltv1.AppendRequest) { r.Events[0].Time = &timestamppb.Timestamp{Nanos: -1} },
 	}
 	for name, mutate := range cases {
 		r := sample()
