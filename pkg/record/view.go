@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"math"
@@ -19,48 +20,127 @@ type View struct {
 	// ContentType "" means the block's (the stream's).
 	ContentType, Data []byte
 
-	// attributes and metrics are the encoded entries, n of each.
+	// attributes and metrics are the encoded counts and entries, n of each.
 	attributes, metrics   []byte
 	nattributes, nmetrics int
 }
 
 // Parse parses body into v, which then aliases body. On error v is
-// meaningless.
+// meaningless. It checks what Decoder checks, walking body by offset so
+// that the common short string costs no call.
 func (v *View) Parse(body []byte) error {
-	d := NewDecoder(body)
-	v.Flags = d.Byte()
-	v.ID, v.Type, v.Source, v.Subject = d.Bytes(), d.Bytes(), d.Bytes(), d.Bytes()
+	if len(body) == 0 {
+		return fmt.Errorf("%w: empty record", ErrCorrupt)
+	}
+	v.Flags = body[0]
+	p, ok := 1, true
+	if v.ID, p, ok = span(body, p); !ok {
+		return errBad("id")
+	}
+	if v.Type, p, ok = span(body, p); !ok {
+		return errBad("type")
+	}
+	if v.Source, p, ok = span(body, p); !ok {
+		return errBad("source")
+	}
+	if v.Subject, p, ok = span(body, p); !ok {
+		return errBad("subject")
+	}
 	v.Seconds, v.Nanos = 0, 0
 	if v.HasTime() {
-		v.Seconds = d.Varint()
-		if n := d.Uvarint(); n < 1e9 {
-			v.Nanos = uint32(n)
-		} else {
-			d.fail("nanoseconds")
+		sec, k := binary.Varint(body[p:])
+		if k <= 0 {
+			return errBad("time")
+		}
+		p += k
+		nsec, k := binary.Uvarint(body[p:])
+		if k <= 0 || nsec >= 1e9 {
+			return errBad("time")
+		}
+		p += k
+		v.Seconds, v.Nanos = sec, uint32(nsec)
+	}
+	start := p
+	if v.nattributes, p, ok = count(body, p, 2); !ok {
+		return errBad("attribute count")
+	}
+	for range v.nattributes {
+		if _, p, ok = span(body, p); ok {
+			_, p, ok = span(body, p)
+		}
+		if !ok {
+			return errBad("attribute")
 		}
 	}
-	v.nattributes = d.Count(2)
-	rest := d.b
-	for range v.nattributes {
-		d.Bytes()
-		d.Bytes()
+	v.attributes = body[start:p]
+	start = p
+	if v.nmetrics, p, ok = count(body, p, 9); !ok {
+		return errBad("metric count")
 	}
-	v.attributes = rest[:len(rest)-len(d.b)]
-	v.nmetrics = d.Count(9)
-	rest = d.b
 	for range v.nmetrics {
-		d.Bytes()
-		d.Uint64()
+		if _, p, ok = span(body, p); !ok || len(body)-p < 8 {
+			return errBad("metric")
+		}
+		p += 8
 	}
-	v.metrics = rest[:len(rest)-len(d.b)]
-	v.ContentType, v.Data = d.Bytes(), d.Bytes()
-	if err := d.Err(); err != nil {
-		return err
+	v.metrics = body[start:p]
+	if v.ContentType, p, ok = span(body, p); !ok {
+		return errBad("content type")
 	}
-	if d.Len() != 0 {
-		return fmt.Errorf("%w: %d trailing record bytes", ErrCorrupt, d.Len())
+	if v.Data, p, ok = span(body, p); !ok {
+		return errBad("data")
+	}
+	if p != len(body) {
+		return fmt.Errorf("%w: %d trailing record bytes", ErrCorrupt, len(body)-p)
 	}
 	return nil
+}
+
+func errBad(what string) error { return fmt.Errorf("%w: bad %s", ErrCorrupt, what) }
+
+// span returns the string at b[p:] and the offset after it; ok is false
+// when it does not fit. A length under 128, nearly every one, costs no
+// call.
+func span(b []byte, p int) (s []byte, next int, ok bool) {
+	if p < len(b) {
+		if n := int(b[p]); n < 0x80 && n < len(b)-p {
+			return b[p+1 : p+1+n : p+1+n], p + 1 + n, true
+		}
+	}
+	return longSpan(b, p)
+}
+
+// longSpan is span past its common case.
+func longSpan(b []byte, p int) (s []byte, next int, ok bool) {
+	if p > len(b) {
+		return nil, p, false
+	}
+	n, k := binary.Uvarint(b[p:])
+	if k <= 0 || n > uint64(len(b)-p-k) {
+		return nil, p, false
+	}
+	lo, hi := p+k, p+k+int(n)
+	return b[lo:hi:hi], hi, true
+}
+
+// count reads an element count at b[p:] and checks, as Decoder.Count
+// does, that at least minSize bytes per element remain.
+func count(b []byte, p, minSize int) (n, next int, ok bool) {
+	if p >= len(b) {
+		return 0, p, false
+	}
+	c, k := uint64(b[p]), 1
+	if c >= 0x80 {
+		c, k = binary.Uvarint(b[p:])
+		if k <= 0 {
+			return 0, p, false
+		}
+	}
+	p += k
+	if c > uint64((len(b)-p)/minSize) {
+		return 0, p, false
+	}
+	return int(c), p, true
 }
 
 // HasTime reports whether the event has a time (Seconds and Nanos).
@@ -77,12 +157,15 @@ func (v *View) NumMetrics() int { return v.nmetrics }
 // package.
 func (v *View) Attributes() iter.Seq2[[]byte, []byte] {
 	return func(yield func(key, value []byte) bool) {
-		d := NewDecoder(v.attributes)
+		b := v.attributes
+		_, p, _ := count(b, 0, 2)
 		for range v.nattributes {
-			k := d.Bytes()
-			if !yield(k, d.Bytes()) {
+			k, q, _ := span(b, p)
+			val, r, _ := span(b, q)
+			if !yield(k, val) {
 				return
 			}
+			p = r
 		}
 	}
 }
@@ -91,10 +174,12 @@ func (v *View) Attributes() iter.Seq2[[]byte, []byte] {
 // does.
 func (v *View) Metrics() iter.Seq2[[]byte, float64] {
 	return func(yield func(key []byte, value float64) bool) {
-		d := NewDecoder(v.metrics)
+		b := v.metrics
+		_, p, _ := count(b, 0, 9)
 		for range v.nmetrics {
-			k := d.Bytes()
-			if !yield(k, math.Float64frombits(d.Uint64())) {
+			k, q, _ := span(b, p)
+			p = q + 8
+			if !yield(k, math.Float64frombits(binary.LittleEndian.Uint64(b[q:p]))) {
 				return
 			}
 		}
