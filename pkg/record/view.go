@@ -33,8 +33,9 @@ func (v *View) Parse(body []byte) error {
 		return fmt.Errorf("%w: empty record", ErrCorrupt)
 	}
 	v.Flags = body[0]
-	p, ok := 1, true
-	if v.ID, p, ok = span(body, p); !ok {
+	var p int
+	var ok bool
+	if v.ID, p, ok = span(body, 1); !ok {
 		return errBad("id")
 	}
 	if v.Type, p, ok = span(body, p); !ok {
