@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/appendwire"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
 )
 
 // vtMessage is a message with vtprotobuf's generated, reflection-free codec.
@@ -83,8 +85,11 @@ func (Codec) Unmarshal(b []byte, v any) error {
 		return fmt.Errorf("unmarshal into %T: not a proto.Message", v)
 	}
 	switch a := v.(type) {
-	case *appendMessage:
-		return unmarshalAppendMessage(b, a)
+	case *appendwire.Message:
+		if appendwire.Parse(b, a) {
+			return nil
+		}
+		return unmarshalAppend(b, a.AppendRequest)
 	case *siltv1.AppendRequest:
 		return unmarshalAppend(b, a)
 	}
@@ -130,28 +135,6 @@ func unmarshalAppend(b []byte, a *siltv1.AppendRequest) error {
 		return errInvalidUTF8
 	}
 	return nil
-}
-
-// unmarshalAppendMessage decodes an Append on the server: packed by the
-// fast path when it takes b, else as unmarshalAppend does.
-func unmarshalAppendMessage(b []byte, m *appendMessage) error {
-	buf := tailBufs.Get().(*[]byte)
-	req, tails, ok := parseAppend(b, *buf)
-	*buf = tails[:0]
-	if ok {
-		m.packed, m.tails = &req, buf
-		m.AppendRequest = &siltv1.AppendRequest{Project: req.Project, Stream: req.Stream}
-		if p := req.Producer; p != nil {
-			m.AppendRequest.Producer = &siltv1.Producer{Id: p.ID, Epoch: p.Epoch, Seq: p.Seq}
-		}
-		return nil
-	}
-	putTails(buf)
-	m.packed = nil
-	if m.AppendRequest == nil {
-		m.AppendRequest = new(siltv1.AppendRequest)
-	}
-	return unmarshalAppend(b, m.AppendRequest)
 }
 
 // utf8Check returns the UTF-8 check of the messages a Go client decodes
@@ -223,7 +206,7 @@ func fieldsUTF8(attributes map[string]string, metrics map[string]float64, data *
 
 // valueUTF8 reports whether every string and key in v is valid UTF-8.
 func valueUTF8(v *structpb.Value, depth int) bool {
-	if depth > maxJSONDepth {
+	if depth > jsontext.MaxDepth {
 		return false
 	}
 	switch k := v.GetKind().(type) {

@@ -7,14 +7,41 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
+	"github.com/silt-io/silt/pkg/api/internal/rules"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // MaxEventBytes caps one encoded event of an Append.
-const MaxEventBytes = 1 << 20
+const MaxEventBytes = rules.MaxEventBytes
 
 // MaxRequestBytes caps one encoded request message.
 const MaxRequestBytes = 4 << 20
+
+// packAppend converts an Append decoded into the generated message and
+// packs its events (record.Pack), as the fast path packs them from the
+// wire. An event that cannot be converted is a field violation.
+func packAppend(m *siltv1.AppendRequest) (event.AppendRequest, error) {
+	events := make([]event.Event, len(m.GetEvents()))
+	for i, in := range m.GetEvents() {
+		e, err := eventFromInput(in)
+		if err != nil {
+			return event.AppendRequest{}, fieldViolation(indexPath("events", i), "event.valid", err.Error())
+		}
+		events[i] = e
+	}
+	ar := event.AppendRequest{
+		Project:         m.GetProject(),
+		Stream:          m.GetStream(),
+		Events:          record.Pack(events...),
+		ExpectedLastSeq: m.ExpectedLastSeq,
+	}
+	if p := m.GetProducer(); p != nil {
+		ar.Producer = &event.Producer{ID: p.GetId(), Epoch: p.GetEpoch(), Seq: p.GetSeq()}
+	}
+	return ar, nil
+}
 
 // eventFromInput converts one appended event. A JSON payload (data, or
 // binary_data with content type application/json) is stored as compact JSON
@@ -46,7 +73,7 @@ func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
 		e.ContentType, e.Data = event.ContentTypeJSON, data
 	case *siltv1.EventInput_BinaryData:
 		e.ContentType, e.Data = in.GetContentType(), p.BinaryData
-		if e.ContentType == event.ContentTypeJSON && !validJSON(e.Data) {
+		if e.ContentType == event.ContentTypeJSON && !jsontext.Valid(e.Data) {
 			return event.Event{}, fmt.Errorf("binary_data has content type %s but is not valid JSON", event.ContentTypeJSON)
 		}
 	}
@@ -73,7 +100,7 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 		out.Time = timestamppb.New(e.Time)
 	}
 	if e.IsJSON() && !rawJSON {
-		v, err := parseJSON(e.Data)
+		v, err := jsontext.Parse(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
 		}

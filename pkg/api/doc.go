@@ -5,4 +5,8 @@
 // The handlers depend on two small interfaces (Streams, Log) and on a
 // Waiter for "there is more" signals, never on a concrete store, so the hot
 // tier, the stitched hot+cold view and test fakes all fit.
+//
+// Append reaches the store as packed records only (package record): a
+// binary body through the fast path in internal/appendwire, any other
+// through the generated decoder and record.Pack (serveAppend).
 package api

@@ -7,55 +7,36 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/appendwire"
 	"github.com/silt-io/silt/pkg/event"
 )
 
 // defaultReadLimit is Read's page size when the request names none.
 const defaultReadLimit = 100
 
-// Append implements silt.v1.EventService. The server routes Append to
-// appendAny instead (Handlers), which takes the fast path's packed events
-// too; this is the same for a message decoded the general way.
+// serveAppend is the Append handler: Handlers routes Append here
+// (routeAppend) rather than to the generated handler, so that a binary body
+// can take the fast path (package appendwire), which packs its events
+// straight from the wire; any other body is decoded into the generated
+// message and packed by packAppend. The store gets packed events either way.
+func (s *Service) serveAppend(ctx context.Context, req *connect.Request[appendwire.Message]) (*connect.Response[siltv1.AppendResponse], error) {
+	return s.append(ctx, req.Msg)
+}
+
+// Append implements silt.v1.EventService for the generated handler, which
+// Handlers does not route to (see serveAppend).
 func (s *Service) Append(ctx context.Context, req *connect.Request[siltv1.AppendRequest]) (*connect.Response[siltv1.AppendResponse], error) {
-	return s.appendDecoded(ctx, req.Msg)
+	return s.append(ctx, &appendwire.Message{AppendRequest: req.Msg})
 }
 
-// appendAny serves Append with either form of request.
-func (s *Service) appendAny(ctx context.Context, req *connect.Request[appendMessage]) (*connect.Response[siltv1.AppendResponse], error) {
-	if p := req.Msg.packed; p != nil {
-		ar := *p
-		ar.AutoCreate = s.opts.AutoCreate
-		defer req.Msg.release()
-		return s.commitAppend(ctx, ar)
+// append appends m's events to the log and reports where they landed.
+func (s *Service) append(ctx context.Context, m *appendwire.Message) (*connect.Response[siltv1.AppendResponse], error) {
+	defer m.Release()
+	ar, err := packedRequest(m)
+	if err != nil {
+		return nil, s.code(err)
 	}
-	return s.appendDecoded(ctx, req.Msg.AppendRequest)
-}
-
-// appendDecoded serves an Append decoded into the generated message.
-func (s *Service) appendDecoded(ctx context.Context, m *siltv1.AppendRequest) (*connect.Response[siltv1.AppendResponse], error) {
-	events := make([]event.Event, len(m.GetEvents()))
-	for i, in := range m.GetEvents() {
-		e, err := eventFromInput(in)
-		if err != nil {
-			return nil, s.code(fieldViolation(indexPath("events", i), "event.valid", err.Error()))
-		}
-		events[i] = e
-	}
-	ar := event.AppendRequest{
-		Project:         m.GetProject(),
-		Stream:          m.GetStream(),
-		Events:          events,
-		ExpectedLastSeq: m.ExpectedLastSeq,
-		AutoCreate:      s.opts.AutoCreate,
-	}
-	if p := m.GetProducer(); p != nil {
-		ar.Producer = &event.Producer{ID: p.GetId(), Epoch: p.GetEpoch(), Seq: p.GetSeq()}
-	}
-	return s.commitAppend(ctx, ar)
-}
-
-// commitAppend appends ar to the log and reports where it landed.
-func (s *Service) commitAppend(ctx context.Context, ar event.AppendRequest) (*connect.Response[siltv1.AppendResponse], error) {
+	ar.AutoCreate = s.opts.AutoCreate
 	res, err := s.log.Append(ctx, ar)
 	if err != nil {
 		return nil, s.code(err)
@@ -66,6 +47,15 @@ func (s *Service) commitAppend(ctx context.Context, ar event.AppendRequest) (*co
 		IngestTime: timestamppb.New(res.IngestTime),
 		Duplicate:  res.Duplicate,
 	}), nil
+}
+
+// packedRequest is m as the store takes it: packed by the fast path, or
+// packed here from the generated message.
+func packedRequest(m *appendwire.Message) (event.AppendRequest, error) {
+	if p := m.Packed(); p != nil {
+		return *p, nil
+	}
+	return packAppend(m.AppendRequest)
 }
 
 // Read implements silt.v1.EventService.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/rules"
 )
 
 // checkAgrees fails when eventInputValid and protovalidate disagree on e.
@@ -148,7 +149,7 @@ func TestNames_AgreeWithRules(t *testing.T) {
 		for _, s := range streams {
 			req := &siltv1.GetStreamRequest{Project: p, Stream: s}
 			want := v.Validate(req) == nil
-			if got := projectName(p) && streamName(s); got != want {
+			if got := rules.ProjectName(p) && rules.StreamName(s); got != want {
 				t.Errorf("project %q stream %q: fast %v, protovalidate %v", p, s, got, want)
 			}
 		}

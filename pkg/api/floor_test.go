@@ -7,6 +7,7 @@ import (
 	"time"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/appendwire"
 	"github.com/silt-io/silt/pkg/event"
 )
 
@@ -47,24 +48,20 @@ func BenchmarkWireFloor(b *testing.B) {
 			if !vi.appendValid(got) {
 				b.Fatal("sample request fails the fast rules")
 			}
-			evs := make([]event.Event, len(got.GetEvents()))
-			for i, e := range got.GetEvents() {
-				if evs[i], err = eventFromInput(e); err != nil {
-					b.Fatal(err)
-				}
+			if _, err := packAppend(got); err != nil {
+				b.Fatal(err)
 			}
 		}
 		reportPerEvent(b, batch)
 	})
 
 	b.Run(fmt.Sprintf("append/server-parse-packed/batch=%d", batch), func(b *testing.B) {
-		var buf []byte // reused, as the server's pool does
 		for range b.N {
-			req, tails, ok := parseAppend(body, buf)
-			if !ok || len(req.Packed) != batch {
+			var m appendwire.Message
+			if !appendwire.Parse(body, &m) || len(m.Packed().Events) != batch {
 				b.Fatal("the fast path declined the sample request")
 			}
-			buf = tails
+			m.Release() // its buffer is reused, as on the server
 		}
 		reportPerEvent(b, batch)
 	})

@@ -9,6 +9,7 @@ import (
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
+	"github.com/silt-io/silt/pkg/api/internal/appendwire"
 )
 
 // DefaultHeartbeat is the heartbeat interval of an idle subscription.
@@ -97,7 +98,7 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	path, h = siltv1connect.NewEventServiceHandler(s, opts...)
 	out[path] = routeAppend(h, connect.NewUnaryHandler(
 		siltv1connect.EventServiceAppendProcedure,
-		s.appendAny,
+		s.serveAppend,
 		connect.WithSchema(siltv1.File_silt_v1_event_service_proto.Services().ByName("EventService").Methods().ByName("Append")),
 		connect.WithRequestInitializer(initAppendMessage),
 		connect.WithHandlerOptions(opts...),
@@ -111,6 +112,15 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 		out[path] = h
 	}
 	return out, nil
+}
+
+// initAppendMessage gives every appendwire.Message its generated message
+// before a codec decodes into it.
+func initAppendMessage(_ connect.Spec, msg any) error {
+	if m, ok := msg.(*appendwire.Message); ok && m.AppendRequest == nil {
+		m.AppendRequest = new(siltv1.AppendRequest)
+	}
+	return nil
 }
 
 // routeAppend serves Append with appendHandler and every other procedure of

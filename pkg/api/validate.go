@@ -13,6 +13,8 @@ import (
 	validatepb "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/appendwire"
+	"github.com/silt-io/silt/pkg/api/internal/rules"
 )
 
 // validateInterceptor runs the protovalidate rules of every request message
@@ -43,9 +45,9 @@ func (i *validateInterceptor) check(msg any) error {
 	if !ok {
 		return nil
 	}
-	if a, ok := m.(*appendMessage); ok {
-		if a.packed != nil {
-			return nil // parseAppend took it only because it passed the rules
+	if a, ok := m.(*appendwire.Message); ok {
+		if a.Packed() != nil {
+			return nil // the fast path took it only because it passed the rules
 		}
 		m = a.AppendRequest
 	}
@@ -67,13 +69,13 @@ func (i *validateInterceptor) check(msg any) error {
 // (see eventrules.go). False means "run the full rules", which then name the
 // violations.
 func (i *validateInterceptor) appendValid(a *siltv1.AppendRequest) bool {
-	if !projectName(a.GetProject()) || !streamName(a.GetStream()) {
+	if !rules.ProjectName(a.GetProject()) || !rules.StreamName(a.GetStream()) {
 		return false
 	}
-	if n := len(a.GetEvents()); n < 1 || n > maxAppendEvents {
+	if n := len(a.GetEvents()); n < 1 || n > rules.MaxAppendEvents {
 		return false
 	}
-	if p := a.GetProducer(); p != nil && !printableASCII(p.GetId(), 1, maxIDLen) {
+	if p := a.GetProducer(); p != nil && !rules.PrintableASCII(p.GetId(), 1, rules.MaxIDLen) {
 		return false
 	}
 	for _, e := range a.GetEvents() {

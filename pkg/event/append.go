@@ -14,13 +14,11 @@ type Producer struct {
 type AppendRequest struct {
 	Project string
 	Stream  string
-	// Events are the events to append, or nil when Packed carries them.
-	Events []Event
-	// Packed carries the events already encoded (package record), in place
-	// of Events: the API's fast Append decoder writes them straight from the
-	// wire. A store treats both forms alike, and keeps no reference to the
-	// packed bytes once Append returns (the API reuses their buffer).
-	Packed []PackedEvent
+	// Events are the events to append, packed by package record: the API
+	// packs what it decodes (its fast Append decoder straight from the
+	// wire), and Go callers use record.Pack. A store keeps no reference to
+	// them once Append returns (the API reuses their buffer).
+	Events []PackedEvent
 	// Producer, when set, makes the append idempotent and fenced.
 	Producer *Producer
 	// ExpectedLastSeq, when set, commits only if the stream's last seq is exactly it.
@@ -31,15 +29,13 @@ type AppendRequest struct {
 
 // PackedEvent is an appended event encoded by package record: its record
 // body's flags byte and everything after the id. The store inserts the id,
-// a ULID when ID is empty.
+// a ULID when ID is empty, and gives an event without a content type the
+// stream's.
 type PackedEvent struct {
 	ID    string
 	Flags byte
 	Tail  []byte
 }
-
-// Len is the number of events, in whichever form req carries them.
-func (req *AppendRequest) Len() int { return len(req.Events) + len(req.Packed) }
 
 // AppendResult is what an acknowledged append reports.
 type AppendResult struct {

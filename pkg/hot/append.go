@@ -89,7 +89,7 @@ func (a *preparedAppend) release() {
 
 // Append appends req.Events to a stream, all or none, and returns their seq
 // range once the commit is durable under Options.Sync. Events without an ID
-// get a ULID; events without a ContentType get the stream's. See the package
+// get a ULID; events without a content type get the stream's. See the package
 // documentation for producer and ExpectedLastSeq semantics.
 //
 // If ctx ends while the append waits for its ack, Append returns ctx's error
@@ -107,15 +107,12 @@ func (s *Store) Append(ctx context.Context, req event.AppendRequest) (event.Appe
 	return r.result, nil
 }
 
-// prepareAppend encodes req's events (or copies its packed ones) into
+// prepareAppend copies req's packed events, with their ids, into
 // block-sized chunks.
 func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
-	n := req.Len()
+	n := len(req.Events)
 	if n == 0 {
 		return nil, errors.New("no events")
-	}
-	if req.Events != nil && req.Packed != nil {
-		return nil, errors.New("both events and packed events")
 	}
 	if req.Producer != nil && req.Producer.ID == "" {
 		return nil, errors.New("producer without an id")
@@ -128,10 +125,7 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 	const idRoom = 40 // room for a ULID and the length prefix
 	size := n*idRoom + headerRoom*(1+n/64)
 	for i := range req.Events {
-		size += recordLen(&req.Events[i], "")
-	}
-	for i := range req.Packed {
-		size += 1 + len(req.Packed[i].Tail) + len(req.Packed[i].ID)
+		size += 1 + len(req.Events[i].Tail) + len(req.Events[i].ID)
 	}
 	a.buf = recordBufs.Get().(*[]byte)
 	buf := slices.Grow((*a.buf)[:0], size)
@@ -142,13 +136,8 @@ func prepareAppend(req event.AppendRequest) (*preparedAppend, error) {
 	start, inChunk := 0, 0
 	for i := range n {
 		before := len(buf)
-		if req.Packed != nil {
-			p := &req.Packed[i]
-			buf = appendPacked(buf, p, eventID(p.ID))
-		} else {
-			e := &req.Events[i]
-			buf = appendRecord(buf, e, eventID(e.ID))
-		}
+		p := &req.Events[i]
+		buf = appendRecord(buf, p, eventID(p.ID))
 		recLen := len(buf) - before
 		if recLen > maxRecordBytes {
 			a.release()

@@ -13,14 +13,15 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func TestStore_Append_SeqsStartAtOneAndAreGapless(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	mustCreate(t, s, "p", "s")
-	r1 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "a")})
-	r2 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(2, "b")})
+	r1 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "a")...)})
+	r2 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(2, "b")...)})
 	if r1.FirstSeq != 1 || r1.LastSeq != 3 || r2.FirstSeq != 4 || r2.LastSeq != 5 {
 		t.Fatalf("results %+v %+v, want 1..3 and 4..5", r1, r2)
 	}
@@ -57,7 +58,7 @@ func TestStore_Append_ReadReturnsEventsAsStored(t *testing.T) {
 		},
 		{Type: "no-id-no-ct", Data: []byte("hello")},
 	}
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: in})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(in...)})
 	if !res.IngestTime.Equal(clock.Now()) {
 		t.Errorf("IngestTime = %v, want %v", res.IngestTime, clock.Now())
 	}
@@ -84,7 +85,7 @@ func TestStore_Append_ReadReturnsEventsAsStored(t *testing.T) {
 func TestStore_Append_StreamNotFound(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
-	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "missing", Events: jsonEvents(1, "a")})
+	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "missing", Events: record.Pack(jsonEvents(1, "a")...)})
 	if !errors.Is(err, event.ErrStreamNotFound) {
 		t.Fatalf("err = %v, want ErrStreamNotFound", err)
 	}
@@ -93,7 +94,7 @@ func TestStore_Append_StreamNotFound(t *testing.T) {
 func TestStore_Append_AutoCreate(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "new", Events: jsonEvents(2, "a"), AutoCreate: true})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "new", Events: record.Pack(jsonEvents(2, "a")...), AutoCreate: true})
 	if res.FirstSeq != 1 || res.LastSeq != 2 {
 		t.Fatalf("result = %+v", res)
 	}
@@ -110,7 +111,7 @@ func TestStore_Append_AutoCreateRejectedCreatesNothing(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	_, err := s.Append(t.Context(), event.AppendRequest{
-		Project: "p", Stream: "new", Events: jsonEvents(1, "a"), AutoCreate: true,
+		Project: "p", Stream: "new", Events: record.Pack(jsonEvents(1, "a")...), AutoCreate: true,
 		Producer: &event.Producer{ID: "w", Seq: 3},
 	})
 	var ce *event.ConflictError
@@ -127,9 +128,9 @@ func TestStore_Append_IngestTimeNeverDecreases(t *testing.T) {
 	clock := newFakeClock()
 	s := openStore(t, func(o *Options) { o.Now = clock.Now })
 	mustCreate(t, s, "p", "s")
-	r1 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a")})
+	r1 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...)})
 	clock.Add(-time.Hour)
-	r2 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a")})
+	r2 := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...)})
 	if r2.IngestTime.Before(r1.IngestTime) {
 		t.Fatalf("ingest time went back: %v then %v", r1.IngestTime, r2.IngestTime)
 	}
@@ -143,13 +144,13 @@ func TestStore_Append_ExpectedLastSeq(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	mustCreate(t, s, "p", "s")
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(2, "a"), ExpectedLastSeq: u64(0)})
-	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), ExpectedLastSeq: u64(1)})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(2, "a")...), ExpectedLastSeq: u64(0)})
+	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...), ExpectedLastSeq: u64(1)})
 	var ce *event.ConflictError
 	if !errors.As(err, &ce) || !errors.Is(ce.Err, event.ErrLastSeqMismatch) || ce.Expected != 2 || ce.Got != 1 {
 		t.Fatalf("err = %v, want mismatch expected 2 got 1", err)
 	}
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), ExpectedLastSeq: u64(2)})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...), ExpectedLastSeq: u64(2)})
 	if res.FirstSeq != 3 {
 		t.Errorf("result = %+v", res)
 	}
@@ -166,7 +167,7 @@ func TestStore_Append_ExpectedLastSeqRaceHasOneWinner(t *testing.T) {
 		wins, conflicts := 0, 0
 		for range 16 {
 			wg.Go(func() {
-				_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), ExpectedLastSeq: &last})
+				_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...), ExpectedLastSeq: &last})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -201,7 +202,7 @@ func TestStore_Append_ConcurrentStreamsStayGapless(t *testing.T) {
 				for a := range appends {
 					n := 1 + (a+w)%3
 					evs := jsonEvents(n, fmt.Sprintf("w%d", w))
-					if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: fmt.Sprintf("s%d", i), Events: evs, AutoCreate: true}); err != nil {
+					if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: fmt.Sprintf("s%d", i), Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 						t.Errorf("append: %v", err)
 						return
 					}
@@ -244,10 +245,10 @@ func TestStore_Append_GroupRejectsFailingRequestAlone(t *testing.T) {
 		err error
 	}
 	reqs := []event.AppendRequest{
-		{Project: "p", Stream: "s", Events: jsonEvents(2, "ok1")},
-		{Project: "p", Stream: "s", Events: jsonEvents(1, "bad"), ExpectedLastSeq: u64(0)}, // after ok1 the last seq is 2
-		{Project: "p", Stream: "s", Events: jsonEvents(1, "ok2"), ExpectedLastSeq: u64(2)},
-		{Project: "p", Stream: "missing", Events: jsonEvents(1, "bad")},
+		{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(2, "ok1")...)},
+		{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "bad")...), ExpectedLastSeq: u64(0)}, // after ok1 the last seq is 2
+		{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "ok2")...), ExpectedLastSeq: u64(2)},
+		{Project: "p", Stream: "missing", Events: record.Pack(jsonEvents(1, "bad")...)},
 	}
 	outs := make([]chan out, len(reqs))
 	for i, r := range reqs {
@@ -301,7 +302,7 @@ func TestStore_Append_LargeAppendSpansBlocks(t *testing.T) {
 	for i := range evs {
 		evs[i] = event.Event{Type: "big", Data: []byte(fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("x", 200)))}
 	}
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true})
 	if res.LastSeq != 3000 {
 		t.Fatalf("result %+v", res)
 	}
@@ -324,7 +325,7 @@ func TestStore_Append_TooLarge(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	big := event.Event{Data: make([]byte, 2<<20)}
-	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{big}, AutoCreate: true})
+	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(big), AutoCreate: true})
 	if !errors.Is(err, event.ErrAppendTooLarge) {
 		t.Fatalf("err = %v, want event.ErrAppendTooLarge", err)
 	}
@@ -337,7 +338,7 @@ func TestStore_Append_TooLarge(t *testing.T) {
 	for i := range many {
 		many[i] = event.Event{Data: randomBytes(512 << 10)}
 	}
-	_, err = s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: many, AutoCreate: true})
+	_, err = s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(many...), AutoCreate: true})
 	if !errors.Is(err, event.ErrAppendTooLarge) {
 		t.Fatalf("20 MiB append: err = %v, want event.ErrAppendTooLarge", err)
 	}
@@ -354,7 +355,7 @@ func TestStore_Append_CanceledWaitLeavesStoreConsistent(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := s.Append(ctx, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), AutoCreate: true})
+		_, err := s.Append(ctx, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...), AutoCreate: true})
 		errc <- err
 	}()
 	waitQueued(t, s, 1)
@@ -364,7 +365,7 @@ func TestStore_Append_CanceledWaitLeavesStoreConsistent(t *testing.T) {
 	}
 	close(g.release)
 	// The canceled append still commits; the next one follows it without a gap.
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a")})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...)})
 	if res.FirstSeq != 2 {
 		t.Errorf("next append got seq %d, want 2", res.FirstSeq)
 	}

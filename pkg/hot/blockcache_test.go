@@ -60,7 +60,7 @@ func TestScanRecords_CacheServesTheSameRecords(t *testing.T) {
 					}
 					evs[j] = event.Event{Type: "t", Attributes: map[string]string{"k": fmt.Sprint(j)}, Data: data}
 				}
-				if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: fmt.Sprint("s", i%3), Events: evs, AutoCreate: true}); err != nil {
+				if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: fmt.Sprint("s", i%3), Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -95,7 +95,7 @@ func TestScanRecords_CacheServesTheSameRecords(t *testing.T) {
 func TestScanRecords_NoCache(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, func(o *Options) { o.QueryCacheBytes = -1 })
-	if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(50, "t"), AutoCreate: true}); err != nil {
+	if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(50, "t")...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := scanRecords(t, s, "s"); len(got) != 50 || s.blocks != nil {
@@ -125,7 +125,7 @@ func TestScanRecords_CacheTakesNewBlocksWhileQueried(t *testing.T) {
 			}
 			evs[j] = event.Event{Type: "t", Time: time.Unix(int64(j), 0), Attributes: map[string]string{"k": fmt.Sprint(j)}, Data: data}
 		}
-		if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true, Producer: producer}); err != nil {
+		if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true, Producer: producer}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -62,53 +62,24 @@ func appendBlockHeader(dst []byte, h blockHeader) []byte {
 	}
 	dst = binary.AppendUvarint(dst, h.FirstSeq)
 	dst = binary.AppendUvarint(dst, h.Count)
-	dst = appendTime(dst, h.IngestTime)
-	return appendString(dst, h.ContentType)
+	dst = record.AppendTime(dst, h.IngestTime)
+	return record.AppendString(dst, h.ContentType)
 }
 
 // maxBlockHeaderLen bounds the header length for a content type of length n.
 func maxBlockHeaderLen(n int) int { return 1 + 4*binary.MaxVarintLen64 + n + binary.MaxVarintLen64 }
 
-// recordLen is the length of e's record body with the given id.
-func recordLen(e *event.Event, id string) int { return record.BodyLen(e, id) }
-
-// appendRecord appends uvarint(len(record)) and e's record, with id in place
-// of e.ID, to dst.
-func appendRecord(dst []byte, e *event.Event, id string) []byte {
-	// The length goes first but is known last: write the record after room
-	// for a 2-byte length (records of 128 B to 16 KiB, the usual case), then
-	// move it if its length takes another size. This walks the maps once.
-	start := len(dst)
-	dst = append(dst, 0, 0)
-	dst = record.AppendBody(dst, e, id)
-	n := uint64(len(dst) - start - 2)
-	switch h := uvarintLen(n); {
-	case h == 2:
-	case h < 2:
-		copy(dst[start+1:], dst[start+2:])
-		dst = dst[:len(dst)-1]
-	default:
-		dst = append(dst, make([]byte, h-2)...)
-		copy(dst[start+h:], dst[start+2:len(dst)-(h-2)])
-	}
-	binary.PutUvarint(dst[start:], n)
-	return dst
-}
-
-// appendPacked appends uvarint(len(record)) and p's record, with id in
-// place of p.ID, to dst: the same bytes appendRecord writes for the event
-// p was packed from.
-func appendPacked(dst []byte, p *event.PackedEvent, id string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(1+record.StringLen(id)+len(p.Tail)))
-	dst = append(dst, p.Flags)
-	dst = record.AppendString(dst, id)
-	return append(dst, p.Tail...)
+// appendRecord appends uvarint(len(record)) and p's record body, with id
+// in place of p.ID, to dst.
+func appendRecord(dst []byte, p *event.PackedEvent, id string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(record.PackedLen(p, id)))
+	return record.AppendPacked(dst, p, id)
 }
 
 // blockCursor walks the records of one encoded block without copying them.
 type blockCursor struct {
 	h    blockHeader
-	d    decoder
+	d    record.Decoder
 	next uint64 // index of the next record
 }
 
@@ -211,12 +182,3 @@ func (c *blockCursor) finish() error {
 	}
 	return nil
 }
-
-// decoder reads the primitive encodings (package record).
-type decoder = record.Decoder
-
-func appendString(dst []byte, s string) []byte { return record.AppendString(dst, s) }
-
-func appendTime(dst []byte, t time.Time) []byte { return record.AppendTime(dst, t) }
-
-func uvarintLen(v uint64) int { return record.UvarintLen(v) }

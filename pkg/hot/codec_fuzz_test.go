@@ -56,7 +56,7 @@ func FuzzDecodeBlock_S2(f *testing.F) {
 	evs := sampleEvents()
 	var records []byte
 	for i := range evs {
-		records = appendRecord(records, &evs[i], evs[i].ID)
+		records = appendEvent(records, &evs[i], evs[i].ID)
 	}
 	f.Add(records, uint64(len(evs)), []byte{})
 	f.Add(records, uint64(len(evs)+1), []byte{})

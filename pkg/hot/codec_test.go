@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // decodeBlock decodes a whole block through a blockCursor, as Read does
@@ -52,7 +53,7 @@ func sampleEvents() []event.Event {
 func encodeTestBlock(h blockHeader, evs []event.Event) []byte {
 	b := appendBlockHeader(nil, h)
 	for i := range evs {
-		b = appendRecord(b, &evs[i], evs[i].ID)
+		b = appendEvent(b, &evs[i], evs[i].ID)
 	}
 	return b
 }
@@ -87,9 +88,6 @@ func TestCodec_DecodeBlock_RoundTrip(t *testing.T) {
 		if len(e.Data) > 0 && &e.Data[0] == &b[len(b)-1] {
 			t.Errorf("decoded data aliases the block")
 		}
-	}
-	if n := recordLen(&evs[0], evs[0].ID); n <= 0 {
-		t.Errorf("recordLen = %d", n)
 	}
 }
 
@@ -144,7 +142,7 @@ func FuzzDecodeBlock(f *testing.F) {
 				// A record may name the block's type explicitly or leave it empty.
 				return
 			}
-			again = appendRecord(again, &e, e.ID)
+			again = appendEvent(again, &e, e.ID)
 		}
 		if _, evs2, err := decodeBlock(again); err != nil || !reflect.DeepEqual(evs, evs2) {
 			t.Fatalf("re-encoded block does not decode the same: %v", err)
@@ -156,7 +154,7 @@ func FuzzDecodeBlock(f *testing.F) {
 func encodeCompressedTestBlock(h blockHeader, evs []event.Event) []byte {
 	var records []byte
 	for i := range evs {
-		records = appendRecord(records, &evs[i], evs[i].ID)
+		records = appendEvent(records, &evs[i], evs[i].ID)
 	}
 	h.Compressed = true
 	return append(appendBlockHeader(nil, h), s2.Encode(nil, records)...)
@@ -203,8 +201,8 @@ func TestStore_Append_CompressesBlocks(t *testing.T) {
 		text[i] = event.Event{Type: "t", ContentType: event.ContentTypeJSON, Data: []byte(fmt.Sprintf(`{"i":%d,"plan":"pro","country":"DE"}`, i))}
 	}
 	noise := []event.Event{{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(100_000)}}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "text", Events: text, AutoCreate: true})
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "noise", Events: noise, AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "text", Events: record.Pack(text...), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "noise", Events: record.Pack(noise...), AutoCreate: true})
 	for stream, want := range map[string]bool{"text": true, "noise": false} {
 		x := snapshotExtent(t, s, "p", stream)
 		err := s.db.View(func(txn *badger.Txn) error {

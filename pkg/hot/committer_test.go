@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // TestStore_Append_GroupAcksWhatCommitted fails the second of a group's two
@@ -53,10 +54,10 @@ func TestStore_Append_GroupAcksWhatCommitted(t *testing.T) {
 		return evs
 	}
 	reqs := []event.AppendRequest{
-		{Project: "p", Stream: "s", Events: big("a")},                               // transaction 1
-		{Project: "p", Stream: "s", Events: big("b")},                               // transaction 1
-		{Project: "p", Stream: "s", Events: big("c")},                               // transaction 2, fails
-		{Project: "p", Stream: "new", Events: jsonEvents(1, "d"), AutoCreate: true}, // transaction 2, fails
+		{Project: "p", Stream: "s", Events: record.Pack(big("a")...)},                               // transaction 1
+		{Project: "p", Stream: "s", Events: record.Pack(big("b")...)},                               // transaction 1
+		{Project: "p", Stream: "s", Events: record.Pack(big("c")...)},                               // transaction 2, fails
+		{Project: "p", Stream: "new", Events: record.Pack(jsonEvents(1, "d")...), AutoCreate: true}, // transaction 2, fails
 	}
 	type out struct {
 		res event.AppendResult
@@ -111,7 +112,7 @@ func TestStore_Append_GroupAcksWhatCommitted(t *testing.T) {
 	if _, err := s.GetStream(t.Context(), "p", "new"); !errors.Is(err, event.ErrStreamNotFound) {
 		t.Errorf("GetStream(new) = %v, want not found", err)
 	}
-	next := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "e")})
+	next := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "e")...)})
 	if next.FirstSeq != 9 {
 		t.Errorf("next append got seq %d, want 9", next.FirstSeq)
 	}

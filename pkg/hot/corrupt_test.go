@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // appendBlocks appends n appends of 10 events of 1000 random bytes to p/s:
@@ -23,7 +24,7 @@ func appendBlocks(t *testing.T, s *Store, n int) map[uint64][]byte {
 		for i := range evs {
 			evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(1000)}
 		}
-		res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
+		res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true})
 		for i := range evs {
 			data[res.FirstSeq+uint64(i)] = evs[i].Data
 		}
@@ -171,7 +172,7 @@ func TestStore_Read_LostBlockIsLostRange(t *testing.T) {
 
 	// A new append after the lost tail: reading from the tail's start
 	// still fails; it does not jump to the new events.
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "new")})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "new")...)})
 	_, err = s.Read(t.Context(), event.ReadRequest{Project: "p", Stream: "s", FromSeq: 91, Limit: 100})
 	wantLost(t, err, 91, 100)
 	wantSeqs(t, mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", FromSeq: 101}), 101, 101)
@@ -185,7 +186,7 @@ func TestStore_Open_DamagedTableFails(t *testing.T) {
 	dir := t.TempDir()
 	s := openStoreIn(t, dir)
 	for range 20 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(5, "small"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(5, "small")...), AutoCreate: true})
 	}
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)

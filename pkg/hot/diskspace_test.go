@@ -9,6 +9,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/diskspace"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // fakeDisk is a guard over a filesystem whose free space the test sets.
@@ -24,10 +25,10 @@ func TestStore_Append_DiskFull(t *testing.T) {
 	var free atomic.Int64
 	free.Store(1 << 30)
 	s := openStoreIn(t, dir, func(o *Options) { o.Disk = fakeDisk(dir, 64<<20, &free) })
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", AutoCreate: true, Events: jsonEvents(3, "a")})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", AutoCreate: true, Events: record.Pack(jsonEvents(3, "a")...)})
 
 	free.Store(64 << 20) // at the mark: nothing more fits
-	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "b")})
+	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "b")...)})
 	var full *diskspace.FullError
 	if !errors.Is(err, event.ErrDiskFull) || !errors.As(err, &full) {
 		t.Fatalf("Append on a full disk: got %v, want ErrDiskFull", err)
@@ -48,7 +49,7 @@ func TestStore_Append_DiskFull(t *testing.T) {
 	}
 
 	free.Store(1 << 30) // space returns: appends resume by themselves
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "c")})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "c")...)})
 	if res.FirstSeq != 4 {
 		t.Errorf("append after space returned got seq %d, want 4 (the refused one took none)", res.FirstSeq)
 	}
@@ -62,7 +63,7 @@ func TestStore_Owed_CountsUnflushedWAL(t *testing.T) {
 	s := openStoreIn(t, dir, func(o *Options) { o.Disk = fakeDisk(dir, 0, &free) })
 	before := s.measureOwed()
 	for range 20 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", AutoCreate: true, Events: jsonEvents(100, "a")})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", AutoCreate: true, Events: record.Pack(jsonEvents(100, "a")...)})
 	}
 	after := s.measureOwed()
 	if after <= before {

@@ -5,8 +5,8 @@
 //
 // Every mutation (Append, CreateStream, UpdateStream, DeleteStream) becomes a
 // request on one queue. The caller's goroutine does the CPU work that needs no
-// stream state (event IDs, encoding the event records, cutting them into
-// blocks). One committer goroutine owns all stream state: it drains the queue
+// stream state (event IDs, framing the packed records it is handed, see
+// package record, and cutting them into blocks). One committer goroutine owns all stream state: it drains the queue
 // (up to [Options.MaxGroupRequests] and [Options.MaxGroupBytes]), validates
 // each request against the state as it would be after the earlier requests of
 // the same group, writes the whole group into one Badger transaction, makes it

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // TestStore_Open_AfterKillBetweenCreateAndSizeOfALog reopens a store whose
@@ -17,7 +18,7 @@ func TestStore_Open_AfterKillBetweenCreateAndSizeOfALog(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := openStoreIn(t, dir)
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "a", Events: jsonEvents(5, "x"), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "a", Events: record.Pack(jsonEvents(5, "x")...), AutoCreate: true})
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -35,5 +36,5 @@ func TestStore_Open_AfterKillBetweenCreateAndSizeOfALog(t *testing.T) {
 	if err != nil || len(res.Events) != 5 {
 		t.Fatalf("read after reopen: %d events, %v", len(res.Events), err)
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "a", Events: jsonEvents(1, "x")})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "a", Events: record.Pack(jsonEvents(1, "x")...)})
 }

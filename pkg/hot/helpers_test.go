@@ -12,6 +12,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // openStore opens a store in a fresh directory and closes it at cleanup.
@@ -151,7 +152,7 @@ func countKeys(t testing.TB, s *Store, prefix []byte) int {
 func (g *gate) park(t testing.TB, s *Store) {
 	t.Helper()
 	go func() {
-		if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "gate", Events: jsonEvents(1, "a"), AutoCreate: true}); err != nil {
+		if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "gate", Events: record.Pack(jsonEvents(1, "a")...), AutoCreate: true}); err != nil {
 			t.Errorf("append to gate: %v", err)
 		}
 	}()
@@ -182,4 +183,10 @@ func randomBytes(n int) []byte {
 		b[i] = byte(rand.Uint32())
 	}
 	return b
+}
+
+// appendEvent appends uvarint(len(record)) and e's record, with id in
+// place of e.ID, to dst: what Append stores for e.
+func appendEvent(dst []byte, e *event.Event, id string) []byte {
+	return appendRecord(dst, &record.Pack(*e)[0], id)
 }

@@ -65,11 +65,11 @@ func encodeMeta(st *streamState) []byte {
 	b := make([]byte, 0, 96+len(st.settings.ContentType))
 	b = append(b, metaVersion)
 	b = binary.AppendUvarint(b, st.id)
-	b = appendString(b, st.settings.ContentType)
+	b = record.AppendString(b, st.settings.ContentType)
 	b = binary.AppendVarint(b, int64(st.settings.RetentionMaxAge))
 	b = binary.AppendUvarint(b, st.settings.RetentionMaxBytes)
-	b = appendTime(b, st.createTime)
-	b = appendTime(b, st.updateTime)
+	b = record.AppendTime(b, st.createTime)
+	b = record.AppendTime(b, st.updateTime)
 	b = binary.AppendUvarint(b, st.firstSeq)
 	b = binary.AppendUvarint(b, st.lastSeq)
 	b = binary.AppendUvarint(b, st.count)
@@ -79,7 +79,7 @@ func encodeMeta(st *streamState) []byte {
 		return append(b, 0)
 	}
 	b = append(b, 1)
-	return appendTime(b, st.lastIngest)
+	return record.AppendTime(b, st.lastIngest)
 }
 
 // decodeMeta decodes a metadata value into a state without producers.

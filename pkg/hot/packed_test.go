@@ -15,7 +15,8 @@ import (
 	"github.com/silt-io/silt/pkg/record"
 )
 
-// pack encodes e the way the API's fast Append decoder does.
+// pack encodes e the way the API's fast Append decoder does, from its
+// fields (record.Fields) rather than with record.Pack.
 func pack(e *event.Event) event.PackedEvent {
 	f := record.Fields{
 		Type: []byte(e.Type), Source: []byte(e.Source), Subject: []byte(e.Subject),
@@ -33,7 +34,7 @@ func pack(e *event.Event) event.PackedEvent {
 	return event.PackedEvent{ID: e.ID, Flags: f.Flags(), Tail: record.AppendTail(nil, &f)}
 }
 
-func TestStore_Append_PackedEventsReadLikeEvents(t *testing.T) {
+func TestStore_Append_FieldsPackedReadLikeEvents(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	s := openStore(t, func(o *Options) { o.Now = clock.Now })
@@ -55,8 +56,8 @@ func TestStore_Append_PackedEventsReadLikeEvents(t *testing.T) {
 	for _, name := range []string{"plain", "packed"} {
 		mustCreate(t, s, "p", name)
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "plain", Events: in})
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "packed", Packed: packed})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "plain", Events: record.Pack(in...)})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "packed", Events: packed})
 	plain := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "plain"}).Events
 	got := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "packed"}).Events
 	if len(got) != len(in) || len(plain) != len(in) {
@@ -74,20 +75,6 @@ func TestStore_Append_PackedEventsReadLikeEvents(t *testing.T) {
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("packed event %d = %+v\nwant %+v", i, got[i], want)
 		}
-	}
-}
-
-func TestStore_Append_RejectsBothForms(t *testing.T) {
-	t.Parallel()
-	s := openStore(t)
-	mustCreate(t, s, "p", "s")
-	e := event.Event{Type: "t"}
-	_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{e}, Packed: []event.PackedEvent{pack(&e)}})
-	if err == nil {
-		t.Fatal("append with events and packed events succeeded")
-	}
-	if info, err := s.GetStream(t.Context(), "p", "s"); err != nil || info.LastSeq != 0 {
-		t.Errorf("stream after rejected append: %+v, %v", info, err)
 	}
 }
 
@@ -116,7 +103,7 @@ func TestStore_Append_RecycledBuffersKeepEveryEvent(t *testing.T) {
 				for i := range evs {
 					evs[i] = event.Event{Type: "t", Data: []byte(fmt.Sprintf("%s/%d/%d/%s", stream, r, i, strings.Repeat("p", (i*13)%400)))}
 				}
-				if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: stream, Events: evs, AutoCreate: true}); err != nil {
+				if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: stream, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -89,7 +89,7 @@ func encodeProducer(ps *producerState) []byte {
 		b = binary.AppendUvarint(b, r.seq)
 		b = binary.AppendUvarint(b, r.result.FirstSeq)
 		b = binary.AppendUvarint(b, r.result.LastSeq)
-		b = appendTime(b, r.result.IngestTime)
+		b = record.AppendTime(b, r.result.IngestTime)
 	}
 	return b
 }

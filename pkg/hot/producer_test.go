@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func appendAs(t *testing.T, s *Store, stream, pid string, epoch, seq uint64, n int) (event.AppendResult, error) {
 	t.Helper()
 	return s.Append(t.Context(), event.AppendRequest{
-		Project: "p", Stream: stream, Events: jsonEvents(n, "a"), AutoCreate: true,
+		Project: "p", Stream: stream, Events: record.Pack(jsonEvents(n, "a")...), AutoCreate: true,
 		Producer: &event.Producer{ID: pid, Epoch: epoch, Seq: seq},
 	})
 }
@@ -41,7 +42,7 @@ func TestStore_Append_ProducerDuplicateReturnsOriginalResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "other")})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "other")...)})
 	dup, err := appendAs(t, s, "s", "w", 1, 1, 2)
 	if err != nil {
 		t.Fatal(err)

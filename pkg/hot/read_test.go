@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func TestStore_Read_MissingStream(t *testing.T) {
@@ -32,7 +33,7 @@ func TestStore_Read_FromSeqPagesWithLimit(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	for range 10 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "a"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "a")...), AutoCreate: true})
 	}
 	var seen []uint64
 	next := uint64(0)
@@ -65,7 +66,7 @@ func TestStore_Read_FromSeqPagesWithLimit(t *testing.T) {
 func TestStore_Read_FromSeqBeyondLast(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "a"), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "a")...), AutoCreate: true})
 	res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", FromSeq: 10})
 	if len(res.Events) != 0 || res.NextSeq != 10 || res.LastSeq != 3 {
 		t.Fatalf("res = %+v", res)
@@ -79,7 +80,7 @@ func TestStore_Read_MaxBytes(t *testing.T) {
 	for i := range evs {
 		evs[i] = event.Event{Data: []byte(fmt.Sprintf(`"%08d"`, i))} // 10 bytes each
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true})
 	// MaxBytes counts each event's Size (all ten are the same size here).
 	all := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", Limit: 10})
 	size := all.Events[0].Size()
@@ -100,7 +101,7 @@ func TestStore_Read_FromTimeSeeks(t *testing.T) {
 	start := clock.Now()
 	for i := range 20 {
 		clock.Set(start.Add(time.Duration(i) * time.Minute))
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(2, "a"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(2, "a")...), AutoCreate: true})
 	}
 	cases := []struct {
 		from     time.Time

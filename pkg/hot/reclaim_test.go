@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // vlogFiles is the number of Badger value-log files in dir.
@@ -36,7 +37,7 @@ func fillValueLog(t *testing.T) (*Store, string, []event.Event, int) {
 		evs[i] = event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(4000)}
 	}
 	for range 48 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true})
 	}
 	before := vlogFiles(t, dir)
 	if before < 5 {
@@ -67,7 +68,7 @@ func TestReclaim_FreesTrimmedValueLog(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// The store still works: appends after the reclaim read back.
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs[:1]})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs[:1]...)})
 	res := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s", FromSeq: x.LastSeq + 1})
 	if len(res.Events) != 1 || res.Events[0].Seq != x.LastSeq+1 {
 		t.Fatalf("read after reclaim: %d events from %d", len(res.Events), x.LastSeq+1)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // TestReclaim_AgainAfterASnapshotCloses: a snapshot open while trimmed
@@ -36,7 +37,7 @@ func TestReclaim_AgainAfterASnapshotCloses(t *testing.T) {
 	}
 	// One small append and seal: its trim frees almost nothing, yet it
 	// must reclaim again now that no snapshot is open.
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: evs[:1]})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs[:1]...)})
 	x = snapshotExtent(t, s, "p", "s")
 	if err := s.Seal(t.Context(), []Seal{{Project: "p", Stream: "s", ID: x.ID, UpTo: x.LastSeq}}); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func TestStore_Open_RestoresEverything(t *testing.T) {
@@ -28,8 +29,8 @@ func TestStore_Open_RestoresEverything(t *testing.T) {
 	if _, err := appendAs(t, s, "a", "w", 4, 1, 3); err != nil {
 		t.Fatal(err)
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "b", Events: jsonEvents(7, "x"), AutoCreate: true})
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "gone", Events: jsonEvents(7, "x"), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "b", Events: record.Pack(jsonEvents(7, "x")...), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "gone", Events: record.Pack(jsonEvents(7, "x")...), AutoCreate: true})
 	if err := s.DeleteStream(t.Context(), "p", "gone"); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestStore_Open_RestoresEverything(t *testing.T) {
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "a", Events: jsonEvents(1, "x")}); !errors.Is(err, event.ErrClosed) {
+	if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "a", Events: record.Pack(jsonEvents(1, "x")...)}); !errors.Is(err, event.ErrClosed) {
 		t.Errorf("append after close: %v", err)
 	}
 	if _, err := s.Read(t.Context(), event.ReadRequest{Project: "p", Stream: "a", Limit: 1}); !errors.Is(err, event.ErrClosed) {
@@ -60,11 +61,11 @@ func TestStore_Open_RestoresEverything(t *testing.T) {
 	if err != nil || next.FirstSeq != 6 {
 		t.Fatalf("next batch: %+v %v", next, err)
 	}
-	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "b", Events: jsonEvents(1, "x")})
+	res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "b", Events: record.Pack(jsonEvents(1, "x")...)})
 	if res.FirstSeq != 8 {
 		t.Errorf("b continued at %d, want 8", res.FirstSeq)
 	}
-	res = mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "gone", Events: jsonEvents(1, "x"), AutoCreate: true})
+	res = mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "gone", Events: record.Pack(jsonEvents(1, "x")...), AutoCreate: true})
 	if res.FirstSeq != 1 {
 		t.Errorf("recreated stream starts at %d", res.FirstSeq)
 	}
@@ -85,7 +86,7 @@ func TestStore_Close_FinishesQueuedWork(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() {
-			if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a"), AutoCreate: true}); err != nil {
+			if _, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...), AutoCreate: true}); err != nil {
 				t.Errorf("append %d: %v", i, err)
 			}
 		})
@@ -148,7 +149,7 @@ func crashChild(dir string) {
 		os.Exit(1)
 	}
 	for range 200 {
-		res, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(5, "a"), AutoCreate: true})
+		res, err := s.Append(context.Background(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(5, "a")...), AutoCreate: true})
 		if err != nil {
 			fmt.Println("append:", err)
 			os.Exit(1)

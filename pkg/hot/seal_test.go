@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // snapshotExtent returns a stream's extent from a fresh snapshot.
@@ -27,7 +28,7 @@ func TestSeal_HidesAndTrimsSealedBlocks(t *testing.T) {
 	dir := t.TempDir()
 	s := openStoreIn(t, dir)
 	for range 10 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(10, "a"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(10, "a")...), AutoCreate: true})
 	}
 	x := snapshotExtent(t, s, "p", "s")
 	if x.ColdSeq != 0 || x.HotCount() != 100 {
@@ -91,7 +92,7 @@ func TestSnapshot_SealPointAndScan(t *testing.T) {
 	s := openStore(t, func(o *Options) { o.Now = clock.Now })
 	var times []time.Time
 	for i := range 5 {
-		res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "t"), AutoCreate: true})
+		res := mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "t")...), AutoCreate: true})
 		times = append(times, res.IngestTime)
 		if i < 4 {
 			clock.Add(time.Second)
@@ -138,7 +139,7 @@ func TestSnapshot_ScanAcrossIterators(t *testing.T) {
 	s := openStore(t)
 	const appends = 3*scanBlocksPerIterator + 5 // one block each
 	for range appends {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "t"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "t")...), AutoCreate: true})
 	}
 	err := s.View(t.Context(), func(sn *Snapshot) error {
 		x, err := sn.Stream("p", "s")
@@ -172,7 +173,7 @@ func TestRetain_MovesFirstSeqForwardOnly(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	for range 5 {
-		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(10, "a"), AutoCreate: true})
+		mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(10, "a")...), AutoCreate: true})
 	}
 	x := snapshotExtent(t, s, "p", "s")
 	if err := s.Retain(t.Context(), []Retain{{Project: "p", Stream: "s", ID: x.ID, FirstSeq: 26}}); err != nil {

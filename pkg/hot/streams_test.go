@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func TestStore_CreateStream_Exists(t *testing.T) {
@@ -82,7 +83,7 @@ func TestStore_UpdateStream_ReplacesSettings(t *testing.T) {
 	clock := newFakeClock()
 	s := openStore(t, func(o *Options) { o.Now = clock.Now })
 	created := mustCreate(t, s, "p", "s")
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "a")})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "a")...)})
 	clock.Add(time.Minute)
 	set := event.StreamSettings{ContentType: "text/plain", RetentionMaxAge: time.Hour, RetentionMaxBytes: 1 << 30}
 	info, err := s.UpdateStream(t.Context(), "p", "s", set)
@@ -96,7 +97,7 @@ func TestStore_UpdateStream_ReplacesSettings(t *testing.T) {
 	if got != info {
 		t.Errorf("GetStream = %+v, want %+v", got, info)
 	}
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{{Data: []byte("x")}}})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(event.Event{Data: []byte("x")})})
 	evs := mustRead(t, s, event.ReadRequest{Project: "p", Stream: "s"}).Events
 	if evs[0].ContentType != event.ContentTypeJSON || evs[1].ContentType != "text/plain" {
 		t.Errorf("content types %q %q", evs[0].ContentType, evs[1].ContentType)
@@ -155,13 +156,13 @@ func TestStore_DeleteStream_SameGroupDeleteAndRecreate(t *testing.T) {
 	t.Parallel()
 	g := newGate()
 	s := openStore(t, func(o *Options) { o.OnCommit = g.onCommit })
-	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(3, "old"), AutoCreate: true})
+	mustAppend(t, s, event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(3, "old")...), AutoCreate: true})
 	g.park(t, s)
 	errs := make(chan error, 3)
 	ops := []func() error{
 		func() error { return s.DeleteStream(t.Context(), "p", "s") },
 		func() error {
-			_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: jsonEvents(1, "new"), AutoCreate: true})
+			_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(jsonEvents(1, "new")...), AutoCreate: true})
 			return err
 		},
 		func() error { return s.DeleteStream(t.Context(), "p", "gone") },

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // TestStore_Append_LargestRequestFits: the largest Append the API admits
@@ -33,7 +34,7 @@ func TestStore_Append_LargestRequestFits(t *testing.T) {
 			for i := range evs {
 				evs[i] = event.Event{Type: "t", Data: randomBytes(size)}
 			}
-			if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: evs, AutoCreate: true}); err != nil {
+			if _, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 				t.Fatalf("append of %d events of %d bytes: %v", c.events, size, err)
 			}
 		})
@@ -63,7 +64,7 @@ func TestStore_Append_GroupOfInlineBlocksSplits(t *testing.T) {
 	for i := range n {
 		ev := event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(badgerValueThreshold - 200)}
 		go func() {
-			_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: []event.Event{ev}})
+			_, err := s.Append(t.Context(), event.AppendRequest{Project: "p", Stream: "s", Events: record.Pack(ev)})
 			errs <- err
 		}()
 		waitQueued(t, s, i+1)
@@ -102,7 +103,7 @@ func TestStore_Append_GroupOfManyStreamsFits(t *testing.T) {
 		req := event.AppendRequest{
 			Project: project, Stream: fmt.Sprintf("%0245d", i), AutoCreate: true,
 			Producer: &event.Producer{ID: pid, Epoch: 1},
-			Events:   []event.Event{{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(2000)}},
+			Events:   record.Pack(event.Event{Type: "t", ContentType: "application/octet-stream", Data: randomBytes(2000)}),
 		}
 		go func() {
 			_, err := s.Append(t.Context(), req)

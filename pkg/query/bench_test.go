@@ -12,6 +12,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
 	"github.com/silt-io/silt/pkg/query/querytest"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // analytics builds the shared analytics data set (package querytest).
@@ -130,7 +131,7 @@ func BenchmarkQueryHot(b *testing.B) {
 		var st query.Stats
 		for b.Loop() {
 			b.StopTimer()
-			if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: querytest.Project, Stream: "s-0007", Events: evs}); err != nil {
+			if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: querytest.Project, Stream: "s-0007", Events: record.Pack(evs...)}); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()

@@ -47,7 +47,7 @@ func heavyEvents(t *testing.T, tr *tiers, s string, n int, rotate bool) {
 		evs[i] = event.Event{Type: "t", Data: fmt.Appendf(nil, `{"n":"%s-%d","text":"%s"}`, s, i, text)}
 	}
 	ctx := t.Context()
-	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "p", Stream: s, Events: evs, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "p", Stream: s, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	if rotate {

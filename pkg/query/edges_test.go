@@ -13,6 +13,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // extent returns a stream's extent from a hot snapshot.
@@ -133,7 +134,7 @@ func TestQuery_CalendarDayAcrossDST(t *testing.T) {
 	for u := time.Date(2026, 3, 7, 0, 0, 0, 0, ny); u.Before(time.Date(2026, 3, 10, 0, 0, 0, 0, ny)); u = u.Add(time.Hour) {
 		evs = append(evs, event.Event{Type: "x", Time: u, Data: []byte(`{}`)})
 	}
-	if _, err := tr.hot.Append(context.Background(), event.AppendRequest{Project: project, Stream: "a", Events: evs, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(context.Background(), event.AppendRequest{Project: project, Stream: "a", Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	eng := query.New(tr.hist, query.Options{})

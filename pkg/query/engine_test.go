@@ -13,6 +13,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 func field(t testing.TB, s string) query.Field {
@@ -581,7 +582,7 @@ func TestQuery_CountsEachEventOnceWhileRotating(t *testing.T) {
 			mu.Lock()
 			sent += len(evs)
 			mu.Unlock()
-			if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: streams[i%3], Events: evs, AutoCreate: true}); err != nil {
+			if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: streams[i%3], Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 				t.Error(err)
 				return
 			}

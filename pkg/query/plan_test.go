@@ -12,6 +12,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden plans in testdata/plans")
@@ -33,7 +34,7 @@ func planData(t *testing.T, tr *tiers) {
 					}
 					i++
 				}
-				if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: stream, Events: evs, AutoCreate: true}); err != nil {
+				if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: stream, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 					t.Fatal(err)
 				}
 			}

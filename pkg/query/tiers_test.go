@@ -16,6 +16,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 	"github.com/silt-io/silt/pkg/tiered"
 )
 
@@ -125,7 +126,7 @@ func dataset(t testing.TB, tr *tiers, project string, streams []string, n int) [
 			for j := range evs {
 				evs[j] = genEvent(r, i+j)
 			}
-			res, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: stream, Events: evs, AutoCreate: true})
+			res, err := tr.hot.Append(ctx, event.AppendRequest{Project: project, Stream: stream, Events: record.Pack(evs...), AutoCreate: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/query"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // appendN appends n events to stream with event times base+i minutes.
@@ -17,7 +18,7 @@ func appendN(t *testing.T, tr *tiers, stream string, n int, typ string) {
 		evs[i] = event.Event{Type: typ, Time: base.Add(time.Duration(i) * time.Minute), Data: []byte(`{"i":1}`),
 			Attributes: map[string]string{"k": "v"}}
 	}
-	if _, err := tr.hot.Append(context.Background(), event.AppendRequest{Project: project, Stream: stream, Events: evs, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(context.Background(), event.AppendRequest{Project: project, Stream: stream, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 }

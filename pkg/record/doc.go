@@ -1,11 +1,15 @@
 // Package record is the compact binary encoding of one event that the hot
-// store keeps inside its blocks, and the primitives it is built from.
+// store keeps inside its blocks, and the primitives it is built from. It is
+// the only package that knows the record's bytes:
 //
-// It is a package of its own so that two writers share one definition: the
-// hot store encodes events it is handed as [event.Event]s, and the API's
-// fast Append decoder writes records straight from the request's wire bytes
-// ([Fields], [AppendTail]), so an appended event is encoded once and never
-// becomes Go maps on the server.
+//   - building: [Pack] packs [event.Event]s into the [event.PackedEvent]s a
+//     store takes; the API's fast Append decoder packs straight from the
+//     request's wire bytes ([Fields], [AppendTail]), so an appended event is
+//     encoded once and never becomes Go maps on the server. The store writes
+//     a packed event's body with its id ([AppendPacked]).
+//   - reading: [DecodeBody] decodes a body into an [event.Event];
+//     [View] splits one into its fields without copying, for a query that
+//     turns bodies into columns.
 //
 // # Record body
 //

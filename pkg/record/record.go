@@ -2,7 +2,6 @@ package record
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"time"
 
@@ -61,38 +60,29 @@ func BodyLen(e *event.Event, id string) int {
 // metrics, content type and data, copying everything out of b. Seq and
 // ingest time are the caller's.
 func DecodeBody(b []byte, e *event.Event) error {
-	d := NewDecoder(b)
-	flags := d.Byte()
-	e.ID = d.Str()
-	e.Type = d.Str()
-	e.Source = d.Str()
-	e.Subject = d.Str()
-	if flags&FlagHasTime != 0 {
-		e.Time = d.Time()
-	}
-	if n := d.Count(2); n > 0 {
-		e.Attributes = make(map[string]string, n)
-		for range n {
-			k := d.Str()
-			e.Attributes[k] = d.Str()
-		}
-	}
-	if n := d.Count(9); n > 0 {
-		e.Metrics = make(map[string]float64, n)
-		for range n {
-			k := d.Str()
-			e.Metrics[k] = math.Float64frombits(d.Uint64())
-		}
-	}
-	e.ContentType = d.Str()
-	if data := d.Bytes(); len(data) > 0 {
-		e.Data = append([]byte(nil), data...)
-	}
-	if err := d.Err(); err != nil {
+	var v View
+	if err := v.Parse(b); err != nil {
 		return err
 	}
-	if d.Len() != 0 {
-		return fmt.Errorf("%w: %d trailing record bytes", ErrCorrupt, d.Len())
+	e.ID, e.Type, e.Source, e.Subject = string(v.ID), string(v.Type), string(v.Source), string(v.Subject)
+	if v.HasTime() {
+		e.Time = time.Unix(v.Seconds, int64(v.Nanos)).UTC()
+	}
+	if n := v.NumAttributes(); n > 0 {
+		e.Attributes = make(map[string]string, n)
+		for k, val := range v.Attributes() {
+			e.Attributes[string(k)] = string(val)
+		}
+	}
+	if n := v.NumMetrics(); n > 0 {
+		e.Metrics = make(map[string]float64, n)
+		for k, val := range v.Metrics() {
+			e.Metrics[string(k)] = val
+		}
+	}
+	e.ContentType = string(v.ContentType)
+	if len(v.Data) > 0 {
+		e.Data = append([]byte(nil), v.Data...)
 	}
 	return nil
 }

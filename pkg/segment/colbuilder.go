@@ -2,9 +2,7 @@ package segment
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -35,7 +33,10 @@ type ColumnBuilder struct {
 	attrs   mapBuild
 	metrics mapBuild
 
-	attrScratch   []attrSpan
+	// view is the body being appended; attrScratch and metricScratch its
+	// kept map entries, which alias it.
+	view          record.View
+	attrScratch   []record.Attribute
 	metricScratch []record.Metric
 
 	// attrKeys and metricKeys, when not nil, are the only map keys kept
@@ -100,93 +101,41 @@ func (b *ColumnBuilder) Reset() {
 // stream: contentType is the block's, used when the body names none. It
 // checks the body as it parses it; on error no row is added.
 func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time, contentType string, body []byte) error {
-	// The body is walked by offset: a length under 128 (nearly every
-	// one) is read inline, others by varField.
-	var sp [6][2]int // id, type, source, subject, content type, data
-	if len(body) == 0 {
-		return fmt.Errorf("%w: empty record", record.ErrCorrupt)
+	v := &b.view
+	if err := v.Parse(body); err != nil {
+		return err
 	}
-	flags, p := body[0], 1
-	next := func(i int) bool {
-		lo, hi := shortField(body, p)
-		if hi < 0 {
-			var ok bool
-			if lo, hi, ok = varField(body, p); !ok {
-				return false
-			}
-		}
-		sp[i], p = [2]int{lo, hi}, hi
-		return true
-	}
-	for i := range 4 {
-		if !next(i) {
-			return fmt.Errorf("%w: bad string", record.ErrCorrupt)
-		}
-	}
-	// The time, as record.Decoder.Time reads it, in Unix nanoseconds.
-	hasTime := flags&record.FlagHasTime != 0
+	// The time in Unix nanoseconds. The zero time is no time, as the
+	// decoded event would have; a time outside what nanoseconds hold is
+	// none either, as the rotator writes it (quarantined): never a
+	// wrapped value.
+	hasTime := v.HasTime()
 	var nanos int64
 	if hasTime {
-		if p > len(body) {
-			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
-		}
-		sec, k := binary.Varint(body[p:])
-		if k <= 0 {
-			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
-		}
-		p += k
-		nsec, k := binary.Uvarint(body[p:])
-		if k <= 0 || nsec >= 1e9 {
-			return fmt.Errorf("%w: bad time", record.ErrCorrupt)
-		}
-		p += k
-		// The zero time is no time, as the decoded event would have; a
-		// time outside what nanoseconds hold is none either, as the
-		// rotator writes it (quarantined): never a wrapped value.
-		t := time.Unix(sec, int64(nsec))
-		hasTime = (sec != zeroTimeSec || nsec != 0) && inRange(t)
+		t := time.Unix(v.Seconds, int64(v.Nanos))
+		hasTime = (v.Seconds != zeroTimeSec || v.Nanos != 0) && inRange(t)
 		nanos = t.UnixNano()
 	}
 	w := &b.want
-	// Attributes as offsets into body: no pointers to store.
 	attrs := b.attrScratch[:0]
-	n, ok := count(body, &p, 2)
-	if !ok {
-		return fmt.Errorf("%w: bad attribute count", record.ErrCorrupt)
-	}
-	for range n {
-		if !next(4) || !next(5) {
-			return fmt.Errorf("%w: bad attribute", record.ErrCorrupt)
-		}
-		if w[fAttributes] && keep(b.attrKeys, body[sp[4][0]:sp[4][1]]) {
-			attrs = append(attrs, attrSpan{int32(sp[4][0]), int32(sp[4][1]), int32(sp[5][0]), int32(sp[5][1])})
+	if w[fAttributes] {
+		for k, val := range v.Attributes() {
+			if keep(b.attrKeys, k) {
+				attrs = append(attrs, record.Attribute{Key: k, Value: val})
+			}
 		}
 	}
 	b.attrScratch = attrs
 	metrics := b.metricScratch[:0]
-	m, ok := count(body, &p, 9)
-	if !ok {
-		return fmt.Errorf("%w: bad metric count", record.ErrCorrupt)
-	}
-	for range m {
-		if !next(4) || p+8 > len(body) {
-			return fmt.Errorf("%w: bad metric", record.ErrCorrupt)
+	if w[fMetrics] {
+		for k, val := range v.Metrics() {
+			if keep(b.metricKeys, k) {
+				metrics = append(metrics, record.Metric{Key: k, Value: val})
+			}
 		}
-		if w[fMetrics] && keep(b.metricKeys, body[sp[4][0]:sp[4][1]]) {
-			v := math.Float64frombits(binary.LittleEndian.Uint64(body[p:]))
-			metrics = append(metrics, record.Metric{Key: body[sp[4][0]:sp[4][1]:sp[4][1]], Value: v})
-		}
-		p += 8
 	}
 	b.metricScratch = metrics
-	if !next(4) || !next(5) {
-		return fmt.Errorf("%w: bad payload", record.ErrCorrupt)
-	}
-	if p != len(body) {
-		return fmt.Errorf("%w: %d trailing record bytes", record.ErrCorrupt, len(body)-p)
-	}
-	field := func(i int) []byte { return body[sp[i][0]:sp[i][1]:sp[i][1]] }
-	id, typ, source, subject, ct, data := field(0), field(1), field(2), field(3), field(4), field(5)
+	id, typ, source, subject, ct, data := v.ID, v.Type, v.Source, v.Subject, v.ContentType, v.Data
 	row := b.rows
 	b.rows++
 	if w[fStream] {
@@ -215,10 +164,10 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 	}
 	if w[fAttributes] {
 		// Map entries in key order, as Append writes them.
-		sortAttributes(body, attrs)
+		sortAttributes(attrs)
 		for _, a := range attrs {
-			b.attrs.keys.add(body[a.klo:a.khi])
-			b.attrs.vals.add(body[a.vlo:a.vhi])
+			b.attrs.keys.add(a.Key)
+			b.attrs.vals.add(a.Value)
 		}
 		b.attrs.endRow()
 	}
@@ -291,63 +240,16 @@ func (b *ColumnBuilder) Build() arrow.RecordBatch {
 	return rec
 }
 
-// shortField returns the bounds of the string at body[p:] when its length
-// takes one byte and it fits; otherwise hi is -1.
-func shortField(body []byte, p int) (lo, hi int) {
-	if p < len(body) {
-		if n := int(body[p]); n < 0x80 && p+1+n <= len(body) {
-			return p + 1, p + 1 + n
-		}
-	}
-	return 0, -1
-}
-
-// varField returns the bounds of the string at body[p:] whose length is a
-// uvarint of any size.
-func varField(body []byte, p int) (lo, hi int, ok bool) {
-	if p > len(body) {
-		return 0, 0, false
-	}
-	n, k := binary.Uvarint(body[p:])
-	if k <= 0 || n > uint64(len(body)-p-k) {
-		return 0, 0, false
-	}
-	return p + k, p + k + int(n), true
-}
-
-// count reads an element count at body[*p:], checking that at least
-// minSize bytes per element remain (as record.Decoder.Count does).
-func count(body []byte, p *int, minSize int) (int, bool) {
-	if *p >= len(body) {
-		return 0, false
-	}
-	n, k := uint64(body[*p]), 1
-	if n >= 0x80 {
-		n, k = binary.Uvarint(body[*p:])
-	}
-	if k <= 0 {
-		return 0, false
-	}
-	*p += k
-	if n > uint64((len(body)-*p)/minSize) {
-		return 0, false
-	}
-	return int(n), true
-}
-
 // zeroTimeSec is time.Time{}'s Unix seconds: a body whose time is the
 // zero time has none.
 var zeroTimeSec = time.Time{}.Unix()
 
-// attrSpan is an attribute's key and value as offsets into its body.
-type attrSpan struct{ klo, khi, vlo, vhi int32 }
-
 // sortAttributes sorts a row's attributes by key, stably: an insertion
 // sort, as rows have a few, usually in order already or told apart by a
 // first byte.
-func sortAttributes(body []byte, a []attrSpan) {
+func sortAttributes(a []record.Attribute) {
 	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && keyAfter(body[a[j-1].klo:a[j-1].khi], body[a[j].klo:a[j].khi]); j-- {
+		for j := i; j > 0 && keyAfter(a[j-1].Key, a[j].Key); j-- {
 			a[j-1], a[j] = a[j], a[j-1]
 		}
 	}

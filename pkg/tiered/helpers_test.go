@@ -14,6 +14,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // tiers is a hot Store with a history Store over it, in one data dir.
@@ -85,7 +86,7 @@ func appendN(t testing.TB, h *hot.Store, project, stream string, from, n, batch 
 		for ; seq < from+n && uint64(len(evs)) < batch; seq++ {
 			evs = append(evs, testEvent(stream, seq))
 		}
-		res, err := h.Append(context.Background(), event.AppendRequest{Project: project, Stream: stream, Events: evs, AutoCreate: true})
+		res, err := h.Append(context.Background(), event.AppendRequest{Project: project, Stream: stream, Events: record.Pack(evs...), AutoCreate: true})
 		if err != nil {
 			t.Fatalf("append to %s: %v", stream, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // TestRotate_QuarantinesAnEventItCannotWrite: events whose time a segment
@@ -35,7 +36,7 @@ func TestRotate_QuarantinesAnEventItCannotWrite(t *testing.T) {
 		evs = append(evs, e)
 	}
 	// "aaa" sorts first: the rotator used to pick it first and stop.
-	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "aaa", Stream: "s", Events: evs, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "aaa", Stream: "s", Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	appendN(t, tr.hot, "bbb", "s", 1, 10, 5)

@@ -14,6 +14,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
 	"github.com/silt-io/silt/pkg/manifest"
+	"github.com/silt-io/silt/pkg/record"
 	"github.com/silt-io/silt/pkg/segment"
 )
 
@@ -188,7 +189,7 @@ func TestRotate_DeletedStreamKeepsItsHistoryApart(t *testing.T) {
 	// before and after its own rotation.
 	ev := testEvent("s", 1)
 	ev.Data = []byte(`{"reborn":true}`)
-	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "acme", Stream: "s", Events: []event.Event{ev}, AutoCreate: true}); err != nil {
+	if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "acme", Stream: "s", Events: record.Pack(ev), AutoCreate: true}); err != nil {
 		t.Fatal(err)
 	}
 	for round := range 2 {
@@ -311,7 +312,7 @@ func TestRotate_ConcurrentAppendsRotationsCompactionsAndReaders(t *testing.T) {
 				for i := range uint64(50) {
 					evs = append(evs, testEvent(s, seq+i))
 				}
-				if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "acme", Stream: s, Events: evs, AutoCreate: true}); err != nil {
+				if _, err := tr.hot.Append(ctx, event.AppendRequest{Project: "acme", Stream: s, Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 					errs <- err
 					return
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/hot"
+	"github.com/silt-io/silt/pkg/record"
 	"github.com/silt-io/silt/pkg/tiered"
 )
 
@@ -61,7 +62,7 @@ func analytics(ctx context.Context, h *hot.Store, hist *tiered.Store, project st
 					user, []string{"free", "pro", "team"}[user%3], r.IntN(500), []string{"google", "direct", "twitter", "a needle"}[r.IntN(4)], r.Uint64()),
 			}
 		}
-		if _, err := h.Append(ctx, event.AppendRequest{Project: project, Stream: fmt.Sprintf("s-%04d", (i/batch)%1000), Events: evs, AutoCreate: true}); err != nil {
+		if _, err := h.Append(ctx, event.AppendRequest{Project: project, Stream: fmt.Sprintf("s-%04d", (i/batch)%1000), Events: record.Pack(evs...), AutoCreate: true}); err != nil {
 			return err
 		}
 		if hist != nil && (i/batch)%1000 == 999 {

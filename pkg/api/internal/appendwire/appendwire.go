@@ -1,29 +1,29 @@
-package api
+// Package appendwire is the API's Append fast path: a binary
+// silt.v1.AppendRequest parsed straight into the store's packed records
+// (package record): no EventInput, no Go map, one copy of each event.
+//
+// It takes only the plain encoding that clients send and only input that
+// passes AppendRequest's rules; anything else (an unknown or repeated field,
+// a data Value, a map key given twice, a broken rule, invalid UTF-8) makes
+// [Parse] decline, and the API's general path (generated decoder, its rule
+// checks, protovalidate) decodes the body and names the problem. The API's
+// FuzzAppendFastPath checks that whatever Parse takes, the general path
+// accepts and packs into the same records.
+package appendwire
 
 import (
 	"encoding/binary"
 	"math"
 	"slices"
-	"sync"
 	"unicode/utf8"
 
-	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protowire"
 
-	siltv1 "github.com/silt-io/silt/gen/silt/v1"
+	"github.com/silt-io/silt/pkg/api/internal/jsontext"
+	"github.com/silt-io/silt/pkg/api/internal/rules"
 	"github.com/silt-io/silt/pkg/event"
 	"github.com/silt-io/silt/pkg/record"
 )
-
-// The Append fast path. A binary AppendRequest is parsed straight into the
-// store's record encoding (package record): no EventInput, no Go map, one
-// copy of each event. It takes only the plain encoding that clients send
-// and only input that passes AppendRequest's rules; anything else (an
-// unknown or repeated field, a data Value, a map key given twice, a broken
-// rule, invalid UTF-8) makes it decline, and the general path (generated
-// decoder, eventrules.go, protovalidate) decodes the body and names the
-// problem. FuzzParseAppend checks that whatever it accepts, the general
-// path accepts and stores identically.
 
 // Field numbers of silt.v1.AppendRequest, EventInput, Producer and
 // google.protobuf.Timestamp.
@@ -56,18 +56,11 @@ const (
 	fieldMapValue = 2
 )
 
-// minTimeSeconds and maxTimeSeconds are event.MinTime and event.MaxTime
-// in Unix seconds: EventInput.time's rule takes [min, max).
-var (
-	minTimeSeconds = event.MinTime.Unix()
-	maxTimeSeconds = event.MaxTime.Unix()
-)
-
-// parseAppend decodes the binary AppendRequest b into req with packed
-// events, whose tails it writes into buf (from its start, growing it as
-// needed) and returns as tails. ok is false when the fast path declines b
-// (see above); req is then meaningless. Nothing in req aliases b.
-func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool) {
+// parse decodes the binary AppendRequest b into req with packed events,
+// whose tails it writes into buf (from its start, growing it as needed) and
+// returns as tails. ok is false when the fast path declines b (see the
+// package documentation); req is then meaningless. Nothing in req aliases b.
+func parse(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool) {
 	var (
 		p              appendParser
 		project        []byte
@@ -111,7 +104,7 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 		case fieldAppendStream:
 			stream = v
 		case fieldAppendEvents:
-			if len(p.events) == maxAppendEvents || !p.event(v) {
+			if len(p.events) == rules.MaxAppendEvents || !p.event(v) {
 				return req, p.buf, false
 			}
 		case fieldAppendProducer:
@@ -120,10 +113,10 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 			}
 		}
 	}
-	if !projectName(project) || !streamName(stream) || len(p.events) == 0 {
+	if !rules.ProjectName(project) || !rules.StreamName(stream) || len(p.events) == 0 {
 		return req, p.buf, false
 	}
-	req = event.AppendRequest{Project: string(project), Stream: string(stream), Packed: p.events}
+	req = event.AppendRequest{Project: string(project), Stream: string(stream), Events: p.events}
 	for i := range p.events {
 		p.events[i].Tail = p.buf[p.tails[i].start:p.tails[i].end:p.tails[i].end]
 	}
@@ -131,7 +124,7 @@ func parseAppend(b, buf []byte) (req event.AppendRequest, tails []byte, ok bool)
 		req.ExpectedLastSeq = &expectedLast
 	}
 	if seen&(1<<fieldAppendProducer) != 0 {
-		if !printableASCII(producerFields.id, 1, maxIDLen) {
+		if !rules.PrintableASCII(producerFields.id, 1, rules.MaxIDLen) {
 			return req, p.buf, false
 		}
 		req.Producer = &event.Producer{ID: string(producerFields.id), Epoch: producerFields.epoch, Seq: producerFields.seq}
@@ -146,15 +139,15 @@ type appendParser struct {
 	tails  []span // where each event's tail lies in buf
 	f      record.Fields
 	// attributes and metrics are f's backing arrays, reused by every event.
-	attributes [maxMapEntries]record.Attribute
-	metrics    [maxMapEntries]record.Metric
+	attributes [rules.MaxMapEntries]record.Attribute
+	metrics    [rules.MaxMapEntries]record.Metric
 }
 
 type span struct{ start, end int }
 
 // event parses one EventInput and packs it.
 func (p *appendParser) event(b []byte) bool {
-	if len(b) > MaxEventBytes {
+	if len(b) > rules.MaxEventBytes {
 		return false
 	}
 	p.f = record.Fields{Attributes: p.attributes[:0], Metrics: p.metrics[:0]}
@@ -201,11 +194,11 @@ func (p *appendParser) event(b []byte) bool {
 				return false
 			}
 		case fieldInputAttributes:
-			if len(f.Attributes) == maxMapEntries {
+			if len(f.Attributes) == rules.MaxMapEntries {
 				return false
 			}
 			k, val, ok := mapEntry(v, protowire.BytesType)
-			if !ok || !mapKey(k) || !utf8.Valid(val) || utf8.RuneCount(val) > maxAttributeLen {
+			if !ok || !rules.MapKey(k) || !utf8.Valid(val) || utf8.RuneCount(val) > rules.MaxAttributeLen {
 				return false
 			}
 			for _, a := range f.Attributes {
@@ -215,11 +208,11 @@ func (p *appendParser) event(b []byte) bool {
 			}
 			f.Attributes = append(f.Attributes, record.Attribute{Key: k, Value: val})
 		case fieldInputMetrics:
-			if len(f.Metrics) == maxMapEntries {
+			if len(f.Metrics) == rules.MaxMapEntries {
 				return false
 			}
 			k, val, ok := mapEntry(v, protowire.Fixed64Type)
-			if !ok || !mapKey(k) {
+			if !ok || !rules.MapKey(k) {
 				return false
 			}
 			m := math.Float64frombits(binary.LittleEndian.Uint64(val))
@@ -238,13 +231,13 @@ func (p *appendParser) event(b []byte) bool {
 			f.ContentType = v
 		}
 	}
-	if !hasData || len(f.Data) > maxBinaryDataLen ||
-		!printableASCII(id, 0, maxIDLen) || !eventType(f.Type) ||
-		!runesAtMost(f.Source, maxSourceLen) || !runesAtMost(f.Subject, maxSourceLen) ||
-		!runesAtMost(f.ContentType, maxContentType) {
+	if !hasData || len(f.Data) > rules.MaxBinaryDataLen ||
+		!rules.PrintableASCII(id, 0, rules.MaxIDLen) || !rules.EventType(f.Type) ||
+		!rules.RunesAtMost(f.Source, rules.MaxSourceLen) || !rules.RunesAtMost(f.Subject, rules.MaxSourceLen) ||
+		!rules.RunesAtMost(f.ContentType, rules.MaxContentType) {
 		return false
 	}
-	if string(f.ContentType) == event.ContentTypeJSON && !validJSON(f.Data) {
+	if string(f.ContentType) == event.ContentTypeJSON && !jsontext.Valid(f.Data) {
 		return false
 	}
 	start := len(p.buf)
@@ -252,11 +245,6 @@ func (p *appendParser) event(b []byte) bool {
 	p.tails = append(p.tails, span{start, len(p.buf)})
 	p.events = append(p.events, event.PackedEvent{ID: string(id), Flags: f.Flags()})
 	return true
-}
-
-// runesAtMost reports whether b is valid UTF-8 of at most n code points.
-func runesAtMost(b []byte, n int) bool {
-	return utf8.Valid(b) && (len(b) <= n || utf8.RuneCount(b) <= n)
 }
 
 // parseTimestamp parses a google.protobuf.Timestamp into f's time. It
@@ -282,7 +270,7 @@ func parseTimestamp(b []byte, f *record.Fields) bool {
 		}
 	}
 	ns := int32(nanos) //nolint:gosec // protobuf's int32 decoding truncates
-	if ns < 0 || ns >= 1e9 || int64(seconds) < minTimeSeconds || int64(seconds) >= maxTimeSeconds {
+	if ns < 0 || ns >= 1e9 || int64(seconds) < rules.MinTimeSeconds || int64(seconds) >= rules.MaxTimeSeconds {
 		return false
 	}
 	f.HasTime, f.Seconds, f.Nanos = true, int64(seconds), uint32(ns)
@@ -361,48 +349,4 @@ func (pw *producerWire) parse(b []byte) bool {
 		b = b[n:]
 	}
 	return true
-}
-
-// appendMessage is Append's request as the server decodes it: the generated
-// message, whose ProtoReflect it promotes so that codecs and interceptors
-// treat it as one, and, when the fast path took a binary body, the request
-// already packed for the store (the message then holds only the project,
-// stream and producer, for interceptors to read).
-type appendMessage struct {
-	*siltv1.AppendRequest
-	packed *event.AppendRequest
-	// tails holds packed's record tails; release recycles it.
-	tails *[]byte
-}
-
-// tailBufs recycles the buffers parseAppend writes record tails into.
-var tailBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxRecycledTails is the largest buffer tailBufs keeps.
-const maxRecycledTails = 8 << 20
-
-// release recycles m's tail buffer once the store is done with the packed
-// events (the store copies them; see event.AppendRequest).
-func (m *appendMessage) release() {
-	if m.tails != nil {
-		putTails(m.tails)
-	}
-	m.tails, m.packed = nil, nil
-}
-
-// putTails returns a tail buffer to tailBufs unless it grew too large.
-func putTails(b *[]byte) {
-	if cap(*b) <= maxRecycledTails {
-		*b = (*b)[:0]
-		tailBufs.Put(b)
-	}
-}
-
-// initAppendMessage gives every appendMessage its generated message before
-// a codec decodes into it.
-func initAppendMessage(_ connect.Spec, msg any) error {
-	if m, ok := msg.(*appendMessage); ok && m.AppendRequest == nil {
-		m.AppendRequest = new(siltv1.AppendRequest)
-	}
-	return nil
 }
