@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/segment/internal/pagecodec"
 	"github.com/silt-io/silt/pkg/vfs"
 )
 
@@ -86,6 +87,7 @@ type ReaderStats struct {
 // Open opens the segment at path and reads its footer. Events read through
 // it carry the project stored in the segment unless [WithProject] says otherwise.
 func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
+	pagecodec.RegisterZstd() // before arrow-go's Parquet code looks up a codec
 	cfg := readerConfig{cursors: defaultCursors}
 	for _, o := range opts {
 		o(&cfg)
