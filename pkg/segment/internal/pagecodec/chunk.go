@@ -54,11 +54,8 @@ type pages[T int32 | int64] struct {
 // reset makes p read column col of rgr from its start through pr, a page
 // reader of that chunk (pr nil: none).
 func (p *pages[T]) reset(rgr *file.RowGroupReader, col int, pr file.PageReader) error {
-	p.pr, p.path, p.maxDef, p.left = nil, "", 0, 0
-	p.defs, p.vals = p.defs[:0], p.vals[:0]
-	p.row, p.rows, p.val = 0, 0, 0
-	p.dec.reset()
 	if pr == nil {
+		p.start(nil, "", 0, 0)
 		return nil
 	}
 	cc, err := rgr.MetaData().ColumnChunk(col)
@@ -66,8 +63,17 @@ func (p *pages[T]) reset(rgr *file.RowGroupReader, col int, pr file.PageReader) 
 		return err
 	}
 	d := rgr.MetaData().Schema.Column(col)
-	p.pr, p.path, p.maxDef, p.left = pr, d.Path(), d.MaxDefinitionLevel(), cc.NumValues()
+	p.start(pr, d.Path(), d.MaxDefinitionLevel(), cc.NumValues())
 	return nil
+}
+
+// start makes p read the pages of pr, a chunk of values levels of the
+// column path whose maximum definition level is maxDef.
+func (p *pages[T]) start(pr file.PageReader, path string, maxDef int16, values int64) {
+	p.pr, p.path, p.maxDef, p.left = pr, path, maxDef, values
+	p.defs, p.vals = p.defs[:0], p.vals[:0]
+	p.row, p.rows, p.val = 0, 0, 0
+	p.dec.reset()
 }
 
 // read fills vals with the next len(vals) rows' values (packed: nulls take
