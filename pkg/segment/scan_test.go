@@ -171,7 +171,7 @@ func scanMatchesPqarrow(t *testing.T, events []event.Event) {
 		for _, g := range info.RowGroups[:5] {
 			rows += g.Rows
 		}
-		if opts.Dictionaries != nil && dicts == 0 {
+		if opts.Dictionaries != nil && dicts == 0 && !arrowDecoders { // pqarrow delivers none
 			t.Fatal("no column came as a dictionary array")
 		}
 		if st.Rows != rows {
