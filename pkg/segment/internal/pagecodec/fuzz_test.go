@@ -1,6 +1,7 @@
 package pagecodec
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -172,7 +173,11 @@ func FuzzInt64Chunk_Pages(f *testing.F) {
 			}
 		}
 	}
-	f.Add([]byte{128, 1, 4, 1, 2}, uint32(1<<31-1), uint16(10), uint8(1), false)
+	// A DELTA_BINARY_PACKED header claiming 2^25 values in a page and a
+	// chunk of 10: the count once sized a 256 MiB []int64.
+	f.Add(append(binary.AppendUvarint([]byte{128, 1, 4}, 1<<25), 0), uint32(1<<25), uint16(10), uint8(1), false)
+	// Definition levels of 2 in a column of maximum 1: once passed on.
+	f.Add([]byte{2, 0, 0, 0, 10, 2}, uint32(5), uint16(5), uint8(0), true)
 	f.Fuzz(func(t *testing.T, data []byte, nv uint32, values uint16, enc uint8, nullable bool) {
 		var p pages[int64]
 		p.dec = int64Values{}
@@ -202,7 +207,9 @@ func FuzzDictChunk_Pages(f *testing.F) {
 			f.Add(pg[0].data, uint16(pg[0].nv), pg[1].data, uint32(pg[1].nv), uint16(1000), col == colOptStr)
 		}
 	}
-	f.Add([]byte{1, 0, 0, 0, 'a'}, uint16(1), []byte{1, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0}, uint32(1<<31-1), uint16(5), false)
+	// An RLE run of 2^26 indices in a page and a chunk of 5: the count
+	// once sized a 256 MiB []int32.
+	f.Add([]byte{1, 0, 0, 0, 'a'}, uint16(1), append(binary.AppendUvarint([]byte{1}, 1<<27), 0), uint32(1<<26), uint16(5), false)
 	f.Fuzz(func(t *testing.T, dict []byte, dictN uint16, data []byte, nv uint32, values uint16, nullable bool) {
 		var p pages[int32]
 		var d dictValues
