@@ -18,10 +18,12 @@
 // Invariants:
 //
 //   - A decoder returns exactly what arrow-go's column readers return
-//     for the same chunk: the same values, nulls and definition levels.
+//     for the same chunk: the same values, nulls and definition levels
+//     (FuzzChunks_MatchArrow).
 //   - Damaged pages give an error, never a panic, a value the pages do
 //     not hold or an index past the dictionary; no count read from a page
-//     sizes an allocation beyond the values the chunk's metadata declares.
+//     sizes an allocation beyond the values the chunk's metadata declares
+//     (FuzzInt64Chunk_Pages, FuzzDictChunk_Pages).
 //   - Nothing happens on import: arrow-go's codec registry changes only
 //     when RegisterZstd is called (pkg/segment's Open and NewWriter).
 package pagecodec
