@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/silt-io/silt/pkg/segment/internal/pagecodec"
 )
 
 // This file decodes row groups into Arrow arrays with arrow-go's low-level
@@ -50,8 +52,9 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	typ := Schema.Field(f).Type
 	leaf := leavesOf[Schema.Field(f).Name][0]
 	nullable := leafShapes[leaf].maxDef > 0
-	// openPages opens leaf for Silt's own page decoders, when readable says
-	// they decode its chunk (then arrow-go's column reader is not opened).
+	// openPages opens leaf for Silt's own page decoders (package pagecodec),
+	// when readable says they decode its chunk (then arrow-go's column
+	// reader is not opened).
 	openPages := func(readable func(*file.RowGroupReader, int) bool) (file.PageReader, error) {
 		if !readable(rgr, leaf) {
 			return nil, nil
@@ -91,15 +94,17 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	case fSeq, fTime, fIngestTime:
 		c, _ := pooled.(*arrowInts)
 		if c == nil {
-			c = &arrowInts{typ: typ, nullable: nullable, pages: pages[int64]{dec: int64Values{}}}
+			c = &arrowInts{typ: typ, nullable: nullable}
 		}
-		c.cr, c.paged = nil, false
-		pr, err := openPages(int64PagesReadable)
+		c.cr, c.paged, c.path = nil, false, leafShapes[leaf].path
+		pr, err := openPages(pagecodec.CanReadInt64)
 		if err != nil {
 			return nil, err
 		}
 		if pr != nil {
-			c.pages.reset(pr, leaf)
+			if err := c.pages.Reset(rgr, leaf, pr); err != nil {
+				return nil, fmt.Errorf("open column %s: %w", c.path, err)
+			}
 			c.paged = true
 			return c, nil
 		}
@@ -112,15 +117,17 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	}
 	c, _ := pooled.(*arrowBytes)
 	if c == nil {
-		c = &arrowBytes{typ: typ, nullable: nullable, pages: pages[int32]{dec: &dictValues{}}}
+		c = &arrowBytes{typ: typ, nullable: nullable}
 	}
-	c.cr, c.paged, c.asDict = nil, false, false
-	pr, err := openPages(dictPagesReadable)
+	c.cr, c.paged, c.asDict, c.path = nil, false, false, leafShapes[leaf].path
+	pr, err := openPages(pagecodec.CanReadDict)
 	if err != nil {
 		return nil, err
 	}
 	if pr != nil {
-		c.pages.reset(pr, leaf)
+		if err := c.pages.Reset(rgr, leaf, pr); err != nil {
+			return nil, fmt.Errorf("open column %s: %w", c.path, err)
+		}
 		c.paged, c.asDict = true, dicts
 		return c, nil
 	}
@@ -141,12 +148,13 @@ func putArrowColumn(f int, c arrowColumn) {
 // arrowBytes decodes a flat string or binary column.
 type arrowBytes struct {
 	typ      arrow.DataType
+	path     string // the leaf's, for errors
 	cr       *file.ByteArrayColumnChunkReader
 	nullable bool
 	// paged says pages decodes the chunk rather than cr; asDict, that its
 	// rows come as a dictionary array.
 	paged, asDict bool
-	pages         pages[int32] // dec is a *dictValues
+	pages         pagecodec.DictChunk
 
 	vals  []parquet.ByteArray
 	codes []int32
@@ -157,7 +165,7 @@ type arrowBytes struct {
 
 func (c *arrowBytes) done() {
 	c.cr = nil
-	c.pages.reset(nil, 0)
+	c.pages.Release()
 }
 
 func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {
@@ -182,7 +190,7 @@ func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {
 	}
 	valid, nulls, err := validity(&c.valid, defs, nv)
 	if err != nil {
-		return nil, fmt.Errorf("column %s: %w", c.cr.Descriptor().Path(), err)
+		return nil, fmt.Errorf("column %s: %w", c.path, err)
 	}
 	return c.str.data(c.typ, c.vals[:nv], defs, valid, nulls), nil
 }
@@ -190,7 +198,7 @@ func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {
 // dictType is the type of a dictionary-encoded string column's arrays.
 var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
-// nextCodes is next for a chunk that dictPages reads: a dictionary array,
+// nextCodes is next for a chunk that pages reads: a dictionary array,
 // or the strings its indices name.
 func (c *arrowBytes) nextCodes(n int) (arrow.ArrayData, error) {
 	c.codes = grow(c.codes, n)
@@ -199,7 +207,7 @@ func (c *arrowBytes) nextCodes(n int) (arrow.ArrayData, error) {
 		c.defs = grow(c.defs, n)
 		defs = c.defs
 	}
-	nv, err := c.pages.read(c.codes[:n], defs)
+	nv, err := c.pages.Read(c.codes[:n], defs)
 	if err != nil {
 		return nil, err
 	}
@@ -207,10 +215,10 @@ func (c *arrowBytes) nextCodes(n int) (arrow.ArrayData, error) {
 	nulls := 0
 	if c.nullable {
 		if valid, nulls, err = validity(&c.valid, defs, nv); err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.pages.path, err)
+			return nil, fmt.Errorf("column %s: %w", c.path, err)
 		}
 	}
-	dict := c.pages.dec.(*dictValues).dict
+	dict := c.pages.Dictionary()
 	if !c.asDict {
 		return c.str.fromDict(c.typ, dict, c.codes[:nv], defs, valid, nulls), nil
 	}
@@ -332,18 +340,22 @@ func (s *stringBuffers) data(typ arrow.DataType, vals []parquet.ByteArray, defs 
 // arrowInts decodes an INT64 column: seq (as uint64) or a timestamp.
 type arrowInts struct {
 	typ      arrow.DataType
+	path     string // the leaf's, for errors
 	cr       *file.Int64ColumnChunkReader
 	nullable bool
 	// paged says pages decodes the chunk rather than cr.
 	paged bool
-	pages pages[int64] // dec is int64Values
+	pages pagecodec.Int64Chunk
 
 	vals  []int64
 	defs  []int16
 	valid []byte
 }
 
-func (c *arrowInts) done() { c.cr, c.pages.pr = nil, nil }
+func (c *arrowInts) done() {
+	c.cr = nil
+	c.pages.Release()
+}
 
 func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 	c.vals = grow(c.vals, n)
@@ -356,7 +368,7 @@ func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 	var nv int
 	if c.paged {
 		var err error
-		if nv, err = c.pages.read(vals, defs); err != nil {
+		if nv, err = c.pages.Read(vals, defs); err != nil {
 			return nil, err
 		}
 	} else {
@@ -374,7 +386,7 @@ func (c *arrowInts) next(n int) (arrow.ArrayData, error) {
 	if c.nullable {
 		valid, k, err := validity(&c.valid, defs, nv)
 		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.cr.Descriptor().Path(), err)
+			return nil, fmt.Errorf("column %s: %w", c.path, err)
 		}
 		vb, nulls = memory.NewBufferBytes(valid), k
 		if nulls > 0 {

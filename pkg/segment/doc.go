@@ -6,7 +6,10 @@
 // memory, one row group at a time, and publishes it atomically. A [Reader]
 // finds a stream's events by seq or ingest time without scanning the file:
 // the segment's [Info] (stored in the footer, also returned by the writer for
-// the manifest) says which rows and row groups hold each stream.
+// the manifest) says which rows and row groups hold each stream. Where
+// arrow-go is slow, Read and Scan decode with Silt's own code, the page
+// decoders behind internal/pagecodec; the build tag arrowdecode switches
+// both to arrow-go's own reader (docs/segments.md).
 //
 // Invariants of every segment file:
 //

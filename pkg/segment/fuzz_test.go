@@ -63,8 +63,20 @@ func scanAll(t testing.TB, r *Reader) {
 		}
 	}
 	info := r.Info()
+	var flat []string
+	for _, f := range Schema.Fields() {
+		if f.Name != ColumnAttributes && f.Name != ColumnMetrics {
+			flat = append(flat, f.Name)
+		}
+	}
+	perColumn := maxOpAlloc + maxHeaderRetryAlloc*uint64(len(flat))
+	// In the arrowdecode build Read and Scan go through pqarrow too.
+	ownAlloc := uint64(maxOpAlloc)
+	if arrowDecoders {
+		ownAlloc = maxOpAlloc + maxHeaderRetryAlloc*numLeaves
+	}
 	for _, s := range info.Streams {
-		run("Read", maxOpAlloc, func() error {
+		run("Read", ownAlloc, func() error {
 			_, err := r.Read(t.Context(), s.Stream, s.FirstSeq, 1_000_000, 0)
 			return err
 		})
@@ -81,12 +93,9 @@ func scanAll(t testing.TB, r *Reader) {
 			return err
 		})
 	}
-	var all, flat []string
+	var all []string
 	for _, f := range Schema.Fields() {
 		all = append(all, f.Name)
-		if f.Name != ColumnAttributes && f.Name != ColumnMetrics {
-			flat = append(flat, f.Name)
-		}
 	}
 	touch := func(rec arrow.RecordBatch) error {
 		for _, c := range rec.Columns() {
@@ -95,14 +104,13 @@ func scanAll(t testing.TB, r *Reader) {
 		return nil
 	}
 	for _, dict := range [][]string{nil, {ColumnStream, ColumnType, ColumnSource, ColumnContentType}} {
-		run("Scan", maxOpAlloc, func() error {
+		run("Scan", ownAlloc, func() error {
 			_, err := r.Scan(t.Context(), rgs, all, ScanOptions{BatchRows: 64, Dictionaries: dict}, func(_ int, rec arrow.RecordBatch) error {
 				return touch(rec)
 			})
 			return err
 		})
 	}
-	perColumn := maxOpAlloc + maxHeaderRetryAlloc*uint64(len(flat))
 	run("ScanRows", perColumn, func() error {
 		_, err := r.ScanRows(t.Context(), 0, info.Rows, flat, 64, touch)
 		return err

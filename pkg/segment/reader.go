@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/segment/internal/pagecodec"
 	"github.com/silt-io/silt/pkg/vfs"
 )
 
@@ -86,6 +87,7 @@ type ReaderStats struct {
 // Open opens the segment at path and reads its footer. Events read through
 // it carry the project stored in the segment unless [WithProject] says otherwise.
 func Open(path string, opts ...ReaderOption) (r *Reader, err error) {
+	pagecodec.RegisterZstd() // before arrow-go's Parquet code looks up a codec
 	cfg := readerConfig{cursors: defaultCursors}
 	for _, o := range opts {
 		o(&cfg)
@@ -196,6 +198,9 @@ func (r *Reader) Read(ctx context.Context, stream string, fromSeq uint64, limit,
 		return nil, fmt.Errorf("read segment %s: %w", r.path, err)
 	}
 	end := min(s.FirstRow+s.Count, row+int64(limit))
+	if arrowDecoders {
+		return r.readArrow(ctx, s, fromSeq, row, end, maxBytes)
+	}
 	out = make([]event.Event, 0, min(end-row, maxReadPrealloc))
 	size := 0
 	for rg := r.info.rowGroupOfRow(row); row < end && rg < len(r.info.RowGroups); rg++ {
@@ -239,14 +244,8 @@ func (r *Reader) Read(ctx context.Context, stream string, fromSeq uint64, limit,
 				return nil, fmt.Errorf("read segment %s: row group %d: %w", r.path, rg, err)
 			}
 			r.stats.rows.Add(int64(n))
-			for i := before; i < len(out); i++ {
-				want := fromSeq
-				if i > 0 {
-					want = out[i-1].Seq + 1
-				}
-				if out[i].Seq < want || (s.Gapless() && out[i].Seq != want) {
-					return nil, fmt.Errorf("read segment %s: %w: row %d holds %s/%d, want %s/%d", r.path, ErrCorrupt, row+int64(i-before), stream, out[i].Seq, stream, want)
-				}
+			if i, want := seqsOutOfOrder(out, before, fromSeq, s.Gapless()); i >= 0 {
+				return nil, fmt.Errorf("read segment %s: %w: row %d holds %s/%d, want %s/%d", r.path, ErrCorrupt, row+int64(i-before), stream, out[i].Seq, stream, want)
 			}
 			row += int64(n)
 		}
@@ -258,6 +257,23 @@ func (r *Reader) Read(ctx context.Context, stream string, fromSeq uint64, limit,
 		}
 	}
 	return out, nil
+}
+
+// seqsOutOfOrder checks out[from:], events Read just decoded, against the
+// seqs a Read from fromSeq returns: strictly increasing, each the previous
+// one plus one in a gapless stream. It returns the first event out of
+// order and the seq it should hold, or -1.
+func seqsOutOfOrder(out []event.Event, from int, fromSeq uint64, gapless bool) (int, uint64) {
+	for i := from; i < len(out); i++ {
+		want := fromSeq
+		if i > 0 {
+			want = out[i-1].Seq + 1
+		}
+		if out[i].Seq < want || (gapless && out[i].Seq != want) {
+			return i, want
+		}
+	}
+	return -1, 0
 }
 
 // maxReadPrealloc caps the events Read allocates room for up front.

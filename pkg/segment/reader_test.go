@@ -371,7 +371,9 @@ func TestReader_Read_SmallPagesAndCursors(t *testing.T) {
 		}
 		checkEvents(t, "paged "+s.Stream, all, streams[s.Stream])
 		first, last := info.rowGroupOfRow(s.FirstRow), info.rowGroupOfRow(s.FirstRow+s.Count-1)
-		if seeks := r.Stats().Seeks - before.Seeks; seeks != int64(last-first+1) {
+		// (The arrowdecode build has no cursors: each Read decodes from a
+		// row group's start.)
+		if seeks := r.Stats().Seeks - before.Seeks; seeks != int64(last-first+1) && !arrowDecoders {
 			t.Errorf("paging through %s (row groups %d to %d) opened %d cursors", s.Stream, first, last, seeks)
 		}
 	}

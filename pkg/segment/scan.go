@@ -120,7 +120,11 @@ func (r *Reader) Scan(ctx context.Context, rowGroups []int, columns []string, op
 			}
 			st.Bytes += cc.TotalCompressedSize()
 		}
-		if err := r.scanRowGroup(ctx, rg, fields, opts, fn, &st); err != nil {
+		scan := r.scanRowGroup
+		if arrowDecoders {
+			scan = r.scanRowGroupArrow
+		}
+		if err := scan(ctx, rg, fields, opts, fn, &st); err != nil {
 			return st, err
 		}
 		r.stats.rowGroups.Add(1)

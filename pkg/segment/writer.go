@@ -16,6 +16,7 @@ import (
 
 	"github.com/silt-io/silt/pkg/durable"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/segment/internal/pagecodec"
 	"github.com/silt-io/silt/pkg/vfs"
 )
 
@@ -59,6 +60,7 @@ type Writer struct {
 // directories. Call Append for each event, then Close to publish the file
 // or Abort to drop it.
 func NewWriter(path string, opts WriterOptions) (*Writer, error) {
+	pagecodec.RegisterZstd() // before arrow-go's Parquet code looks up a codec
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}

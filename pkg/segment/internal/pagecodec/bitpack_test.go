@@ -1,4 +1,4 @@
-package segment
+package pagecodec
 
 import (
 	"encoding/binary"
@@ -77,30 +77,6 @@ func TestDecodeDelta_RejectsDamage(t *testing.T) {
 	} {
 		if _, err := decodeDelta(tc.data, tc.n, nil); err == nil {
 			t.Errorf("%s: no error", tc.name)
-		}
-	}
-}
-
-// TestPages_ReadSiltSegments checks that Scan's own page decoders, not
-// arrow-go's readers, read the columns they are for in a segment the
-// writer made: the INT64 columns, and the dictionary-encoded strings.
-func TestPages_ReadSiltSegments(t *testing.T) {
-	t.Parallel()
-	_, _, r := writeSegment(t, genEvents(3, 2000, 5), WriterOptions{RowGroupRows: 700, PageBytes: 4 << 10})
-	rgr := r.rowGroup(1)
-	for _, leaf := range []int{leafSeq, leafTime, leafIngestTime} {
-		if !int64PagesReadable(rgr, leaf) {
-			t.Errorf("int64Pages cannot read %s", leafShapes[leaf].path)
-		}
-	}
-	for _, leaf := range []int{leafStream, leafType, leafSource, leafContentType} {
-		if !dictPagesReadable(rgr, leaf) {
-			t.Errorf("dictPages cannot read %s", leafShapes[leaf].path)
-		}
-	}
-	for _, leaf := range []int{leafID, leafData} {
-		if dictPagesReadable(rgr, leaf) {
-			t.Errorf("dictPages claims %s, which has no dictionary", leafShapes[leaf].path)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package segment
+package pagecodec
 
 import (
 	"io"
@@ -14,12 +14,25 @@ import (
 // was two thirds of the time to write a segment. zstdCodec keeps one
 // encoder per level, reused (zstd.Encoder.EncodeAll is safe for concurrent
 // use), with a 2 MiB window: for pages up to 2 MiB the bytes are the same.
-// arrow-go's codec registry is a plain map meant to be written from init,
-// so this is the package's only init side effect; it changes the speed and
-// memory of every zstd Parquet writer in the process, not its format.
-func init() {
+// It changes the speed and memory of every zstd Parquet writer in the
+// process, not its format.
+
+// RegisterZstd makes zstdCodec arrow-go's zstd codec, for every Parquet
+// writer and reader in the process, once; later calls do nothing.
+//
+// arrow-go's codec registry (compress.RegisterCodec) is a plain map, meant
+// to be written from init and read without a lock by every page a writer
+// compresses or a reader decompresses. So RegisterZstd must happen before
+// any goroutine uses arrow-go's Parquet codecs: call it at the start of
+// every constructor that writes or reads Parquet (the sync.Once orders
+// the write before every caller's later reads). Silt is the only user of
+// arrow-go's Parquet package in its binary.
+func RegisterZstd() { registerZstd() }
+
+// registerZstd writes the registry once.
+var registerZstd = sync.OnceFunc(func() {
 	compress.RegisterCodec(compress.Codecs.Zstd, zstdCodec{})
-}
+})
 
 // zstdCodec implements compress.Codec and compress.StreamingCodec.
 type zstdCodec struct{}

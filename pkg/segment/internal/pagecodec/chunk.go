@@ -1,20 +1,18 @@
-package segment
+package pagecodec
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
-	"sync"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
-// This file reads a column chunk page by page for Scan, where arrow-go
-// v18.4.1's typed readers are slow (intpages.go, dictpages.go say why):
-// pages decodes the definition levels of each version 1 data page and
-// hands its values to a pageValues, which decodes them into a []T.
+// This file walks a column chunk page by page: pages decodes the
+// definition levels of each version 1 data page and hands its values to a
+// pageValues, which decodes them into a []T.
 
 // The pageValues decoders. (The assertions also tell the unused linter,
 // which misses implementations of a generic interface, that their methods
@@ -40,6 +38,10 @@ type pages[T int32 | int64] struct {
 	path   string
 	maxDef int16
 	dec    pageValues[T]
+	// left is the levels the chunk's metadata says remain after the
+	// current page: no page may claim more, so a damaged page header
+	// cannot size an allocation.
+	left int64
 
 	// The current page, decoded: defs (nullable columns only) and the
 	// non-null vals; [row, rows) and [val, len(vals)) are not returned yet.
@@ -49,9 +51,26 @@ type pages[T int32 | int64] struct {
 	val       int
 }
 
-// reset makes p read pr, a chunk of leaf, from its start (pr nil: none).
-func (p *pages[T]) reset(pr file.PageReader, leaf int) {
-	p.pr, p.path, p.maxDef = pr, leafShapes[leaf].path, leafShapes[leaf].maxDef
+// reset makes p read column col of rgr from its start through pr, a page
+// reader of that chunk (pr nil: none).
+func (p *pages[T]) reset(rgr *file.RowGroupReader, col int, pr file.PageReader) error {
+	if pr == nil {
+		p.start(nil, "", 0, 0)
+		return nil
+	}
+	cc, err := rgr.MetaData().ColumnChunk(col)
+	if err != nil {
+		return err
+	}
+	d := rgr.MetaData().Schema.Column(col)
+	p.start(pr, d.Path(), d.MaxDefinitionLevel(), cc.NumValues())
+	return nil
+}
+
+// start makes p read the pages of pr, a chunk of values levels of the
+// column path whose maximum definition level is maxDef.
+func (p *pages[T]) start(pr file.PageReader, path string, maxDef int16, values int64) {
+	p.pr, p.path, p.maxDef, p.left = pr, path, maxDef, values
 	p.defs, p.vals = p.defs[:0], p.vals[:0]
 	p.row, p.rows, p.val = 0, 0, 0
 	p.dec.reset()
@@ -89,39 +108,49 @@ func (p *pages[T]) read(vals []T, defs []int16) (int, error) {
 	return nv, nil
 }
 
+// errNoChunk is read's error after reset with no page reader.
+var errNoChunk = errors.New("no column chunk to read")
+
 // nextPage decodes the chunk's next data page (and a dictionary before it).
 func (p *pages[T]) nextPage() error {
+	if p.pr == nil {
+		return errNoChunk
+	}
 	for {
 		if !p.pr.Next() {
 			if err := p.pr.Err(); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: column %s ended early", ErrCorrupt, p.path)
+			return fmt.Errorf("column %s ended early", p.path)
 		}
 		pg := p.pr.Page()
 		switch pg.Type() {
 		case file.PageTypeDictionaryPage:
 			if err := p.dec.dictionary(pg); err != nil {
-				return fmt.Errorf("%w: column %s: dictionary: %w", ErrCorrupt, p.path, err)
+				return fmt.Errorf("column %s: dictionary: %w", p.path, err)
 			}
 			continue
 		case file.PageTypeIndexPage:
 			continue
 		case file.PageTypeDataPage:
 		default:
-			return fmt.Errorf("%w: column %s has a page of type %v", ErrCorrupt, p.path, pg.Type())
+			return fmt.Errorf("column %s has a page of type %v", p.path, pg.Type())
 		}
 		data, rows := pg.Data(), int(pg.NumValues())
+		if rows < 0 || int64(rows) > p.left {
+			return fmt.Errorf("column %s has a page of %d values where %d remain", p.path, rows, p.left)
+		}
+		p.left -= int64(rows)
 		nv := rows
 		if p.maxDef > 0 {
 			var err error
 			if data, nv, err = p.levels(data, rows); err != nil {
-				return fmt.Errorf("%w: column %s: %w", ErrCorrupt, p.path, err)
+				return fmt.Errorf("column %s: %w", p.path, err)
 			}
 		}
 		var err error
 		if p.vals, err = p.dec.values(parquet.Encoding(pg.Encoding()), data, nv, p.vals[:0]); err != nil {
-			return fmt.Errorf("%w: column %s: %w", ErrCorrupt, p.path, err)
+			return fmt.Errorf("column %s: %w", p.path, err)
 		}
 		p.row, p.rows, p.val = 0, rows, 0
 		if rows > 0 {
@@ -137,7 +166,7 @@ func (p *pages[T]) levels(data []byte, rows int) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("page too short for its levels")
 	}
 	size := int(binary.LittleEndian.Uint32(data))
-	if size > len(data)-4 {
+	if size < 0 || size > len(data)-4 {
 		return nil, 0, fmt.Errorf("levels of %d bytes in a page of %d", size, len(data))
 	}
 	var err error
@@ -146,18 +175,22 @@ func (p *pages[T]) levels(data []byte, rows int) ([]byte, int, error) {
 	}
 	nv := 0
 	for _, l := range p.defs {
-		if l == p.maxDef {
+		switch {
+		case l == p.maxDef:
 			nv++
+		case l < 0 || l > p.maxDef:
+			return nil, 0, fmt.Errorf("definition level %d past the column's %d", l, p.maxDef)
 		}
 	}
 	return data[4+size:], nv, nil
 }
 
-// version1Only reports whether the page statistics of leaf's chunk in rgr
-// list data pages and all of them are version 1, with encodings ok takes
-// (a writer that stores no statistics is not trusted to be like Silt's).
-func version1Only(rgr *file.RowGroupReader, leaf int, ok func(parquet.Encoding) bool) bool {
-	cc, err := rgr.MetaData().ColumnChunk(leaf)
+// version1Only reports whether the page statistics of column col's chunk
+// in rgr list data pages and all of them are version 1, with encodings ok
+// takes (a writer that stores no statistics is not trusted to be like
+// Silt's).
+func version1Only(rgr *file.RowGroupReader, col int, ok func(parquet.Encoding) bool) bool {
+	cc, err := rgr.MetaData().ColumnChunk(col)
 	if err != nil {
 		return false
 	}
@@ -174,41 +207,4 @@ func version1Only(rgr *file.RowGroupReader, leaf int, ok func(parquet.Encoding) 
 		}
 	}
 	return data > 0
-}
-
-// maxPageHeaderBytes bounds the page headers Silt reads. The writer's stay
-// far below it (statistics are at most 4 KiB a value); arrow-go's page
-// reader, on a header it cannot parse, tries again with twice the bytes up
-// to 4 MiB, which on one damaged header allocated about 50 MiB for nothing
-// (FuzzReader_Damaged).
-const maxPageHeaderBytes = 64 << 10
-
-// openPageReader opens the pages of leaf in rgr with headers bounded by
-// maxPageHeaderBytes.
-func openPageReader(rgr *file.RowGroupReader, leaf int) (file.PageReader, error) {
-	pr, err := rgr.GetColumnPageReader(leaf)
-	if err != nil {
-		return nil, err
-	}
-	pr.SetMaxPageHeaderSize(maxPageHeaderBytes)
-	return pr, nil
-}
-
-// columnBuffers recycles the column readers' buffers, as arrow-go's
-// file.Reader does for the readers it opens.
-var columnBuffers = sync.Pool{New: func() any { return memory.NewResizableBuffer(memory.DefaultAllocator) }}
-
-// openColumn is rgr.Column(leaf), arrow-go's column reader, on pages opened
-// by openPageReader.
-func openColumn(rgr *file.RowGroupReader, leaf int) (file.ColumnChunkReader, error) {
-	pr, err := openPageReader(rgr, leaf)
-	if err != nil {
-		return nil, err
-	}
-	// rgr.Column cannot bound the page headers, and in arrow-go v18.4.1
-	// this deprecated constructor is the only way to put its column reader
-	// on a page reader of our own; an upgrade that removes it fails to
-	// compile here.
-	return file.NewColumnReader(rgr.MetaData().Schema.Column(leaf), pr, memory.DefaultAllocator, &columnBuffers), nil //nolint:staticcheck // SA1019: see above
-
 }
