@@ -160,9 +160,8 @@ func (p *appendParser) event(b []byte) bool {
 	p.f = record.Fields{Attributes: p.attributes[:0], Metrics: p.metrics[:0]}
 	f := &p.f
 	var (
-		id      []byte
-		seen    uint16
-		hasData bool
+		id   []byte
+		seen uint16
 	)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -193,9 +192,9 @@ func (p *appendParser) event(b []byte) bool {
 		case fieldInputType:
 			f.Type = v
 		case fieldInputSource:
-			f.Source = v
+			f.Source, f.HasSource = v, true
 		case fieldInputSubject:
-			f.Subject = v
+			f.Subject, f.HasSubject = v, true
 		case fieldInputTime:
 			if !parseTimestamp(v, f) {
 				return false
@@ -233,12 +232,12 @@ func (p *appendParser) event(b []byte) bool {
 			}
 			f.Metrics = append(f.Metrics, record.Metric{Key: k, Value: m})
 		case fieldInputBinaryData:
-			f.Data, hasData = v, true
+			f.Data, f.HasPayload = v, true
 		case fieldInputContentType:
 			f.ContentType = v
 		}
 	}
-	if !hasData || len(f.Data) > maxBinaryDataLen ||
+	if len(f.Data) > maxBinaryDataLen ||
 		!printableASCII(id, 0, maxIDLen) || !eventType(f.Type) ||
 		!runesAtMost(f.Source, maxSourceLen) || !runesAtMost(f.Subject, maxSourceLen) ||
 		!runesAtMost(f.ContentType, maxContentType) {

@@ -99,7 +99,7 @@ func eventInputValid(e *siltv1.EventInput) bool {
 	case *siltv1.EventInput_BinaryData:
 		return len(p.BinaryData) <= maxBinaryDataLen
 	}
-	return false
+	return true // no payload
 }
 
 // printableASCII: ^[\x21-\x7e]*$ with a length in [minLen, maxLen].
