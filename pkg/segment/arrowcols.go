@@ -49,7 +49,9 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	}
 	typ := Schema.Field(f).Type
 	leaf := leavesOf[Schema.Field(f).Name][0]
-	nullable := leafShapes[leaf].maxDef > 0
+	// The file's own levels: source and subject are required in older segments.
+	maxDef := rgr.MetaData().Schema.Column(leaf).MaxDefinitionLevel()
+	nullable := maxDef > 0
 	// openPages opens leaf for Silt's own page decoders, when readable says
 	// they decode its chunk (then arrow-go's column reader is not opened).
 	openPages := func(readable func(*file.RowGroupReader, int) bool) (file.PageReader, error) {
@@ -93,13 +95,13 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 		if c == nil {
 			c = &arrowInts{typ: typ, nullable: nullable, pages: pages[int64]{dec: int64Values{}}}
 		}
-		c.cr, c.paged = nil, false
+		c.cr, c.paged, c.nullable = nil, false, nullable
 		pr, err := openPages(int64PagesReadable)
 		if err != nil {
 			return nil, err
 		}
 		if pr != nil {
-			c.pages.reset(pr, leaf)
+			c.pages.reset(pr, leaf, maxDef)
 			c.paged = true
 			return c, nil
 		}
@@ -114,13 +116,13 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	if c == nil {
 		c = &arrowBytes{typ: typ, nullable: nullable, pages: pages[int32]{dec: &dictValues{}}}
 	}
-	c.cr, c.paged, c.asDict = nil, false, false
+	c.cr, c.paged, c.asDict, c.nullable = nil, false, false, nullable
 	pr, err := openPages(dictPagesReadable)
 	if err != nil {
 		return nil, err
 	}
 	if pr != nil {
-		c.pages.reset(pr, leaf)
+		c.pages.reset(pr, leaf, maxDef)
 		c.paged, c.asDict = true, dicts
 		return c, nil
 	}
@@ -157,7 +159,7 @@ type arrowBytes struct {
 
 func (c *arrowBytes) done() {
 	c.cr = nil
-	c.pages.reset(nil, 0)
+	c.pages.reset(nil, 0, 0)
 }
 
 func (c *arrowBytes) next(n int) (arrow.ArrayData, error) {

@@ -196,19 +196,21 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		b.ints[fSeq].add(int64(seq))
 	}
 	for _, c := range [...]struct {
-		f int
-		v []byte
-	}{{fID, id}, {fType, typ}, {fSource, source}, {fSubject, subject}} {
-		if w[c.f] {
+		f    int
+		v    []byte
+		null bool
+	}{{fID, id, false}, {fType, typ, false}, {fSource, source, flags&record.FlagNoSource != 0}, {fSubject, subject, flags&record.FlagNoSubject != 0}} {
+		if w[c.f] && c.null {
+			b.strs[c.f].addNull(row)
+		} else if w[c.f] {
 			b.strs[c.f].add(c.v)
 		}
 	}
 	if w[fTime] {
-		if hasTime {
-			b.ints[fTime].add(nanos)
-		} else {
-			b.ints[fTime].addNull(row)
+		if !hasTime { // no time: its ingest time (nullable.go)
+			nanos = ingest.UnixNano()
 		}
+		b.ints[fTime].add(nanos)
 	}
 	if w[fIngestTime] {
 		b.ints[fIngestTime].add(ingest.UnixNano())
@@ -232,14 +234,24 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		}
 		b.metrics.endRow()
 	}
+	if !record.HasPayload(flags) { // no payload (nullable.go)
+		ct, data = nil, nil
+	}
 	if w[fContentType] {
-		if len(ct) == 0 {
+		if len(ct) == 0 && record.HasPayload(flags) {
 			b.strs[fContentType].add(bytesOf(contentType))
 		} else {
 			b.strs[fContentType].add(ct)
 		}
 	}
-	if w[fData] || w[fDataBinary] {
+	if (w[fData] || w[fDataBinary]) && !record.HasPayload(flags) {
+		if w[fData] {
+			b.strs[fData].addNull(row)
+		}
+		if w[fDataBinary] {
+			b.strs[fDataBinary].addNull(row)
+		}
+	} else if w[fData] || w[fDataBinary] {
 		isJSON := string(ct) == event.ContentTypeJSON || (len(ct) == 0 && contentType == event.ContentTypeJSON)
 		text := isJSON && utf8.Valid(data)
 		if w[fData] {

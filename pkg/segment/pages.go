@@ -49,9 +49,10 @@ type pages[T int32 | int64] struct {
 	val       int
 }
 
-// reset makes p read pr, a chunk of leaf, from its start (pr nil: none).
-func (p *pages[T]) reset(pr file.PageReader, leaf int) {
-	p.pr, p.path, p.maxDef = pr, leafShapes[leaf].path, leafShapes[leaf].maxDef
+// reset makes p read pr, a chunk of leaf whose maximum definition level
+// is maxDef, from its start (pr nil: none).
+func (p *pages[T]) reset(pr file.PageReader, leaf int, maxDef int16) {
+	p.pr, p.path, p.maxDef = pr, leafShapes[leaf].path, maxDef
 	p.defs, p.vals = p.defs[:0], p.vals[:0]
 	p.row, p.rows, p.val = 0, 0, 0
 	p.dec.reset()
