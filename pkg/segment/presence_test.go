@@ -205,3 +205,35 @@ func TestSegment_Presence(t *testing.T) {
 	}
 	hot.Release()
 }
+
+// TestColumnBuilder_OldRecord: a hot record written before the presence
+// flags (flags 0, every string empty) gives the row it always gave: an
+// empty source and subject, not null, and an empty payload of the block's
+// content type; its time is its ingest time.
+func TestColumnBuilder_OldRecord(t *testing.T) {
+	t.Parallel()
+	body := []byte{0, 1, 'i', 1, 't', 0, 0, 0, 0, 0, 0}
+	cols := []string{ColumnSource, ColumnSubject, ColumnTime, ColumnContentType, ColumnData, ColumnDataBinary}
+	cb, err := newColumnBuilder(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := cb.AppendRecord("s", 1, ingest, "application/octet-stream", body); err != nil {
+		t.Fatal(err)
+	}
+	rec := cb.Build()
+	defer rec.Release()
+	src, sub := rec.Column(0).(*array.String), rec.Column(1).(*array.String)
+	tm, ct := rec.Column(2).(*array.Timestamp), rec.Column(3).(*array.String)
+	data, bin := rec.Column(4), rec.Column(5).(*array.Binary)
+	if src.IsNull(0) || src.Value(0) != "" || sub.IsNull(0) || sub.Value(0) != "" {
+		t.Errorf("source %v, subject %v: want both empty, not null", src, sub)
+	}
+	if tm.IsNull(0) || int64(tm.Value(0)) != ingest.UnixNano() {
+		t.Errorf("time %v, want the ingest time", tm)
+	}
+	if ct.Value(0) != "application/octet-stream" || !data.IsNull(0) || bin.IsNull(0) || len(bin.Value(0)) != 0 {
+		t.Errorf("content type %v, data %v, data_binary %v: want an empty payload of the block's type", ct, data, bin)
+	}
+}
