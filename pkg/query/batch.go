@@ -15,8 +15,8 @@ type Batch struct {
 	Seq         *array.Uint64
 	ID          *array.String
 	Type        *array.String
-	Source      *array.String // null when the event has none
-	Subject     *array.String // null when the event has none
+	Source      *array.String    // null when the event has none
+	Subject     *array.String    // null when the event has none
 	Time        *array.Timestamp // nanoseconds, UTC; never null from the tiers (no time: the ingest time)
 	IngestTime  *array.Timestamp
 	Attributes  *array.Map // string → string
