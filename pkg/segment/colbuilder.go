@@ -410,11 +410,6 @@ func (c *intColumn) reset() { c.vals, c.nulls = c.vals[:0], c.nulls[:0] }
 
 func (c *intColumn) add(v int64) { c.vals = append(c.vals, v) }
 
-func (c *intColumn) addNull(row int) {
-	c.nulls = append(c.nulls, row)
-	c.vals = append(c.vals, 0)
-}
-
 func (c *intColumn) data(typ arrow.DataType, n int) arrow.ArrayData {
 	var vb *memory.Buffer
 	if v := validBitmap(&c.valid, n, c.nulls); v != nil {
