@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
@@ -69,12 +70,12 @@ func makeSamples(n int) []sample {
 		}
 		out[i] = sample{
 			bin: &siltv1.EventInput{
-				Type: typ, Source: "web", Attributes: attrs, Metrics: metrics,
+				Type: typ, Source: proto.String("web"), Attributes: attrs, Metrics: metrics,
 				Payload:     &siltv1.EventInput_BinaryData{BinaryData: js},
 				ContentType: "application/json",
 			},
 			value: &siltv1.EventInput{
-				Type: typ, Source: "web", Attributes: attrs, Metrics: metrics,
+				Type: typ, Source: proto.String("web"), Attributes: attrs, Metrics: metrics,
 				Payload: &siltv1.EventInput_Data{Data: value},
 			},
 			dataLen: len(js),

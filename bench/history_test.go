@@ -166,7 +166,7 @@ func appendWithIDs(ctx context.Context, c *siltClient, stream string, evs []*sam
 	for i, s := range evs {
 		b := s.bin
 		in[i] = &siltv1.EventInput{
-			Id: noPrefixID(first + i), Type: b.GetType(), Source: b.GetSource(),
+			Id: noPrefixID(first + i), Type: b.GetType(), Source: b.Source,
 			Attributes: b.GetAttributes(), Metrics: b.GetMetrics(),
 			Payload: b.GetPayload(), ContentType: b.GetContentType(),
 		}

@@ -28,7 +28,7 @@ func fastAppendSamples() []*siltv1.AppendRequest {
 			Producer: &siltv1.Producer{Id: "p-1", Epoch: 3, Seq: 9},
 			Events: []*siltv1.EventInput{
 				{
-					Id: "client-id", Type: "order.created", Source: "shop", Subject: "o/1",
+					Id: "client-id", Type: "order.created", Source: proto.String("shop"), Subject: proto.String("o/1"),
 					Time:        timestamppb.New(timestamppb.Now().AsTime()),
 					Attributes:  map[string]string{"k": "v", "unicode": "grüße"},
 					Metrics:     map[string]float64{"m": -1.5, "zero": 0},
@@ -36,6 +36,8 @@ func fastAppendSamples() []*siltv1.AppendRequest {
 					ContentType: "text/plain",
 				},
 				{Type: "t", Payload: &siltv1.EventInput_BinaryData{}, Time: &timestamppb.Timestamp{Seconds: -5}},
+				// No payload; a source present but empty, no subject.
+				{Type: "point", Source: proto.String(""), Metrics: map[string]float64{"ms": 3}, ContentType: "ignored/without-payload"},
 			},
 		},
 	}

@@ -18,7 +18,7 @@ func sampleAppend() *siltv1.AppendRequest {
 	return &siltv1.AppendRequest{
 		Project: "acme", Stream: "orders/1", Producer: &siltv1.Producer{Id: "p", Epoch: 2, Seq: 3},
 		Events: []*siltv1.EventInput{
-			{Id: "i", Type: "t", Source: "s", Subject: "x", Attributes: map[string]string{"a": "b"}, Metrics: map[string]float64{"m": 2},
+			{Id: "i", Type: "t", Source: proto.String("s"), Subject: proto.String("x"), Attributes: map[string]string{"a": "b"}, Metrics: map[string]float64{"m": 2},
 				Payload: &siltv1.EventInput_Data{Data: data}},
 			{Type: "b", Payload: &siltv1.EventInput_BinaryData{BinaryData: []byte{1, 2}}, ContentType: "application/octet-stream"},
 		},
@@ -63,7 +63,7 @@ func TestCodec_RoundTripsLikeProtobufGo(t *testing.T) {
 func TestCodec_Unmarshal_RejectsInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	for name, mut := range map[string]func(a *siltv1.AppendRequest){
-		"source":          func(a *siltv1.AppendRequest) { a.Events[0].Source = "a\xff" },
+		"source":          func(a *siltv1.AppendRequest) { a.Events[0].Source = proto.String("a\xff") },
 		"attribute value": func(a *siltv1.AppendRequest) { a.Events[0].Attributes["a"] = "\xc3" },
 		"data string": func(a *siltv1.AppendRequest) {
 			a.Events[0].Payload = &siltv1.EventInput_Data{Data: structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{structpb.NewStringValue("\xff")}})}
@@ -227,7 +227,7 @@ func sampleReadResponse() *siltv1.ReadResponse {
 	return &siltv1.ReadResponse{
 		NextSeq: 3, LastSeq: 9, FirstSeq: 1,
 		Events: []*siltv1.Event{
-			{Project: "acme", Stream: "orders/1", Seq: 1, Id: "i", Type: "t", Source: "s", Subject: "x", Time: now, IngestTime: now,
+			{Project: "acme", Stream: "orders/1", Seq: 1, Id: "i", Type: "t", Source: proto.String("s"), Subject: proto.String("x"), Time: now, IngestTime: now,
 				Attributes: map[string]string{"a": "b"}, Metrics: map[string]float64{"m": 2}, Payload: &siltv1.Event_Data{Data: data},
 				ContentType: "application/json"},
 			{Project: "acme", Stream: "orders/1", Seq: 2, Id: "j", Type: "b", IngestTime: now,

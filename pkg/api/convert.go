@@ -45,7 +45,8 @@ func packAppend(m *siltv1.AppendRequest) (event.AppendRequest, error) {
 
 // eventFromInput converts one appended event. A JSON payload (data, or
 // binary_data with content type application/json) is stored as compact JSON
-// text; anything else as raw bytes.
+// text; anything else as raw bytes. An unset source or subject, and a
+// missing payload, stay absent (see event.Parts).
 func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
 	if size := in.SizeVT(); size > MaxEventBytes {
 		return event.Event{}, fmt.Errorf("event is %d bytes encoded, more than the %d allowed", size, MaxEventBytes)
@@ -77,6 +78,7 @@ func eventFromInput(in *siltv1.EventInput) (event.Event, error) {
 			return event.Event{}, fmt.Errorf("binary_data has content type %s but is not valid JSON", event.ContentTypeJSON)
 		}
 	}
+	e.SetPresent(in.Source != nil, in.Subject != nil, in.GetPayload() != nil)
 	return e, nil
 }
 
@@ -89,8 +91,8 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 		Seq:         e.Seq,
 		Id:          e.ID,
 		Type:        e.Type,
-		Source:      e.Source,
-		Subject:     e.Subject,
+		Source:      optional(e.Source, e.HasSource()),
+		Subject:     optional(e.Subject, e.HasSubject()),
 		IngestTime:  timestamppb.New(e.IngestTime),
 		Attributes:  e.Attributes,
 		Metrics:     e.Metrics,
@@ -99,16 +101,31 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 	if !e.Time.IsZero() {
 		out.Time = timestamppb.New(e.Time)
 	}
-	if e.IsJSON() && !rawJSON {
+	switch {
+	case !e.HasPayload():
+		out.ContentType = ""
+	case e.IsJSON() && !rawJSON:
 		v, err := jsontext.Parse(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
 		}
 		out.Payload = &siltv1.Event_Data{Data: v}
-	} else {
-		out.Payload = &siltv1.Event_BinaryData{BinaryData: e.Data}
+	default:
+		data := e.Data
+		if data == nil {
+			data = []byte{} // present, of zero bytes: the field goes on the wire
+		}
+		out.Payload = &siltv1.Event_BinaryData{BinaryData: data}
 	}
 	return out, nil
+}
+
+// optional is s as a proto3 optional string: nil unless present.
+func optional(s string, present bool) *string {
+	if !present {
+		return nil
+	}
+	return &s
 }
 
 // eventsToProto converts a page of events.

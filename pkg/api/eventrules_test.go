@@ -44,9 +44,9 @@ func TestEventInputValid_AgreesWithRules(t *testing.T) {
 		func(e *siltv1.EventInput) { e.Type = "x y" },
 		func(e *siltv1.EventInput) { e.Type = "com.example/order:created-v1_2" },
 		func(e *siltv1.EventInput) { e.Type = strings.Repeat("t", 257) },
-		func(e *siltv1.EventInput) { e.Source = strings.Repeat("é", 1024) },
-		func(e *siltv1.EventInput) { e.Source = strings.Repeat("é", 1025) },
-		func(e *siltv1.EventInput) { e.Subject = strings.Repeat("s", 1025) },
+		func(e *siltv1.EventInput) { e.Source = proto.String(strings.Repeat("é", 1024)) },
+		func(e *siltv1.EventInput) { e.Source = proto.String(strings.Repeat("é", 1025)) },
+		func(e *siltv1.EventInput) { e.Subject = proto.String(strings.Repeat("s", 1025)) },
 		func(e *siltv1.EventInput) { e.ContentType = strings.Repeat("c", 257) },
 		func(e *siltv1.EventInput) { e.Attributes = map[string]string{"_a.b-c": strings.Repeat("v", 4096)} },
 		func(e *siltv1.EventInput) { e.Attributes = map[string]string{"a": strings.Repeat("v", 4097)} },
@@ -93,7 +93,7 @@ func FuzzEventInputRules(f *testing.F) {
 	f.Add("id", "a.b", "src", "sub", "k", "v", "m", 1.0, []byte("x"), "text/plain", true)
 	f.Add("", "", "", "", "", "", "", math.NaN(), []byte(nil), "", false)
 	f.Fuzz(func(t *testing.T, id, typ, source, subject, ak, av, mk string, mv float64, data []byte, ct string, binary bool) {
-		e := &siltv1.EventInput{Id: id, Type: typ, Source: source, Subject: subject, ContentType: ct,
+		e := &siltv1.EventInput{Id: id, Type: typ, Source: &source, Subject: &subject, ContentType: ct,
 			Attributes: map[string]string{ak: av}, Metrics: map[string]float64{mk: mv}}
 		if binary {
 			e.Payload = &siltv1.EventInput_BinaryData{BinaryData: data}

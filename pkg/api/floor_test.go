@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/pkg/api/internal/appendwire"
 	"github.com/silt-io/silt/pkg/event"
@@ -116,7 +118,7 @@ func floorInputs(n int) []*siltv1.EventInput {
 			`"path":"/checkout","plan":"pro","referrer":"https://example.com/pricing","session":"s-%08x","user":"u%06d"}`,
 			r.IntN(500), r.IntN(100), r.IntN(8), 20+r.IntN(900), r.Uint32(), r.IntN(1_000_000))
 		out[i] = &siltv1.EventInput{
-			Type: types[r.IntN(len(types))], Source: "web",
+			Type: types[r.IntN(len(types))], Source: proto.String("web"),
 			Attributes:  map[string]string{"app": "shop", "env": "prod", "region": "eu-west-1"},
 			Metrics:     map[string]float64{"duration_ms": float64(r.IntN(900)), "items": float64(r.IntN(8))},
 			Payload:     &siltv1.EventInput_BinaryData{BinaryData: []byte(data)},

@@ -264,7 +264,7 @@ func queryResultToProto(res *query.Result) (*siltv1.QueryResponse, error) {
 // listedEventToProto converts a listed event, which may carry only some
 // fields: unset times and a missing payload stay unset.
 func listedEventToProto(e *event.Event) (*siltv1.Event, error) {
-	if e.Data != nil && e.ContentType != "" {
+	if e.HasPayload() && e.ContentType != "" {
 		out, err := eventToProto(e, false)
 		if err != nil {
 			return nil, err
@@ -275,8 +275,8 @@ func listedEventToProto(e *event.Event) (*siltv1.Event, error) {
 		return out, nil
 	}
 	out := &siltv1.Event{
-		Project: e.Project, Stream: e.Stream, Seq: e.Seq, Id: e.ID, Type: e.Type, Source: e.Source,
-		Subject: e.Subject, Attributes: e.Attributes, Metrics: e.Metrics, ContentType: e.ContentType,
+		Project: e.Project, Stream: e.Stream, Seq: e.Seq, Id: e.ID, Type: e.Type,
+		Source: optional(e.Source, e.HasSource()), Subject: optional(e.Subject, e.HasSubject()), Attributes: e.Attributes, Metrics: e.Metrics, ContentType: e.ContentType,
 	}
 	if !e.Time.IsZero() {
 		out.Time = timestamppb.New(e.Time)

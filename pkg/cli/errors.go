@@ -268,10 +268,7 @@ func ruleWords(v *validatepb.Violation) string {
 			return w
 		}
 		return "holds characters that are not allowed here"
-	case leaf == "payload" || strings.Contains(msg, "in oneof"):
-		if leaf == "payload" {
-			return "needs data (any JSON value) or binaryData (base64)"
-		}
+	case strings.Contains(msg, "in oneof"):
 		return "needs one of its alternatives set"
 	case msg == "value is required":
 		return "is required"

@@ -30,8 +30,6 @@ func TestCLI_Errors_InWords(t *testing.T) {
 	}{
 		{"type with a space", "", []string{"append", "s", `{"type":"order created","data":{}}`},
 			"argument 1: type: must start with a letter or digit and hold only letters, digits and . _ : / -", connect.CodeInvalidArgument},
-		{"no payload", "", []string{"append", "s", `{"type":"t"}`},
-			"argument 1: payload: needs data (any JSON value) or binaryData (base64)", connect.CodeInvalidArgument},
 		{"bad attribute key on line 3", "{\"type\":\"a\",\"data\":1}\n\n{\"type\":\"a\",\"data\":1,\"attributes\":{\"1a\":\"x\"}}\n", []string{"append", "s"},
 			`line 3: attribute key "1a": must start with a letter or _ and hold only letters, digits and _ . -`, connect.CodeInvalidArgument},
 		{"two events, two problems", "", []string{"append", "s", `{"type":"a","data":1,"time":"1600-01-01T00:00:00Z"}`, `{"type":"","data":1}`},

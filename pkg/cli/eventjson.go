@@ -33,6 +33,9 @@ import (
 //	 "data":{"path":"/"}}
 //
 // A payload that is not JSON is "binaryData" (base64) with its "contentType".
+// A source or subject the event lacks is left out and an empty one printed
+// as "", so the two stay apart through a pipe; so does an event without a
+// payload (no data, no binaryData) and one whose binaryData is "".
 
 // eventLine is an event as one JSON line, in the field order printed.
 type eventLine struct {
@@ -40,14 +43,14 @@ type eventLine struct {
 	Seq         uint64             `json:"seq,omitempty"`
 	ID          string             `json:"id,omitempty"`
 	Type        string             `json:"type,omitempty"`
-	Source      string             `json:"source,omitempty"`
-	Subject     string             `json:"subject,omitempty"`
+	Source      *string            `json:"source,omitempty"` // nil: none; "" is printed
+	Subject     *string            `json:"subject,omitempty"`
 	Time        string             `json:"time,omitempty"`
 	IngestTime  string             `json:"ingestTime,omitempty"`
 	Attributes  map[string]string  `json:"attributes,omitempty"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	Data        json.RawMessage    `json:"data,omitempty"`
-	BinaryData  []byte             `json:"binaryData,omitempty"`
+	BinaryData  *[]byte            `json:"binaryData,omitempty"` // nil: none; empty is printed ""
 	ContentType string             `json:"contentType,omitempty"`
 }
 
@@ -60,7 +63,7 @@ const jsonContentType = "application/json"
 func writeEventLine(w io.Writer, e *siltv1.Event) error {
 	l := eventLine{
 		Stream: e.GetStream(), Seq: e.GetSeq(), ID: e.GetId(), Type: e.GetType(),
-		Source: e.GetSource(), Subject: e.GetSubject(),
+		Source: e.Source, Subject: e.Subject,
 		Attributes: e.GetAttributes(), Metrics: e.GetMetrics(),
 	}
 	if e.GetTime() != nil {
@@ -80,7 +83,7 @@ func writeEventLine(w io.Writer, e *siltv1.Event) error {
 		if isJSONContentType(e.GetContentType()) && json.Valid(p.BinaryData) {
 			l.Data = p.BinaryData
 		} else {
-			l.BinaryData, l.ContentType = p.BinaryData, e.GetContentType()
+			l.BinaryData, l.ContentType = &p.BinaryData, e.GetContentType()
 		}
 	}
 	var buf bytes.Buffer
@@ -144,9 +147,11 @@ func parseEventLine(b []byte) (*siltv1.EventInput, error) {
 		case "type":
 			err = stringField(raw, &e.Type)
 		case "source":
-			err = stringField(raw, &e.Source)
+			e.Source = new(string)
+			err = stringField(raw, e.Source)
 		case "subject":
-			err = stringField(raw, &e.Subject)
+			e.Subject = new(string)
+			err = stringField(raw, e.Subject)
 		case "contentType":
 			err = stringField(raw, &e.ContentType)
 		case "time":

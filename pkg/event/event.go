@@ -13,20 +13,28 @@ type Event struct {
 	// Seq is the event's position in its stream, starting at 1; set by the store.
 	Seq uint64
 	// ID is the client's idempotency key, or a server-made ULID.
-	ID      string
-	Type    string
+	ID   string
+	Type string
+	// Source and Subject may each be absent, which is not the same as
+	// empty: see Present.
 	Source  string
 	Subject string
-	// Time is when the event happened, as the client says (zero if unset).
+	// Time is when the event happened, as the client says; zero when the
+	// client gave none, which every reader returns as IngestTime.
 	Time time.Time
 	// IngestTime is when the store committed the event; set by the store.
 	IngestTime time.Time
 	Attributes map[string]string
 	Metrics    map[string]float64
-	// ContentType says how to read Data; ContentTypeJSON for JSON text.
+	// ContentType says how to read Data; ContentTypeJSON for JSON text,
+	// empty for an event without a payload.
 	ContentType string
-	// Data is the payload: compact JSON text, or raw bytes.
+	// Data is the payload: compact JSON text, or raw bytes; none when the
+	// event has no payload (see HasPayload).
 	Data []byte
+	// Present marks Source, Subject and the payload as present where they
+	// are empty (Parts says how); the zero value has none of them.
+	Present Parts
 }
 
 // IsJSON reports whether the event's data is JSON text.

@@ -169,8 +169,11 @@ func (c *blockCursor) decode(e *event.Event) error {
 	if err := record.DecodeBody(body, e); err != nil {
 		return err
 	}
-	if e.ContentType == "" {
+	if e.ContentType == "" && e.HasPayload() {
 		e.ContentType = c.h.ContentType
+	}
+	if e.Time.IsZero() {
+		e.Time = e.IngestTime // an event without a time has its ingest time
 	}
 	return nil
 }

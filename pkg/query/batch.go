@@ -15,14 +15,14 @@ type Batch struct {
 	Seq         *array.Uint64
 	ID          *array.String
 	Type        *array.String
-	Source      *array.String
-	Subject     *array.String
-	Time        *array.Timestamp // nanoseconds, UTC; null when the event has none
+	Source      *array.String    // null when the event has none
+	Subject     *array.String    // null when the event has none
+	Time        *array.Timestamp // nanoseconds, UTC; never null from the tiers (no time: the ingest time)
 	IngestTime  *array.Timestamp
 	Attributes  *array.Map // string → string
 	Metrics     *array.Map // string → float64
 	ContentType *array.String
-	Data        *array.String // JSON text; null for binary payloads
+	Data        *array.String // JSON text; null for binary payloads and none
 	DataBinary  *array.Binary // payloads that are not JSON text; null otherwise
 
 	// Codes holds the dictionary-encoded columns that came as dictionary

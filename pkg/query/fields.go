@@ -318,7 +318,7 @@ func (c *column) Has(i int) bool {
 		return c.entries.find(i) >= 0
 	case FieldTime, FieldIngestTime:
 		return !c.tsNulls || c.ts.IsValid(i)
-	case FieldData:
+	case FieldData, FieldSource, FieldSubject:
 		return !c.strNulls || c.str.IsValid(i)
 	case FieldDataPath:
 		return c.JSON(i).Exists()

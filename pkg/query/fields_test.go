@@ -312,7 +312,7 @@ var (
 			ContentType: event.ContentTypeJSON, Data: []byte(`{"user":{"plan":"pro"},"n":3}`),
 		},
 		{
-			Stream: "orders", Seq: 8, ID: "e2", Type: "order.paid", Source: "api", Subject: "",
+			Stream: "orders", Seq: 8, ID: "e2", Type: "order.paid", Source: "api", Subject: "", Present: event.PartSubject,
 			IngestTime:  t0.Add(2 * time.Second),
 			Attributes:  map[string]string{"org": "beta"},
 			ContentType: "application/octet-stream", Data: []byte{0xff, 0x00},
@@ -334,9 +334,9 @@ func TestColumn_Accessors(t *testing.T) {
 		"seq":               {Int(7), Int(8), Int(1 << 60)},
 		"id":                {String("e1"), String("e2"), String("e3")},
 		"type":              {String("order.created"), String("order.paid"), String("user.signup")},
-		"source":            {String("web"), String("api"), String("")},
+		"source":            {String("web"), String("api"), null}, // e3 has none
 		"subject":           {String("o-1"), String(""), String("u-1")},
-		"time":              {TimeValue(t0), null, TimeValue(t0.Add(-time.Hour))},
+		"time":              {TimeValue(t0), TimeValue(t0.Add(2 * time.Second)), TimeValue(t0.Add(-time.Hour))}, // e2 has none: its ingest time
 		"ingest_time":       {TimeValue(t0.Add(time.Second)), TimeValue(t0.Add(2 * time.Second)), TimeValue(t0.Add(3 * time.Second))},
 		"content_type":      {String(event.ContentTypeJSON), String("application/octet-stream"), String(event.ContentTypeJSON)},
 		"data":              {String(`{"user":{"plan":"pro"},"n":3}`), null, String(`{"user":{"plan":5}}`)},

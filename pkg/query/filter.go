@@ -521,10 +521,10 @@ func compileIn(spec *fieldSpec, vs []Value) (node, error) {
 // compileExists compiles Exists.
 func compileExists(spec *fieldSpec) (node, error) {
 	switch spec.field.Kind {
-	case FieldAttribute, FieldMetric, FieldDataPath, FieldTime, FieldData:
+	case FieldAttribute, FieldMetric, FieldDataPath, FieldTime, FieldData, FieldSource, FieldSubject:
 		return &existsLeaf{spec: spec}, nil
 	}
-	return nil, fmt.Errorf("every event has %s: exists takes attributes.<key>, metrics.<key>, a JSON path, time or data", spec.field)
+	return nil, fmt.Errorf("every event has %s: exists takes attributes.<key>, metrics.<key>, a JSON path, source, subject, time or data", spec.field)
 }
 
 // compileContains compiles Contains.

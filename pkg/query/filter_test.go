@@ -122,7 +122,7 @@ var tableEvents = []event.Event{
 		ContentType: "application/octet-stream", Data: []byte("\x00binary"),
 	},
 	{
-		Stream: "users", Seq: 4, ID: "d", Type: "User.Signup", Source: "", Subject: "Kelvin 5\u212A",
+		Stream: "users", Seq: 4, ID: "d", Type: "User.Signup", Source: "", Present: event.PartSource, Subject: "Kelvin 5\u212A",
 		Time: t0.Add(-time.Hour), IngestTime: t0.Add(4 * time.Second),
 		Metrics:     map[string]float64{"duration": 99.5},
 		ContentType: event.ContentTypeJSON, Data: []byte(`{"user":{"plan":null},"ok":"true"}`),
@@ -139,7 +139,8 @@ func TestPredicate_Table(t *testing.T) {
 		{cmpF("type", Ne, String("order.created")), "bcd"},
 		{cmpF("type", Lt, String("order.paid")), "ad"},
 		{cmpF("type", Ge, String("order.paid")), "bc"},
-		{cmpF("source", Eq, String("")), "d"},
+		{cmpF("source", Eq, String("")), "d"}, // d's source is present and empty
+		{existsF("source"), "abcd"},
 		{inF("stream", String("users"), String("nope")), "cd"},
 		{cmpF("seq", Gt, Int(2)), "cd"},
 		{cmpF("seq", Gt, Float(2.5)), "cd"},
@@ -149,21 +150,21 @@ func TestPredicate_Table(t *testing.T) {
 		{cmpF("seq", Ge, Int(-5)), "abcd"},
 		{cmpF("seq", Lt, Float(1e30)), "abcd"},
 		{inF("seq", Int(1), Float(4), Float(3.5), Int(-1)), "ad"},
-		{cmpF("time", Ge, TimeValue(t0)), "ac"},
+		{cmpF("time", Ge, TimeValue(t0)), "abc"}, // b has no time: its ingest time, t0+2s
 		{cmpF("time", Lt, TimeValue(t0)), "d"},
-		{cmpF("time", Ne, TimeValue(t0)), "cd"}, // b has no time
+		{cmpF("time", Ne, TimeValue(t0)), "bcd"},
 		{notF(cmpF("time", Eq, TimeValue(t0))), "bcd"},
-		{cmpF("time", Gt, TimeValue(time.Time{})), "acd"}, // year 1 is before any timestamp
-		{cmpF("time", Lt, TimeValue(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))), "acd"},
+		{cmpF("time", Gt, TimeValue(time.Time{})), "abcd"}, // year 1 is before any timestamp
+		{cmpF("time", Lt, TimeValue(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))), "abcd"},
 		{cmpF("time", Gt, TimeValue(maxTimestamp)), ""},
-		{cmpF("time", Le, TimeValue(maxTimestamp)), "acd"},
+		{cmpF("time", Le, TimeValue(maxTimestamp)), "abcd"},
 		{cmpF("time", Lt, TimeValue(minTimestamp)), ""},
-		{cmpF("time", Ge, TimeValue(minTimestamp)), "acd"},
-		{cmpF("time", Ne, TimeValue(minTimestamp.Add(-1))), "acd"},
+		{cmpF("time", Ge, TimeValue(minTimestamp)), "abcd"},
+		{cmpF("time", Ne, TimeValue(minTimestamp.Add(-1))), "abcd"},
 		{cmpF("time", Eq, TimeValue(maxTimestamp.Add(1))), ""},
 		{andF(cmpF("ingest_time", Ge, TimeValue(t0.Add(2*time.Second))), cmpF("ingest_time", Lt, TimeValue(t0.Add(4*time.Second)))), "bc"},
 		{inF("ingest_time", TimeValue(t0.Add(time.Second)), TimeValue(t0.Add(4*time.Second).In(time.FixedZone("x", 3600)))), "ad"},
-		{existsF("time"), "acd"},
+		{existsF("time"), "abcd"},
 		{cmpF("attributes.org", Eq, String("acme")), "ac"},
 		{cmpF("attributes.org", Ne, String("acme")), "b"}, // d has no org
 		{notF(cmpF("attributes.org", Eq, String("acme"))), "bd"},
@@ -209,7 +210,7 @@ func TestPredicate_Table(t *testing.T) {
 		{containsF("attributes.org", "CM", true), "ac"},
 		{notF(containsF("attributes.org", "cm", false)), "bd"},
 		{notF(notF(cmpF("attributes.org", Eq, String("acme")))), "ac"},
-		{orF(notF(existsF("time")), cmpF("seq", Eq, Int(4))), "bd"},
+		{orF(notF(existsF("time")), cmpF("seq", Eq, Int(4))), "d"},
 		{andF(cmpF("type", Ne, String("x"))), "abcd"},
 		{orF(cmpF("seq", Eq, Int(1)), cmpF("seq", Eq, Int(2)), cmpF("seq", Eq, Int(3))), "abc"},
 	} {
@@ -289,7 +290,7 @@ func TestCompileFilter_Errors(t *testing.T) {
 		{inF("$.a", String("x"), TimeValue(t0)), "$.a takes string, number or bool values, got time (value 1)"},
 		{inF("metrics.x", Float(math.NaN())), "value 0: a value is NaN"},
 		{cmpF("metrics.x", Eq, Value{Type: TypeBool + 1}), "unknown value type 6"},
-		{existsF("type"), "every event has type: exists takes attributes.<key>, metrics.<key>, a JSON path, time or data"},
+		{existsF("type"), "every event has type: exists takes attributes.<key>, metrics.<key>, a JSON path, source, subject, time or data"},
 		{existsF("seq"), "every event has seq"},
 		{existsF("ingest_time"), "every event has ingest_time"},
 		{containsF("type", "", false), "contains needs a non-empty string"},

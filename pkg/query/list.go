@@ -134,11 +134,13 @@ func (s *listSink) eventAt(b *Batch, i int, k orderKey) event.Event {
 	if p.all || p.typ {
 		e.Type = strings.Clone(b.Type.Value(i))
 	}
-	if p.all || p.source {
+	if (p.all || p.source) && b.Source.IsValid(i) { // null: the event has none
 		e.Source = strings.Clone(b.Source.Value(i))
+		e.Present |= presentIfEmpty(e.Source, event.PartSource)
 	}
-	if p.all || p.subject {
+	if (p.all || p.subject) && b.Subject.IsValid(i) {
 		e.Subject = strings.Clone(b.Subject.Value(i))
+		e.Present |= presentIfEmpty(e.Subject, event.PartSubject)
 	}
 	if (p.all || p.tm) && b.Time.IsValid(i) {
 		e.Time = time.Unix(0, int64(b.Time.Value(i))).UTC()
@@ -154,6 +156,7 @@ func (s *listSink) eventAt(b *Batch, i int, k orderKey) event.Event {
 			e.Data = []byte(b.Data.Value(i))
 		} else if b.DataBinary != nil && b.DataBinary.IsValid(i) {
 			e.Data = slices.Clone(b.DataBinary.Value(i))
+			e.Present |= presentIfEmpty(string(e.Data), event.PartPayload)
 		}
 	}
 	if p.all || len(p.attrs) > 0 {
@@ -249,4 +252,13 @@ func (h *listHeap) Pop() any {
 	it := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]
 	return it
+}
+
+// presentIfEmpty is part's bit of event.Event.Present for a present value
+// v: set only when v is empty.
+func presentIfEmpty(v string, part event.Parts) event.Parts {
+	if v == "" {
+		return part
+	}
+	return 0
 }

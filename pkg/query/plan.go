@@ -143,7 +143,7 @@ func (pl *planner) planSegment(seg Segment, parts map[string]*part) (*segmentPla
 	if !overlaps(in.MinIngestTime, in.MaxIngestTime, c.req.IngestFrom, c.req.IngestTo) {
 		return nil, "ingest times outside the range", nil
 	}
-	if c.timeBounded() && (in.MinTime.IsZero() && in.MaxTime.IsZero() || !overlaps(in.MinTime, in.MaxTime, c.req.From, c.req.To)) {
+	if lo, hi := segmentTimes(in); c.timeBounded() && !overlaps(lo, hi, c.req.From, c.req.To) {
 		return nil, "event times outside the range", nil
 	}
 	ranges := map[string]seqRange{}

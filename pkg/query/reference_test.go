@@ -63,16 +63,20 @@ func refField(f Field, r refEvent) refVal {
 	case FieldType:
 		return refVal{kind: 's', s: e.Type}
 	case FieldSource:
-		return refVal{kind: 's', s: e.Source}
+		if e.HasSource() { // absent: null, not ""
+			return refVal{kind: 's', s: e.Source}
+		}
 	case FieldSubject:
-		return refVal{kind: 's', s: e.Subject}
+		if e.HasSubject() {
+			return refVal{kind: 's', s: e.Subject}
+		}
 	case FieldContentType:
 		return refVal{kind: 's', s: e.ContentType}
 	case FieldSeq:
 		return refVal{kind: 'u', u: e.Seq}
 	case FieldTime:
-		if e.Time.IsZero() {
-			return refVal{}
+		if e.Time.IsZero() { // no time: the ingest time
+			return refVal{kind: 't', t: e.IngestTime}
 		}
 		return refVal{kind: 't', t: e.Time}
 	case FieldIngestTime:

@@ -93,6 +93,13 @@ func genEvent(r *rand.Rand, i int) event.Event {
 	if r.IntN(10) != 0 {
 		e.Time = base.Add(-time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
 	}
+	// Some without a source (null), some with an empty subject.
+	switch i % 17 {
+	case 5:
+		e.Source = ""
+	case 11:
+		e.Subject, e.Present = "", event.PartSubject
+	}
 	if r.IntN(4) == 0 {
 		e.Attributes["beta"] = "yes"
 	}
@@ -136,6 +143,9 @@ func dataset(t testing.TB, tr *tiers, project string, streams []string, n int) [
 				if e.ContentType == "" {
 					e.ContentType = event.ContentTypeJSON
 				}
+				if e.Time.IsZero() { // stored without a time: read with its ingest time
+					e.Time = e.IngestTime
+				}
 				out = append(out, e)
 			}
 			i += k
@@ -164,12 +174,12 @@ func refValue(e *event.Event, f query.Field) (query.Value, bool) {
 	case query.FieldType:
 		return query.String(e.Type), true
 	case query.FieldSource:
-		return query.String(e.Source), true
+		return query.String(e.Source), e.HasSource()
 	case query.FieldSubject:
-		return query.String(e.Subject), true
+		return query.String(e.Subject), e.HasSubject()
 	case query.FieldTime:
-		if e.Time.IsZero() {
-			return query.Value{}, false
+		if e.Time.IsZero() { // no time: the ingest time
+			return query.TimeValue(e.IngestTime), true
 		}
 		return query.TimeValue(e.Time), true
 	case query.FieldIngestTime:

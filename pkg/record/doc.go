@@ -13,13 +13,20 @@
 //
 // # Record body
 //
-//	flags        byte (bit 0, FlagHasTime: Time is set)
+//	flags        byte: bit 0, FlagHasTime: Time is set; bits 1, 2 and 3,
+//	             FlagNoSource, FlagNoSubject, FlagNoPayload: that part is
+//	             absent (its strings are empty and readers ignore them)
 //	id, type, source, subject   string
 //	time         varint unix seconds, uvarint nanoseconds (only with FlagHasTime)
 //	attributes   uvarint n, n × (key string, value string)
 //	metrics      uvarint n, n × (key string, 8 bytes little-endian float64 bits)
 //	contentType  string ("" means the block's)
 //	data         string
+//
+// The presence bits say what is absent, so that records written before
+// them (flags 0 or 1) read as they did: a source and a subject, maybe
+// empty, and a payload, maybe of zero bytes. A reader gives an event
+// without a time its ingest time (package hot).
 //
 // A string is uvarint(len) followed by the bytes. The body's length prefix,
 // seq and ingest time belong to the enclosing block (package hot).

@@ -13,10 +13,7 @@ const FlagHasTime byte = 1
 
 // AppendBody appends e's record body, with id in place of e.ID, to dst.
 func AppendBody(dst []byte, e *event.Event, id string) []byte {
-	var flags byte
-	if !e.Time.IsZero() {
-		flags |= FlagHasTime
-	}
+	flags := eventFlags(e)
 	dst = append(dst, flags)
 	dst = AppendString(dst, id)
 	dst = AppendString(dst, e.Type)
@@ -35,6 +32,9 @@ func AppendBody(dst []byte, e *event.Event, id string) []byte {
 		dst = AppendString(dst, k)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
 	}
+	if flags&FlagNoPayload != 0 {
+		return append(dst, 0, 0) // no content type, no data
+	}
 	dst = AppendString(dst, e.ContentType)
 	return AppendString(dst, e.Data)
 }
@@ -52,6 +52,9 @@ func BodyLen(e *event.Event, id string) int {
 	n += UvarintLen(uint64(len(e.Metrics)))
 	for k := range e.Metrics {
 		n += StringLen(k) + 8
+	}
+	if !e.HasPayload() {
+		return n + 2
 	}
 	return n + StringLen(e.ContentType) + StringLen(e.Data)
 }
@@ -84,6 +87,7 @@ func DecodeBody(b []byte, e *event.Event) error {
 	if len(v.Data) > 0 {
 		e.Data = append([]byte(nil), v.Data...)
 	}
+	applyFlags(v.Flags, e)
 	return nil
 }
 

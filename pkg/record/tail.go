@@ -9,6 +9,9 @@ import (
 // that holds the wire bytes of an event has. AppendTail encodes them.
 type Fields struct {
 	Type, Source, Subject []byte
+	// HasSource, HasSubject and HasPayload say the part is present even
+	// when empty; a non-empty one is present anyway (as in event.Event).
+	HasSource, HasSubject, HasPayload bool
 	// HasTime says Seconds and Nanos (in [0, 1e9)) are the event's time.
 	HasTime bool
 	Seconds int64
@@ -31,11 +34,15 @@ type Metric struct {
 
 // Flags is the flags byte of f's record body.
 func (f *Fields) Flags() byte {
+	flags := absentFlags(f.HasSource || len(f.Source) > 0, f.HasSubject || len(f.Subject) > 0, f.payload())
 	if f.HasTime {
-		return FlagHasTime
+		flags |= FlagHasTime
 	}
-	return 0
+	return flags
 }
+
+// payload reports whether f has a payload.
+func (f *Fields) payload() bool { return f.HasPayload || len(f.Data) > 0 }
 
 // AppendTail appends the part of f's record body that follows the id: a
 // whole body is Flags(), the id as a string, then this.
@@ -56,6 +63,9 @@ func AppendTail(dst []byte, f *Fields) []byte {
 	for _, m := range f.Metrics {
 		dst = AppendString(dst, m.Key)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(m.Value))
+	}
+	if !f.payload() {
+		return append(dst, 0, 0) // no content type, no data
 	}
 	dst = AppendString(dst, f.ContentType)
 	return AppendString(dst, f.Data)

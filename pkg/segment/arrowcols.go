@@ -51,7 +51,8 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	}
 	typ := Schema.Field(f).Type
 	leaf := leavesOf[Schema.Field(f).Name][0]
-	nullable := leafShapes[leaf].maxDef > 0
+	// The file's own levels: source and subject are required in older segments.
+	nullable := rgr.MetaData().Schema.Column(leaf).MaxDefinitionLevel() > 0
 	// openPages opens leaf for Silt's own page decoders (package pagecodec),
 	// when readable says they decode its chunk (then arrow-go's column
 	// reader is not opened).
@@ -96,7 +97,7 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 		if c == nil {
 			c = &arrowInts{typ: typ, nullable: nullable}
 		}
-		c.cr, c.paged, c.path = nil, false, leafShapes[leaf].path
+		c.cr, c.paged, c.nullable, c.path = nil, false, nullable, leafShapes[leaf].path
 		pr, err := openPages(pagecodec.CanReadInt64)
 		if err != nil {
 			return nil, err
@@ -119,7 +120,7 @@ func newArrowColumn(rgr *file.RowGroupReader, f int, dicts bool) (arrowColumn, e
 	if c == nil {
 		c = &arrowBytes{typ: typ, nullable: nullable}
 	}
-	c.cr, c.paged, c.asDict, c.path = nil, false, false, leafShapes[leaf].path
+	c.cr, c.paged, c.asDict, c.nullable, c.path = nil, false, false, nullable, leafShapes[leaf].path
 	pr, err := openPages(pagecodec.CanReadDict)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,7 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 	if err := v.Parse(body); err != nil {
 		return err
 	}
+	flags := v.Flags
 	// The time in Unix nanoseconds. The zero time is no time, as the
 	// decoded event would have; a time outside what nanoseconds hold is
 	// none either, as the rotator writes it (quarantined): never a
@@ -145,19 +146,21 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		b.ints[fSeq].add(int64(seq))
 	}
 	for _, c := range [...]struct {
-		f int
-		v []byte
-	}{{fID, id}, {fType, typ}, {fSource, source}, {fSubject, subject}} {
-		if w[c.f] {
+		f    int
+		v    []byte
+		null bool
+	}{{fID, id, false}, {fType, typ, false}, {fSource, source, flags&record.FlagNoSource != 0}, {fSubject, subject, flags&record.FlagNoSubject != 0}} {
+		if w[c.f] && c.null {
+			b.strs[c.f].addNull(row)
+		} else if w[c.f] {
 			b.strs[c.f].add(c.v)
 		}
 	}
 	if w[fTime] {
-		if hasTime {
-			b.ints[fTime].add(nanos)
-		} else {
-			b.ints[fTime].addNull(row)
+		if !hasTime { // no time: its ingest time (nullable.go)
+			nanos = ingest.UnixNano()
 		}
+		b.ints[fTime].add(nanos)
 	}
 	if w[fIngestTime] {
 		b.ints[fIngestTime].add(ingest.UnixNano())
@@ -181,14 +184,24 @@ func (b *ColumnBuilder) AppendRecord(stream string, seq uint64, ingest time.Time
 		}
 		b.metrics.endRow()
 	}
+	if !record.HasPayload(flags) { // no payload (nullable.go)
+		ct, data = nil, nil
+	}
 	if w[fContentType] {
-		if len(ct) == 0 {
+		if len(ct) == 0 && record.HasPayload(flags) {
 			b.strs[fContentType].add(bytesOf(contentType))
 		} else {
 			b.strs[fContentType].add(ct)
 		}
 	}
-	if w[fData] || w[fDataBinary] {
+	if (w[fData] || w[fDataBinary]) && !record.HasPayload(flags) {
+		if w[fData] {
+			b.strs[fData].addNull(row)
+		}
+		if w[fDataBinary] {
+			b.strs[fDataBinary].addNull(row)
+		}
+	} else if w[fData] || w[fDataBinary] {
 		isJSON := string(ct) == event.ContentTypeJSON || (len(ct) == 0 && contentType == event.ContentTypeJSON)
 		text := isJSON && utf8.Valid(data)
 		if w[fData] {
@@ -299,11 +312,6 @@ type intColumn struct {
 func (c *intColumn) reset() { c.vals, c.nulls = c.vals[:0], c.nulls[:0] }
 
 func (c *intColumn) add(v int64) { c.vals = append(c.vals, v) }
-
-func (c *intColumn) addNull(row int) {
-	c.nulls = append(c.nulls, row)
-	c.vals = append(c.vals, 0)
-}
 
 func (c *intColumn) data(typ arrow.DataType, n int) arrow.ArrayData {
 	var vb *memory.Buffer

@@ -44,8 +44,8 @@ var leafShapes = [numLeaves]struct {
 	leafSeq:         {colSeq, parquet.Types.Int64, 0, 0},
 	leafID:          {colID, parquet.Types.ByteArray, 0, 0},
 	leafType:        {colType, parquet.Types.ByteArray, 0, 0},
-	leafSource:      {colSource, parquet.Types.ByteArray, 0, 0},
-	leafSubject:     {colSubject, parquet.Types.ByteArray, 0, 0},
+	leafSource:      {colSource, parquet.Types.ByteArray, 1, 0},
+	leafSubject:     {colSubject, parquet.Types.ByteArray, 1, 0},
 	leafTime:        {colTime, parquet.Types.Int64, 1, 0},
 	leafIngestTime:  {colIngestTime, parquet.Types.Int64, 0, 0},
 	leafAttrKey:     {pathAttrKey, parquet.Types.ByteArray, 1, 1},
@@ -64,7 +64,7 @@ func checkLeaves(sc *schema.Schema) error {
 	}
 	for i, w := range leafShapes {
 		c := sc.Column(i)
-		if c.Path() != w.path || c.PhysicalType() != w.typ || c.MaxDefinitionLevel() != w.maxDef || c.MaxRepetitionLevel() != w.maxRep {
+		if c.Path() != w.path || c.PhysicalType() != w.typ || !defLevelOK(i, c.MaxDefinitionLevel()) || c.MaxRepetitionLevel() != w.maxRep {
 			return fmt.Errorf("%w: column %d is %s %s (def %d, rep %d), want %s %s (def %d, rep %d)", ErrCorrupt, i,
 				c.Path(), c.PhysicalType(), c.MaxDefinitionLevel(), c.MaxRepetitionLevel(), w.path, w.typ, w.maxDef, w.maxRep)
 		}
@@ -104,6 +104,7 @@ type flatColumns struct {
 	bytes []parquet.ByteArray
 	ints  []int64
 	defs  []int16
+	rowOf []int // decodeSource's and decodeSubject's rows of values
 	strs  interner
 	// Strings of the dictionary-encoded columns (see dictStrings).
 	types, sources, contentTypes dictStrings

@@ -102,6 +102,7 @@ type payloadColumns struct {
 type payloadWindow struct {
 	buf     []byte
 	offs    []int32 // row i of the window is buf[offs[i]:offs[i+1]]
+	none    []bool  // row i has no payload (data and data_binary null)
 	next, n int     // rows [next, n) are not taken yet
 }
 
@@ -115,14 +116,16 @@ func (w *payloadWindow) size(i int) int {
 }
 
 // take returns the payload of the next row: nil when empty, capped so that
-// appending to it cannot overwrite the next row's.
-func (w *payloadWindow) take() []byte {
+// appending to it cannot overwrite the next row's; ok is false when the
+// row has no payload.
+func (w *payloadWindow) take() (data []byte, ok bool) {
 	lo, hi := w.offs[w.next], w.offs[w.next+1]
+	ok = !w.none[w.next]
 	w.next++
 	if lo == hi {
-		return nil
+		return nil, ok
 	}
-	return w.buf[lo:hi:hi]
+	return w.buf[lo:hi:hi], ok
 }
 
 // ready makes cur hold rows: the ones read ahead, or n rows read now.
@@ -145,7 +148,7 @@ func (p *payloadColumns) fill(w *payloadWindow, n int) error {
 		p.dataDefs, p.binDefs = make([]int16, n), make([]int16, n)
 	}
 	if cap(w.offs) < n+1 {
-		w.offs = make([]int32, n+1)
+		w.offs, w.none = make([]int32, n+1), make([]bool, n+1)
 	}
 	dv, dd, bv, bd := p.dataVals[:n], p.dataDefs[:n], p.binVals[:n], p.binDefs[:n]
 	total, nd, err := p.data.ReadBatch(int64(n), dv, dd, nil)
@@ -170,10 +173,11 @@ func (p *payloadColumns) fill(w *payloadWindow, n int) error {
 		return fmt.Errorf("%w: %d payload bytes in %d rows", ErrCorrupt, size, n)
 	}
 	buf := make([]byte, 0, size)
-	offs := w.offs[:n+1]
+	offs, none := w.offs[:n+1], w.none[:n]
 	offs[0] = 0
 	di, bi := 0, 0
 	for i := range n {
+		none[i] = false
 		switch {
 		case dd[i] == 1 && bd[i] == 1:
 			return fmt.Errorf("%w: row has both %s and %s", ErrCorrupt, colData, colDataBinary)
@@ -183,10 +187,12 @@ func (p *payloadColumns) fill(w *payloadWindow, n int) error {
 		case bd[i] == 1:
 			buf = append(buf, bv[bi]...)
 			bi++
+		default:
+			none[i] = true
 		}
 		offs[i+1] = int32(len(buf))
 	}
-	w.buf, w.offs, w.next, w.n = buf, offs, 0, n
+	w.buf, w.offs, w.none, w.next, w.n = buf, offs, none, 0, n
 	return nil
 }
 
@@ -225,7 +231,11 @@ func (c *cursor) decode(n int, project, stream string, out []event.Event, ahead 
 		return nil, err
 	}
 	for i := range evs {
-		evs[i].Data = c.payload.cur.take()
+		data, ok := c.payload.cur.take()
+		evs[i].Data = data
+		if ok && len(data) == 0 {
+			evs[i].Present |= event.PartPayload
+		}
 	}
 	c.row += int64(n)
 	return out, nil
@@ -268,19 +278,11 @@ func (c *flatColumns) decode(evs []event.Event, stream string, rg int, row int64
 	for i, v := range vals {
 		evs[i].Type = c.types.get(v, c.strs)
 	}
-	if vals, _, err = c.readBytes(c.source, n, nil); err != nil {
+	if err := c.decodeSource(evs); err != nil {
 		return err
 	}
-	for i, v := range vals {
-		evs[i].Source = c.sources.get(v, c.strs)
-	}
-	if vals, _, err = c.readBytes(c.subject, n, nil); err != nil {
+	if err := c.decodeSubject(evs); err != nil {
 		return err
-	}
-	s, off = concat(vals), 0
-	for i, v := range vals {
-		evs[i].Subject = s[off : off+len(v)]
-		off += len(v)
 	}
 	if vals, _, err = c.readBytes(c.contentType, n, nil); err != nil {
 		return err
@@ -309,6 +311,9 @@ func (c *flatColumns) decode(evs []event.Event, stream string, rg int, row int64
 	}
 	for i := range evs {
 		evs[i].IngestTime = time.Unix(0, ingest[i]).UTC()
+		if evs[i].Time.IsZero() { // a segment written before times were defaulted
+			evs[i].Time = evs[i].IngestTime
+		}
 	}
 	return nil
 }

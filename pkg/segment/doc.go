@@ -28,9 +28,11 @@
 //   - A Reader checks a row group's checksum before it decodes it for the
 //     first time, so damaged data gives [ErrCorrupt], not wrong events or
 //     a panic.
-//   - Read returns events exactly as appended (every field; times in UTC to
-//     the nanosecond) except that empty Attributes, Metrics and Data read
-//     back as nil.
+//   - Read returns events exactly as appended (every field, presence
+//     included; times in UTC to the nanosecond) except that empty
+//     Attributes, Metrics and Data read back as nil, and an event without a
+//     time reads with its ingest time (the writer stores it so; older
+//     segments hold null, which readers fill).
 //   - Every page of a flat column decodes alone (the format requires it;
 //     arrow-go v18.4.1 breaks it for DELTA_BYTE_ARRAY, which the writer
 //     therefore does not use), so a seek through the page index decodes

@@ -77,13 +77,9 @@ func (b *rowBuilder) append(e *event.Event) {
 	b.seq.Append(e.Seq)
 	appendString(b.id, e.ID)
 	appendString(b.typ, e.Type)
-	appendString(b.source, e.Source)
-	appendString(b.subject, e.Subject)
-	if e.Time.IsZero() {
-		b.time.AppendNull()
-	} else {
-		b.time.Append(arrow.Timestamp(e.Time.UnixNano()))
-	}
+	appendOptional(b.source, e.Source, e.HasSource())
+	appendOptional(b.subject, e.Subject, e.HasSubject())
+	b.time.Append(arrow.Timestamp(eventTime(e).UnixNano()))
 	b.ingestTime.Append(arrow.Timestamp(e.IngestTime.UnixNano()))
 
 	b.attrs.Append(true)
@@ -108,6 +104,12 @@ func (b *rowBuilder) append(e *event.Event) {
 		b.metricVals.Append(e.Metrics[k])
 	}
 
+	if !e.HasPayload() { // no content type, and null data and data_binary
+		appendString(b.contentType, "")
+		b.data.AppendNull()
+		b.dataBinary.AppendNull()
+		return
+	}
 	appendString(b.contentType, e.ContentType)
 	if e.IsJSON() && utf8.Valid(e.Data) {
 		b.data.BinaryBuilder.Append(e.Data)

@@ -76,10 +76,12 @@ func want(e event.Event, project string) event.Event {
 	if len(e.Data) == 0 {
 		e.Data = nil
 	}
-	if !e.Time.IsZero() {
-		e.Time = e.Time.UTC()
-	}
+	e.Time = eventTime(&e).UTC()
 	e.IngestTime = e.IngestTime.UTC()
+	if !e.HasPayload() {
+		e.ContentType = ""
+	}
+	e.SetPresent(e.HasSource(), e.HasSubject(), e.HasPayload())
 	return e
 }
 
@@ -102,6 +104,8 @@ func diffEvent(got, want event.Event) string {
 		return fmt.Sprintf("metrics: got %v, want %v", got.Metrics, want.Metrics)
 	case (got.Data == nil) != (want.Data == nil) || string(got.Data) != string(want.Data):
 		return fmt.Sprintf("data: got %q, want %q", got.Data, want.Data)
+	case got.Present != want.Present:
+		return fmt.Sprintf("present: got %b, want %b", got.Present, want.Present)
 	}
 	return ""
 }

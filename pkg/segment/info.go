@@ -26,6 +26,11 @@ type Info struct {
 	// MinTime and MaxTime bound the events' event times; both are zero when
 	// no event has one.
 	MinTime, MaxTime time.Time
+	// TimesFilled says the time column has no nulls: the writer stored an
+	// event without a time with its ingest time, as readers return it, so
+	// MinTime and MaxTime bound every event. Segments written before that
+	// have false, and bounds that leave such events out.
+	TimesFilled bool
 	// Streams lists every stream of the segment, sorted by name.
 	Streams []StreamRange
 	// RowGroups lists the row groups in file order.
@@ -128,6 +133,8 @@ type fileMeta struct {
 	Rows      int64        `json:"rows"`
 	Streams   []metaStream `json:"streams"`
 	RowGroups []metaGroup  `json:"row_groups"`
+	// TimesFilled is Info.TimesFilled (absent in older segments).
+	TimesFilled bool `json:"tf,omitempty"`
 }
 
 // metaStream is one StreamRange.
@@ -156,7 +163,7 @@ type metaGroup struct {
 
 // encodeMeta is the metadata JSON of info.
 func encodeMeta(info *Info) (string, error) {
-	m := fileMeta{Version: 1, Project: info.Project, Rows: info.Rows}
+	m := fileMeta{Version: 1, Project: info.Project, Rows: info.Rows, TimesFilled: info.TimesFilled}
 	index := make(map[string]int, len(info.Streams))
 	for i, s := range info.Streams {
 		index[s.Stream] = i
@@ -190,7 +197,7 @@ func decodeMeta(s string, info *Info) error {
 	if m.Version != 1 {
 		return fmt.Errorf("decode segment metadata: unknown version %d", m.Version)
 	}
-	info.Project, info.Rows = m.Project, m.Rows
+	info.Project, info.Rows, info.TimesFilled = m.Project, m.Rows, m.TimesFilled
 	var row int64
 	for i, s := range m.Streams {
 		if (i > 0 && s.Name <= m.Streams[i-1].Name) || s.Count <= 0 || s.FirstRow != row ||

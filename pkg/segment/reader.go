@@ -496,7 +496,7 @@ func checkSchema(pf *file.Reader) error {
 	}
 	for i, f := range sc.Fields() {
 		w := Schema.Field(i)
-		if f.Name != w.Name || f.Nullable != w.Nullable || !arrow.TypeEqual(f.Type, w.Type) {
+		if f.Name != w.Name || (f.Nullable != w.Nullable && !becameNullable(i)) || !arrow.TypeEqual(f.Type, w.Type) {
 			return fmt.Errorf("%w: field %d is %s, want %s", ErrCorrupt, i, f, w)
 		}
 	}

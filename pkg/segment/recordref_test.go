@@ -46,13 +46,12 @@ func appendRecordRef(b *RecordBuilder, stream string, seq uint64, ingest time.Ti
 	rb.seq.Append(seq)
 	rb.id.BinaryBuilder.Append(id)
 	rb.typ.BinaryBuilder.Append(typ)
-	rb.source.BinaryBuilder.Append(source)
-	rb.subject.BinaryBuilder.Append(subject)
+	appendOptional(rb.source, string(source), flags&record.FlagNoSource == 0)
+	appendOptional(rb.subject, string(subject), flags&record.FlagNoSubject == 0)
 	if t.IsZero() || !inRange(t) {
-		rb.time.AppendNull()
-	} else {
-		rb.time.Append(arrow.Timestamp(t.UnixNano()))
+		t = ingest // no time: the ingest time
 	}
+	rb.time.Append(arrow.Timestamp(t.UnixNano()))
 	rb.ingestTime.Append(arrow.Timestamp(ingest.UnixNano()))
 	// Map entries in key order, as Append writes them; a body that repeats
 	// a key (not one AppendBody writes) keeps its entries' order.
@@ -67,6 +66,12 @@ func appendRecordRef(b *RecordBuilder, stream string, seq uint64, ingest time.Ti
 	for _, m := range metrics {
 		rb.metricKeys.BinaryBuilder.Append(m.Key)
 		rb.metricVals.Append(m.Value)
+	}
+	if !record.HasPayload(flags) {
+		appendString(rb.contentType, "")
+		rb.data.AppendNull()
+		rb.dataBinary.AppendNull()
+		return nil
 	}
 	if len(ct) == 0 {
 		appendString(rb.contentType, contentType)

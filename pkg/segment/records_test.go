@@ -322,11 +322,11 @@ func TestColumnBuilder_RepeatedKeys(t *testing.T) {
 	}
 }
 
-// TestColumnBuilder_TimeOutOfRangeIsNull: a hot record whose time
+// TestColumnBuilder_TimeOutOfRangeIsIngestTime: a hot record whose time
 // nanoseconds cannot hold (written before the API refused such times)
-// gives a null time, as the rotator writes it, not a wrapped one (2300
+// has no time, as the rotator writes it: its ingest time, not a wrapped one (2300
 // used to read as 1715).
-func TestColumnBuilder_TimeOutOfRangeIsNull(t *testing.T) {
+func TestColumnBuilder_TimeOutOfRangeIsIngestTime(t *testing.T) {
 	t.Parallel()
 	ingest := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tm := range []time.Time{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)} {
@@ -346,8 +346,8 @@ func TestColumnBuilder_TimeOutOfRangeIsNull(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := cb.Build()
-		if !got.Column(0).IsNull(0) {
-			t.Errorf("time %v: column holds %v, want null", tm, got.Column(0))
+		if c := got.Column(0).(*array.Timestamp); c.IsNull(0) || int64(c.Value(0)) != ingest.UnixNano() {
+			t.Errorf("time %v: column holds %v, want the ingest time", tm, got.Column(0))
 		}
 		got.Release()
 	}

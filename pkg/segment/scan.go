@@ -150,6 +150,11 @@ func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, opts Sc
 		}
 		cols, afs[i] = append(cols, c), Schema.Field(f)
 	}
+	filler, err := newIngestFiller(rgr, fields) // a segment written with null times
+	if err != nil {
+		return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
+	}
+	defer filler.release()
 	arrs := make([]arrow.Array, len(cols))
 	for left := rgr.NumRows(); left > 0; {
 		if err := ctx.Err(); err != nil {
@@ -158,6 +163,9 @@ func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, opts Sc
 		n := int(min(left, int64(opts.BatchRows)))
 		for i, c := range cols {
 			d, err := c.next(n)
+			if err == nil {
+				d, err = filler.fill(fields[i], d, n)
+			}
 			if err != nil {
 				return fmt.Errorf("scan segment %s row group %d: %w: %w", r.path, rg, ErrCorrupt, err)
 			}
@@ -183,8 +191,10 @@ func (r *Reader) scanRowGroup(ctx context.Context, rg int, fields []int, opts Sc
 // ColumnStats are the Parquet statistics of one row group that a query
 // prunes with.
 type ColumnStats struct {
-	// HasTime is false when the row group has no time statistics: the
-	// writer always stores them, so that means no event has a time.
+	// HasTime is false when the row group has no time statistics. The
+	// bounds are of the times readers return: an event without a time
+	// (a null in segments written before times were defaulted) counts
+	// with its ingest time.
 	HasTime          bool
 	MinTime, MaxTime time.Time
 	// HasType is false when the writer stored no bounds for type.
@@ -205,6 +215,18 @@ func (r *Reader) RowGroupStats(rg int) (st ColumnStats, err error) {
 	}
 	if ok {
 		st.HasTime, st.MinTime, st.MaxTime = true, fromNanos(lo), fromNanos(hi)
+	}
+	if timeNulls(rgm) { // written before times were defaulted: its null rows read as their ingest times
+		ilo, ihi, iok, err := int64Stats(rgm, leafIngestTime)
+		if err != nil {
+			return st, fmt.Errorf("segment %s: %w: %w", r.path, ErrCorrupt, err)
+		}
+		if iok {
+			if ok {
+				ilo, ihi = min(ilo, lo), max(ihi, hi)
+			}
+			st.HasTime, st.MinTime, st.MaxTime = true, fromNanos(ilo), fromNanos(ihi)
+		}
 	}
 	cc, err := rgm.ColumnChunk(leafType)
 	if err != nil {
@@ -259,6 +281,13 @@ func (r *Reader) ScanRows(ctx context.Context, from, to int64, columns []string,
 
 // scanRange decodes n rows of row group rg from its row offset.
 func (r *Reader) scanRange(ctx context.Context, fr *pqarrow.FileReader, rg int, leaves []int, offset, n int64, fn func(arrow.RecordBatch) error, st *ScanStats) error {
+	// A segment written with null times: read ingest_time to fill them.
+	fillTimes := slices.Contains(leaves, leafTime) && timeNulls(r.pf.MetaData().RowGroup(rg))
+	keepIngest := slices.Contains(leaves, leafIngestTime)
+	if fillTimes && !keepIngest {
+		i := slices.Index(leaves, leafTime)
+		leaves = slices.Insert(slices.Clone(leaves), i+1, leafIngestTime)
+	}
 	rr, err := fr.GetRecordReader(ctx, leaves, []int{rg})
 	if err != nil {
 		return fmt.Errorf("scan segment %s row group %d: %w", r.path, rg, err)
@@ -275,6 +304,11 @@ func (r *Reader) scanRange(ctx context.Context, fr *pqarrow.FileReader, rg int, 
 		rec := rr.RecordBatch()
 		if rec.NumRows() > n {
 			rec = rec.NewSlice(0, n)
+			defer rec.Release()
+		}
+		if fillTimes {
+			rec.Retain()
+			rec = fillRecordTimes(rec, keepIngest)
 			defer rec.Release()
 		}
 		n -= rec.NumRows()

@@ -47,7 +47,7 @@ func TestScanRows_MatchesTheRowsItNames(t *testing.T) {
 			for i := range int(rec.NumRows()) {
 				w := sorted[row]
 				if stream.Value(i) != w.Stream || seq.Value(i) != w.Seq || typ.Value(i) != w.Type ||
-					tm.IsValid(i) != !w.Time.IsZero() || (tm.IsValid(i) && int64(tm.Value(i)) != w.Time.UnixNano()) ||
+					!tm.IsValid(i) || int64(tm.Value(i)) != eventTime(&w).UnixNano() ||
 					(data.IsValid(i) && data.Value(i) != string(w.Data)) {
 					t.Fatalf("rows %d..%d: row %d is %s/%d, want %s/%d", from, to, row, stream.Value(i), seq.Value(i), w.Stream, w.Seq)
 				}

@@ -63,14 +63,17 @@ var (
 )
 
 // Schema is the Arrow schema of every segment: one row per event, sorted by
-// (stream, seq). Only time, data and data_binary are nullable.
+// (stream, seq). Only source, subject (null: the event has none), time,
+// data and data_binary (both null: no payload) are nullable. Segments
+// written before source and subject became nullable hold them required;
+// readers take both (nullable.go).
 var Schema = arrow.NewSchema([]arrow.Field{
 	fStream:      {Name: colStream, Type: arrow.BinaryTypes.String},
 	fSeq:         {Name: colSeq, Type: arrow.PrimitiveTypes.Uint64},
 	fID:          {Name: colID, Type: arrow.BinaryTypes.String},
 	fType:        {Name: colType, Type: arrow.BinaryTypes.String},
-	fSource:      {Name: colSource, Type: arrow.BinaryTypes.String},
-	fSubject:     {Name: colSubject, Type: arrow.BinaryTypes.String},
+	fSource:      {Name: colSource, Type: arrow.BinaryTypes.String, Nullable: true},
+	fSubject:     {Name: colSubject, Type: arrow.BinaryTypes.String, Nullable: true},
 	fTime:        {Name: colTime, Type: timestampType, Nullable: true},
 	fIngestTime:  {Name: colIngestTime, Type: timestampType},
 	fAttributes:  {Name: colAttributes, Type: stringMap},

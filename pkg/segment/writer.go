@@ -81,7 +81,7 @@ func NewWriter(path string, opts WriterOptions) (*Writer, error) {
 	return &Writer{
 		path: path, opts: opts, fsys: fsys, f: f, buf: buf, sum: sum, fw: fw,
 		rows: newRowBuilder(memory.DefaultAllocator),
-		info: Info{Project: opts.Project},
+		info: Info{Project: opts.Project, TimesFilled: true},
 	}, nil
 }
 
@@ -126,11 +126,9 @@ func (w *Writer) Append(e *event.Event) error {
 		w.minIngest, w.maxIngest = ingest, ingest
 	}
 	w.minIngest, w.maxIngest = min(w.minIngest, ingest), max(w.maxIngest, ingest)
-	if !e.Time.IsZero() {
-		t := e.Time.UnixNano()
-		if !w.hasTime {
-			w.minTime, w.maxTime, w.hasTime = t, t, true
-		}
+	if t := eventTime(e).UnixNano(); !w.hasTime {
+		w.minTime, w.maxTime, w.hasTime = t, t, true
+	} else {
 		w.minTime, w.maxTime = min(w.minTime, t), max(w.maxTime, t)
 	}
 	if w.pending == 0 {

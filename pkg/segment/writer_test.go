@@ -74,11 +74,12 @@ func TestWriter_Write_InfoMatchesReadInfo(t *testing.T) {
 	}
 	var minTime, maxTime time.Time
 	for _, e := range events {
-		if !e.Time.IsZero() && (minTime.IsZero() || e.Time.Before(minTime)) {
-			minTime = e.Time
+		et := eventTime(&e) // no time: the ingest time
+		if minTime.IsZero() || et.Before(minTime) {
+			minTime = et
 		}
-		if e.Time.After(maxTime) {
-			maxTime = e.Time
+		if et.After(maxTime) {
+			maxTime = et
 		}
 	}
 	if !info.MinTime.Equal(minTime) || !info.MaxTime.Equal(maxTime) {

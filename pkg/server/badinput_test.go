@@ -85,7 +85,6 @@ func TestAPI_BadInput(t *testing.T) {
 		{"more than 10000 events", appendCall(many), connect.CodeInvalidArgument, "events"},
 		{"event without type", appendCall(withEvent(func(e *siltv1.EventInput) { e.Type = "" })), connect.CodeInvalidArgument, "events[0].type"},
 		{"event type with space", appendCall(withEvent(func(e *siltv1.EventInput) { e.Type = "a b" })), connect.CodeInvalidArgument, "events[0].type"},
-		{"event without payload", appendCall(withEvent(func(e *siltv1.EventInput) { e.Payload = nil })), connect.CodeInvalidArgument, "events[0].payload"},
 		{"attribute key syntax", appendCall(withEvent(func(e *siltv1.EventInput) { e.Attributes = map[string]string{"1x": "v"} })), connect.CodeInvalidArgument, `events[0].attributes["1x"]`},
 		{"more than 64 attributes", appendCall(withEvent(func(e *siltv1.EventInput) { e.Attributes = manyAttrs })), connect.CodeInvalidArgument, "events[0].attributes"},
 		{"metric not finite", appendCall(withEvent(func(e *siltv1.EventInput) { e.Metrics = map[string]float64{"m": math.Inf(1)} })), connect.CodeInvalidArgument, `events[0].metrics["m"]`},

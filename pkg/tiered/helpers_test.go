@@ -113,6 +113,7 @@ func diffEvents(project, stream string, from uint64, evs []event.Event) error {
 		want.Project, want.Stream, want.Seq = project, stream, from+uint64(i)
 		want.ContentType = event.ContentTypeJSON
 		want.IngestTime = e.IngestTime
+		want.Time = e.IngestTime // testEvent has no time: it reads with its ingest time
 		if e.IngestTime.IsZero() {
 			return fmt.Errorf("%s seq %d has no ingest time", stream, e.Seq)
 		}

@@ -77,17 +77,19 @@ func ReadEvents(ctx context.Context, root string) ([]event.Event, error) {
 func readRow(rows *sql.Rows) (event.Event, error) {
 	var (
 		e            event.Event
+		src, sub     sql.NullString // null: absent
 		tm           sql.NullTime
 		attrs, mets  duckdb.OrderedMap
 		data         sql.NullString
 		binary       []byte
 		binaryIsNull = true
 	)
-	err := rows.Scan(&e.Project, &e.Stream, &e.Seq, &e.ID, &e.Type, &e.Source, &e.Subject,
+	err := rows.Scan(&e.Project, &e.Stream, &e.Seq, &e.ID, &e.Type, &src, &sub,
 		&tm, &e.IngestTime, &attrs, &mets, &e.ContentType, &data, nullBytes{&binary, &binaryIsNull})
 	if err != nil {
 		return e, err
 	}
+	e.Source, e.Subject = src.String, sub.String
 	if tm.Valid {
 		e.Time = tm.Time.UTC()
 	}
@@ -105,12 +107,12 @@ func readRow(rows *sql.Rows) (event.Event, error) {
 		e.Data = []byte(data.String)
 	case !binaryIsNull:
 		e.Data = binary
-	default:
-		return e, errors.New("neither data nor data_binary is set")
 	}
 	if len(e.Data) == 0 {
 		e.Data = nil
 	}
+	// Neither data nor data_binary: no payload.
+	e.SetPresent(src.Valid, sub.Valid, data.Valid || !binaryIsNull)
 	return e, nil
 }
 

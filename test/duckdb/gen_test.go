@@ -170,8 +170,8 @@ func addOddities(events []event.Event) {
 	pick(1).Data = []byte{'{', 0xff, 0xfe, '}'}
 	pick(1).ContentType = event.ContentTypeJSON
 	// Empty payloads, JSON and binary.
-	pick(2).ContentType, pick(2).Data = event.ContentTypeJSON, nil
-	pick(3).ContentType, pick(3).Data = "application/octet-stream", []byte{}
+	pick(2).ContentType, pick(2).Data, pick(2).Present = event.ContentTypeJSON, nil, event.PartPayload
+	pick(3).ContentType, pick(3).Data, pick(3).Present = "application/octet-stream", []byte{}, event.PartPayload
 	// Doubles that survive only bit for bit.
 	pick(4).Metrics = map[string]float64{
 		"neg_zero": math.Copysign(0, -1), "nan": math.NaN(), "inf": math.Inf(1), "-inf": math.Inf(-1),
@@ -185,6 +185,24 @@ func addOddities(events []event.Event) {
 	pick(8).Attributes, pick(8).Metrics = map[string]string{}, map[string]float64{}
 	pick(9).Subject = string(slices.Repeat([]byte("subject-ü-"), 300))
 	pick(9).Attributes = map[string]string{"": "empty key", "long": string(slices.Repeat([]byte("x"), 5000))}
+	// No source (null), an empty one; no subject, an empty one; no payload.
+	for i, e := range events {
+		switch i % 37 {
+		case 3:
+			e.Source = ""
+		case 5:
+			e.Source, e.Present = "", e.Present|event.PartSource
+		case 7:
+			e.Subject = ""
+		case 11:
+			e.Subject, e.Present = "", e.Present|event.PartSubject
+		case 13:
+			e.ContentType, e.Data = "", nil
+		default:
+			continue
+		}
+		events[i] = e
+	}
 }
 
 func randomBytes(r *rand.Rand, n int) []byte {

@@ -237,6 +237,18 @@ func aggregateCases(d *queryData) []aggregateCase {
 			sql:  fmt.Sprintf(`SELECT count(*) FROM ev WHERE ingest_ns >= %d AND ingest_ns < %d`, ingestFrom.UnixNano(), ingestTo.UnixNano()),
 		},
 		{
+			// A missing source is its own (null) group, apart from "".
+			name: "count/by_source_with_null",
+			req:  &siltv1.QueryRequest{GroupBy: by("source"), Aggregations: aggs(count(), agg(fnDistinct, "subject"))},
+			sql:  `SELECT source, count(*), count(DISTINCT subject) FROM ev GROUP BY source ORDER BY source NULLS FIRST`,
+		},
+		{
+			name: "count/exists_source_and_empty",
+			req: &siltv1.QueryRequest{Filter: and(exists("source"), exists("subject"), compare("subject", opNE, strV(""))),
+				GroupBy: by("source"), Aggregations: aggs(count())},
+			sql: `SELECT source, count(*) FROM ev WHERE source IS NOT NULL AND subject IS NOT NULL AND subject <> '' GROUP BY source ORDER BY source`,
+		},
+		{
 			// Only the first segment holds these: the second is pruned.
 			// (The hot tier is not: a stream's extent knows only its last
 			// ingest time, so it prunes only ranges that start later.)

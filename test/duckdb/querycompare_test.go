@@ -258,6 +258,13 @@ func diffListed(got *siltv1.Event, want *event.Event, fields []string) string {
 		}
 		return ""
 	}
+	// presence tells an unset string (absent) from an empty one.
+	presence := func(name string, g *string, w, projected bool) string {
+		if projected && (g != nil) != w {
+			return fmt.Sprintf("%s: got present %v, want %v", name, g != nil, w)
+		}
+		return ""
+	}
 	tm := func(name string, g *timestamppb.Timestamp, w time.Time, projected bool) string {
 		switch {
 		case !projected || w.IsZero():
@@ -285,7 +292,9 @@ func diffListed(got *siltv1.Event, want *event.Event, fields []string) string {
 		str("type", got.GetType(), want.Type, has("type")),
 		str("source", got.GetSource(), want.Source, has("source")),
 		str("subject", got.GetSubject(), want.Subject, has("subject")),
-		tm("time", got.GetTime(), want.Time, has("time")),
+		presence("source", got.Source, want.HasSource(), has("source")),
+		presence("subject", got.Subject, want.HasSubject(), has("subject")),
+		tm("time", got.GetTime(), cmp.Or(want.Time, want.IngestTime), has("time")), // none: the ingest time
 		tm("ingest_time", got.GetIngestTime(), want.IngestTime, has("ingest_time")),
 		diffProjectedMap("attributes", got.GetAttributes(), want.Attributes, all, keysOf(fields, "attributes."), func(a, b string) bool { return a == b }),
 		diffProjectedMap("metrics", got.GetMetrics(), want.Metrics, all, keysOf(fields, "metrics."), func(a, b float64) bool { return a == b }),
@@ -325,7 +334,7 @@ func diffProjectedMap[V any](name string, got, want map[string]V, all bool, keys
 func diffPayload(got *siltv1.Event, want *event.Event, projected bool) string {
 	switch p := got.GetPayload().(type) {
 	case nil:
-		if projected {
+		if projected && want.HasPayload() {
 			return "payload: got none"
 		}
 		return ""
@@ -341,7 +350,7 @@ func diffPayload(got *siltv1.Event, want *event.Event, projected bool) string {
 			return fmt.Sprintf("payload: got JSON %v, want %s", g, want.Data)
 		}
 	case *siltv1.Event_BinaryData:
-		if !projected || want.IsJSON() || !bytes.Equal(p.BinaryData, want.Data) {
+		if !projected || want.IsJSON() || !want.HasPayload() || !bytes.Equal(p.BinaryData, want.Data) {
 			return fmt.Sprintf("payload: got bytes %q, want %s", p.BinaryData, payloadText(want, projected))
 		}
 	}

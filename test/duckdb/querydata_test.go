@@ -156,7 +156,18 @@ func genQueryEvent(r *rand.Rand, i int, base time.Time) event.Event {
 	if r.IntN(100) < 40 {
 		e.Metrics["bytes"] = float64(int(math.Exp(8 + 2*r.NormFloat64())))
 	}
+	// Some without a source (null) or with an empty one, an empty subject.
+	switch i % 41 {
+	case 3:
+		e.Source = ""
+	case 5:
+		e.Source, e.Present = "", event.PartSource
+	case 7:
+		e.Subject, e.Present = "", event.PartSubject
+	}
 	switch k := r.IntN(1000); {
+	case i%53 == 9: // no payload: a point of attributes and metrics
+		return e
 	case k < 8:
 		e.ContentType, e.Data = "application/octet-stream", randomBytes(r, 16+r.IntN(112))
 		return e
@@ -210,9 +221,12 @@ func genQueryEvent(r *rand.Rand, i int, base time.Time) event.Event {
 // stores as it is: the test knows the exact text that data holds.
 func queryInput(e event.Event) *siltv1.EventInput {
 	in := &siltv1.EventInput{
-		Id: e.ID, Type: e.Type, Source: e.Source, Subject: e.Subject,
+		Id: e.ID, Type: e.Type, Source: optional(e.Source, e.HasSource()), Subject: optional(e.Subject, e.HasSubject()),
 		Attributes: e.Attributes, Metrics: e.Metrics, ContentType: e.ContentType,
 		Payload: &siltv1.EventInput_BinaryData{BinaryData: e.Data},
+	}
+	if !e.HasPayload() {
+		in.Payload = nil
 	}
 	if !e.Time.IsZero() {
 		in.Time = timestamppb.New(e.Time)
@@ -320,7 +334,7 @@ func appendQueryData(ctx context.Context, t *testing.T, url string, n int) *quer
 // ingest_time keeps the server's nanoseconds, and so does ingest_ns.
 const duckSchema = `CREATE TABLE ev (
 	stream VARCHAR NOT NULL, seq UBIGINT NOT NULL, id VARCHAR NOT NULL,
-	type VARCHAR NOT NULL, source VARCHAR NOT NULL, subject VARCHAR NOT NULL,
+	type VARCHAR NOT NULL, source VARCHAR, subject VARCHAR,
 	time TIMESTAMP, ingest_time TIMESTAMP_NS NOT NULL, ingest_ns BIGINT NOT NULL,
 	attributes MAP(VARCHAR, VARCHAR) NOT NULL, metrics MAP(VARCHAR, DOUBLE) NOT NULL,
 	content_type VARCHAR NOT NULL,
@@ -388,14 +402,23 @@ func loadDuckDB(ctx context.Context, t *testing.T, events []event.Event) *sql.DB
 
 // duckRow is e as a row of table ev.
 func duckRow(e *event.Event) []driver.Value {
-	var tm, data, binary driver.Value
-	if !e.Time.IsZero() {
-		tm = e.Time
+	var data, binary, source, subject driver.Value
+	tm := e.Time
+	if tm.IsZero() { // stored without a time: read with its ingest time
+		tm = e.IngestTime
 	}
-	if e.IsJSON() {
+	switch {
+	case !e.HasPayload(): // both null
+	case e.IsJSON():
 		data = string(e.Data)
-	} else {
+	default:
 		binary = e.Data
+	}
+	if e.HasSource() { // null: absent
+		source = e.Source
+	}
+	if e.HasSubject() {
+		subject = e.Subject
 	}
 	var attrs, mets duckdb.OrderedMap
 	for k, v := range e.Attributes {
@@ -405,7 +428,7 @@ func duckRow(e *event.Event) []driver.Value {
 		mets.Set(k, v)
 	}
 	return []driver.Value{
-		e.Stream, e.Seq, e.ID, e.Type, e.Source, e.Subject,
+		e.Stream, e.Seq, e.ID, e.Type, source, subject,
 		tm, e.IngestTime, e.IngestTime.UnixNano(), attrs, mets,
 		e.ContentType, data, binary,
 	}

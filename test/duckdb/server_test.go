@@ -139,9 +139,12 @@ func toInput(e event.Event) *siltv1.EventInput {
 		e.Attributes["klyuch"] = v
 	}
 	in := &siltv1.EventInput{
-		Id: e.ID, Type: e.Type, Source: e.Source, Subject: e.Subject,
+		Id: e.ID, Type: e.Type, Source: optional(e.Source, e.HasSource()), Subject: optional(e.Subject, e.HasSubject()),
 		Attributes: e.Attributes, Metrics: e.Metrics, ContentType: e.ContentType,
 		Payload: &siltv1.EventInput_BinaryData{BinaryData: e.Data},
+	}
+	if !e.HasPayload() {
+		in.Payload = nil
 	}
 	if !e.Time.IsZero() {
 		in.Time = timestamppb.New(e.Time)
@@ -163,5 +166,14 @@ func fromProto(e *siltv1.Event) event.Event {
 	if _, ok := e.GetPayload().(*siltv1.Event_Data); ok {
 		panic(fmt.Sprintf("event %d came back as a JSON value despite raw_json", e.GetSeq()))
 	}
+	out.SetPresent(e.Source != nil, e.Subject != nil, e.GetPayload() != nil)
 	return out
+}
+
+// optional is s as a proto3 optional string: nil unless present.
+func optional(s string, present bool) *string {
+	if !present {
+		return nil
+	}
+	return &s
 }

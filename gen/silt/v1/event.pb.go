@@ -39,11 +39,13 @@ type Event struct {
 	Id string `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened, e.g. "order.created".
 	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
-	// Where it happened (CloudEvents source), if given.
-	Source string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
-	// What it is about (CloudEvents subject), if given.
-	Subject string `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
-	// When it happened, as the client said; unset if the client gave none.
+	// Where it happened (CloudEvents source); unset when the client gave
+	// none, which is not the same as an empty source.
+	Source *string `protobuf:"bytes,6,opt,name=source,proto3,oneof" json:"source,omitempty"`
+	// What it is about (CloudEvents subject); unset when the client gave none.
+	Subject *string `protobuf:"bytes,7,opt,name=subject,proto3,oneof" json:"subject,omitempty"`
+	// When it happened, as the client said; the event's ingest_time when the
+	// client gave none.
 	Time *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
 	// When the server committed it; never decreases along a stream.
 	IngestTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=ingest_time,json=ingestTime,proto3" json:"ingest_time,omitempty"`
@@ -51,14 +53,16 @@ type Event struct {
 	Attributes map[string]string `protobuf:"bytes,10,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Measures to aggregate.
 	Metrics map[string]float64 `protobuf:"bytes,11,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	// The payload: JSON (data) or raw bytes (binary_data).
+	// The payload: JSON (data) or raw bytes (binary_data); neither when the
+	// event was appended without one.
 	//
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Event_Data
 	//	*Event_BinaryData
 	Payload isEvent_Payload `protobuf_oneof:"payload"`
-	// Content type of the payload; "application/json" for data.
+	// Content type of the payload; "application/json" for data, empty when
+	// there is no payload.
 	ContentType   string `protobuf:"bytes,14,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -130,15 +134,15 @@ func (x *Event) GetType() string {
 }
 
 func (x *Event) GetSource() string {
-	if x != nil {
-		return x.Source
+	if x != nil && x.Source != nil {
+		return *x.Source
 	}
 	return ""
 }
 
 func (x *Event) GetSubject() string {
-	if x != nil {
-		return x.Subject
+	if x != nil && x.Subject != nil {
+		return *x.Subject
 	}
 	return ""
 }
@@ -231,26 +235,30 @@ type EventInput struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened: letters, digits and . _ : / - (1 to 256 characters, starting with a letter or digit).
 	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	// Where it happened (at most 1024 characters).
-	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
-	// What it is about (at most 1024 characters).
-	Subject string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Where it happened (at most 1024 characters). Unset means none, which
+	// reads back unset; an empty source reads back empty.
+	Source *string `protobuf:"bytes,3,opt,name=source,proto3,oneof" json:"source,omitempty"`
+	// What it is about (at most 1024 characters); unset and empty as for source.
+	Subject *string `protobuf:"bytes,4,opt,name=subject,proto3,oneof" json:"subject,omitempty"`
 	// When it happened: from 1678-01-01T00:00:00Z up to, not including,
-	// 2262-01-01T00:00:00Z (what every tier stores exactly). Unset means no time.
+	// 2262-01-01T00:00:00Z (what every tier stores exactly). Unset means the
+	// event's ingest time: that is the time it reads back with.
 	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
 	// At most 64 dimensions; keys are identifiers of at most 128 characters, values at most 4096.
 	Attributes map[string]string `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// At most 64 finite measures; keys as for attributes.
 	Metrics map[string]float64 `protobuf:"bytes,7,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	// The payload: JSON or raw bytes; one of them is required. The whole event
-	// may be at most 1 MiB.
+	// The payload: JSON or raw bytes, or neither (an analytics data point may
+	// be just a type with attributes and metrics). The whole event may be at
+	// most 1 MiB.
 	//
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*EventInput_Data
 	//	*EventInput_BinaryData
 	Payload isEventInput_Payload `protobuf_oneof:"payload"`
-	// Content type of binary_data (defaults to the stream's); ignored for data.
+	// Content type of binary_data (defaults to the stream's); ignored for data
+	// and without a payload.
 	ContentType   string `protobuf:"bytes,10,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -301,15 +309,15 @@ func (x *EventInput) GetType() string {
 }
 
 func (x *EventInput) GetSource() string {
-	if x != nil {
-		return x.Source
+	if x != nil && x.Source != nil {
+		return *x.Source
 	}
 	return ""
 }
 
 func (x *EventInput) GetSubject() string {
-	if x != nil {
-		return x.Subject
+	if x != nil && x.Subject != nil {
+		return *x.Subject
 	}
 	return ""
 }
@@ -455,15 +463,15 @@ var File_silt_v1_event_proto protoreflect.FileDescriptor
 
 const file_silt_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13silt/v1/event.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x04\n" +
+	"\x13silt/v1/event.proto\x12\asilt.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x05\n" +
 	"\x05Event\x12\x18\n" +
 	"\aproject\x18\x01 \x01(\tR\aproject\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x10\n" +
 	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x0e\n" +
 	"\x02id\x18\x04 \x01(\tR\x02id\x12\x12\n" +
-	"\x04type\x18\x05 \x01(\tR\x04type\x12\x16\n" +
-	"\x06source\x18\x06 \x01(\tR\x06source\x12\x18\n" +
-	"\asubject\x18\a \x01(\tR\asubject\x12.\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\x12\x1b\n" +
+	"\x06source\x18\x06 \x01(\tH\x01R\x06source\x88\x01\x01\x12\x1d\n" +
+	"\asubject\x18\a \x01(\tH\x02R\asubject\x88\x01\x01\x12.\n" +
 	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12;\n" +
 	"\vingest_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"ingestTime\x12>\n" +
@@ -482,13 +490,16 @@ const file_silt_v1_event_proto_rawDesc = "" +
 	"\fMetricsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\apayload\"\x8b\x06\n" +
+	"\apayloadB\t\n" +
+	"\a_sourceB\n" +
+	"\n" +
+	"\b_subject\"\xa5\x06\n" +
 	"\n" +
 	"EventInput\x12(\n" +
 	"\x02id\x18\x01 \x01(\tB\x18\xbaH\x15r\x13\x18\x80\x022\x0e^[\\x21-\\x7e]*$R\x02id\x12>\n" +
-	"\x04type\x18\x02 \x01(\tB*\xbaH'r%\x10\x01\x18\x80\x022\x1e^[A-Za-z0-9][A-Za-z0-9._:/-]*$R\x04type\x12 \n" +
-	"\x06source\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06source\x12\"\n" +
-	"\asubject\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\asubject\x12K\n" +
+	"\x04type\x18\x02 \x01(\tB*\xbaH'r%\x10\x01\x18\x80\x022\x1e^[A-Za-z0-9][A-Za-z0-9._:/-]*$R\x04type\x12%\n" +
+	"\x06source\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bH\x01R\x06source\x88\x01\x01\x12'\n" +
+	"\asubject\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bH\x02R\asubject\x88\x01\x01\x12K\n" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x1b\xbaH\x18\xb2\x01\x15\x1a\x06\b\x80\xb1\xf1\xa9\"2\v\b\x80\xf2\x93\xd6\xdd\xff\xff\xff\xff\x01R\x04time\x12y\n" +
 	"\n" +
 	"attributes\x18\x06 \x03(\v2#.silt.v1.EventInput.AttributesEntryB4\xbaH1\x9a\x01.\x10@\"#r!\x10\x01\x18\x80\x012\x1a^[A-Za-z_][A-Za-z0-9_.-]*$*\x05r\x03\x18\x80 R\n" +
@@ -504,8 +515,11 @@ const file_silt_v1_event_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
 	"\fMetricsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\x10\n" +
-	"\apayload\x12\x05\xbaH\x02\b\x01\"^\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
+	"\apayloadB\t\n" +
+	"\a_sourceB\n" +
+	"\n" +
+	"\b_subject\"^\n" +
 	"\bProducer\x12*\n" +
 	"\x02id\x18\x01 \x01(\tB\x1a\xbaH\x17r\x15\x10\x01\x18\x80\x022\x0e^[\\x21-\\x7e]+$R\x02id\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x10\n" +

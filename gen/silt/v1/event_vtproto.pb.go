@@ -128,17 +128,17 @@ func (m *Event) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i--
 		dAtA[i] = 0x42
 	}
-	if len(m.Subject) > 0 {
-		i -= len(m.Subject)
-		copy(dAtA[i:], m.Subject)
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Subject)))
+	if m.Subject != nil {
+		i -= len(*m.Subject)
+		copy(dAtA[i:], *m.Subject)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(*m.Subject)))
 		i--
 		dAtA[i] = 0x3a
 	}
-	if len(m.Source) > 0 {
-		i -= len(m.Source)
-		copy(dAtA[i:], m.Source)
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Source)))
+	if m.Source != nil {
+		i -= len(*m.Source)
+		copy(dAtA[i:], *m.Source)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(*m.Source)))
 		i--
 		dAtA[i] = 0x32
 	}
@@ -308,17 +308,17 @@ func (m *EventInput) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i--
 		dAtA[i] = 0x2a
 	}
-	if len(m.Subject) > 0 {
-		i -= len(m.Subject)
-		copy(dAtA[i:], m.Subject)
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Subject)))
+	if m.Subject != nil {
+		i -= len(*m.Subject)
+		copy(dAtA[i:], *m.Subject)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(*m.Subject)))
 		i--
 		dAtA[i] = 0x22
 	}
-	if len(m.Source) > 0 {
-		i -= len(m.Source)
-		copy(dAtA[i:], m.Source)
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Source)))
+	if m.Source != nil {
+		i -= len(*m.Source)
+		copy(dAtA[i:], *m.Source)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(*m.Source)))
 		i--
 		dAtA[i] = 0x1a
 	}
@@ -451,12 +451,12 @@ func (m *Event) SizeVT() (n int) {
 	if l > 0 {
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
-	l = len(m.Source)
-	if l > 0 {
+	if m.Source != nil {
+		l = len(*m.Source)
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
-	l = len(m.Subject)
-	if l > 0 {
+	if m.Subject != nil {
+		l = len(*m.Subject)
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	if m.Time != nil {
@@ -532,12 +532,12 @@ func (m *EventInput) SizeVT() (n int) {
 	if l > 0 {
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
-	l = len(m.Source)
-	if l > 0 {
+	if m.Source != nil {
+		l = len(*m.Source)
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
-	l = len(m.Subject)
-	if l > 0 {
+	if m.Subject != nil {
+		l = len(*m.Subject)
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	if m.Time != nil {
@@ -821,7 +821,8 @@ func (m *Event) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Source = string(dAtA[iNdEx:postIndex])
+			s := string(dAtA[iNdEx:postIndex])
+			m.Source = &s
 			iNdEx = postIndex
 		case 7:
 			if wireType != 2 {
@@ -853,7 +854,8 @@ func (m *Event) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Subject = string(dAtA[iNdEx:postIndex])
+			s := string(dAtA[iNdEx:postIndex])
+			m.Subject = &s
 			iNdEx = postIndex
 		case 8:
 			if wireType != 2 {
@@ -1411,7 +1413,8 @@ func (m *EventInput) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Source = string(dAtA[iNdEx:postIndex])
+			s := string(dAtA[iNdEx:postIndex])
+			m.Source = &s
 			iNdEx = postIndex
 		case 4:
 			if wireType != 2 {
@@ -1443,7 +1446,8 @@ func (m *EventInput) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Subject = string(dAtA[iNdEx:postIndex])
+			s := string(dAtA[iNdEx:postIndex])
+			m.Subject = &s
 			iNdEx = postIndex
 		case 5:
 			if wireType != 2 {
@@ -2189,7 +2193,8 @@ func (m *Event) UnmarshalVTUnsafe(dAtA []byte) error {
 			if intStringLen > 0 {
 				stringValue = unsafe.String(&dAtA[iNdEx], intStringLen)
 			}
-			m.Source = stringValue
+			s := stringValue
+			m.Source = &s
 			iNdEx = postIndex
 		case 7:
 			if wireType != 2 {
@@ -2225,7 +2230,8 @@ func (m *Event) UnmarshalVTUnsafe(dAtA []byte) error {
 			if intStringLen > 0 {
 				stringValue = unsafe.String(&dAtA[iNdEx], intStringLen)
 			}
-			m.Subject = stringValue
+			s := stringValue
+			m.Subject = &s
 			iNdEx = postIndex
 		case 8:
 			if wireType != 2 {
@@ -2810,7 +2816,8 @@ func (m *EventInput) UnmarshalVTUnsafe(dAtA []byte) error {
 			if intStringLen > 0 {
 				stringValue = unsafe.String(&dAtA[iNdEx], intStringLen)
 			}
-			m.Source = stringValue
+			s := stringValue
+			m.Source = &s
 			iNdEx = postIndex
 		case 4:
 			if wireType != 2 {
@@ -2846,7 +2853,8 @@ func (m *EventInput) UnmarshalVTUnsafe(dAtA []byte) error {
 			if intStringLen > 0 {
 				stringValue = unsafe.String(&dAtA[iNdEx], intStringLen)
 			}
-			m.Subject = stringValue
+			s := stringValue
+			m.Subject = &s
 			iNdEx = postIndex
 		case 5:
 			if wireType != 2 {

@@ -153,9 +153,8 @@ func (p *appendParser) event(b []byte) bool {
 	p.f = record.Fields{Attributes: p.attributes[:0], Metrics: p.metrics[:0]}
 	f := &p.f
 	var (
-		id      []byte
-		seen    uint16
-		hasData bool
+		id   []byte
+		seen uint16
 	)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -186,9 +185,9 @@ func (p *appendParser) event(b []byte) bool {
 		case fieldInputType:
 			f.Type = v
 		case fieldInputSource:
-			f.Source = v
+			f.Source, f.HasSource = v, true
 		case fieldInputSubject:
-			f.Subject = v
+			f.Subject, f.HasSubject = v, true
 		case fieldInputTime:
 			if !parseTimestamp(v, f) {
 				return false
@@ -226,12 +225,12 @@ func (p *appendParser) event(b []byte) bool {
 			}
 			f.Metrics = append(f.Metrics, record.Metric{Key: k, Value: m})
 		case fieldInputBinaryData:
-			f.Data, hasData = v, true
+			f.Data, f.HasPayload = v, true
 		case fieldInputContentType:
 			f.ContentType = v
 		}
 	}
-	if !hasData || len(f.Data) > rules.MaxBinaryDataLen ||
+	if len(f.Data) > rules.MaxBinaryDataLen ||
 		!rules.PrintableASCII(id, 0, rules.MaxIDLen) || !rules.EventType(f.Type) ||
 		!rules.RunesAtMost(f.Source, rules.MaxSourceLen) || !rules.RunesAtMost(f.Subject, rules.MaxSourceLen) ||
 		!rules.RunesAtMost(f.ContentType, rules.MaxContentType) {

@@ -26,7 +26,7 @@ func sample() *siltv1.AppendRequest {
 		Producer: &siltv1.Producer{Id: "p-1", Epoch: 3, Seq: 9},
 		Events: []*siltv1.EventInput{
 			{
-				Id: "client-id", Type: "order.created", Source: "shop", Subject: "o/1",
+				Id: "client-id", Type: "order.created", Source: proto.String("shop"), Subject: proto.String("o/1"),
 				Time:        timestamppb.New(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)),
 				Attributes:  map[string]string{"k": "v", "unicode": "grüße"},
 				Metrics:     map[string]float64{"m": -1.5, "zero": 0},
@@ -35,6 +35,8 @@ func sample() *siltv1.AppendRequest {
 			},
 			{Type: "t", Payload: &siltv1.EventInput_BinaryData{BinaryData: []byte(`{"a":1}`)}, ContentType: event.ContentTypeJSON},
 			{Type: "t", Payload: &siltv1.EventInput_BinaryData{}, Time: &timestamppb.Timestamp{Seconds: -5}},
+			// No payload; a source present but empty, no subject.
+			{Type: "point", Source: proto.String(""), Metrics: map[string]float64{"ms": 3}, ContentType: "ignored/without-payload"},
 		},
 	}
 }
@@ -90,14 +92,13 @@ func TestParse_DeclinesWhatItDoesNotCheck(t *testing.T) {
 		"data value": func(r *siltv1.AppendRequest) {
 			r.Events[0].Payload = &siltv1.EventInput_Data{Data: structpb.NewNumberValue(1)}
 		},
-		"no payload":        func(r *siltv1.AppendRequest) { r.Events[0].Payload = nil },
 		"bad project":       func(r *siltv1.AppendRequest) { r.Project = "Acme" },
 		"bad stream":        func(r *siltv1.AppendRequest) { r.Stream = "a//b" },
 		"no events":         func(r *siltv1.AppendRequest) { r.Events = nil },
 		"bad type":          func(r *siltv1.AppendRequest) { r.Events[0].Type = "" },
 		"bad map key":       func(r *siltv1.AppendRequest) { r.Events[0].Attributes["1x"] = "v" },
 		"NaN metric":        func(r *siltv1.AppendRequest) { r.Events[0].Metrics["m"] = math.NaN() },
-		"long source":       func(r *siltv1.AppendRequest) { r.Events[0].Source = strings.Repeat("ü", 1025) },
+		"long source":       func(r *siltv1.AppendRequest) { r.Events[0].Source = proto.String(strings.Repeat("ü", 1025)) },
 		"invalid JSON":      func(r *siltv1.AppendRequest) { r.Events[0].ContentType = event.ContentTypeJSON },
 		"empty producer id": func(r *siltv1.AppendRequest) { r.Producer.Id = "" },
 		"zero time":         func(r *siltv1.AppendRequest) { r.Events[0].Time = timestamppb.New(time.Time{}) },

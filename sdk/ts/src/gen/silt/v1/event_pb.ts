@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file silt/v1/event.proto.
  */
 export const file_silt_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChNzaWx0L3YxL2V2ZW50LnByb3RvEgdzaWx0LnYxIvADCgVFdmVudBIPCgdwcm9qZWN0GAEgASgJEg4KBnN0cmVhbRgCIAEoCRILCgNzZXEYAyABKAQSCgoCaWQYBCABKAkSDAoEdHlwZRgFIAEoCRIOCgZzb3VyY2UYBiABKAkSDwoHc3ViamVjdBgHIAEoCRIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtpbmdlc3RfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoKYXR0cmlidXRlcxgKIAMoCzIeLnNpbHQudjEuRXZlbnQuQXR0cmlidXRlc0VudHJ5EiwKB21ldHJpY3MYCyADKAsyGy5zaWx0LnYxLkV2ZW50Lk1ldHJpY3NFbnRyeRImCgRkYXRhGAwgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASFQoLYmluYXJ5X2RhdGEYDSABKAxIABIUCgxjb250ZW50X3R5cGUYDiABKAkaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCCQoHcGF5bG9hZCKeBQoKRXZlbnRJbnB1dBIkCgJpZBgBIAEoCUIYukgVchMYgAIyDl5bXHgyMS1ceDdlXSokEjgKBHR5cGUYAiABKAlCKrpIJ3IlEAEYgAIyHl5bQS1aYS16MC05XVtBLVphLXowLTkuXzovLV0qJBIYCgZzb3VyY2UYAyABKAlCCLpIBXIDGIAIEhkKB3N1YmplY3QYBCABKAlCCLpIBXIDGIAIEkUKBHRpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhu6SBiyARUaBgiAsfGpIjILCIDyk9bd/////wESbQoKYXR0cmlidXRlcxgGIAMoCzIjLnNpbHQudjEuRXZlbnRJbnB1dC5BdHRyaWJ1dGVzRW50cnlCNLpIMZoBLhBAIiNyIRABGIABMhpeW0EtWmEtel9dW0EtWmEtejAtOV8uLV0qJCoFcgMYgCASZgoHbWV0cmljcxgHIAMoCzIgLnNpbHQudjEuRXZlbnRJbnB1dC5NZXRyaWNzRW50cnlCM7pIMJoBLRBAIiNyIRABGIABMhpeW0EtWmEtel9dW0EtWmEtejAtOV8uLV0qJCoEEgJAARImCgRkYXRhGAggASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASIAoLYmluYXJ5X2RhdGEYCSABKAxCCbpIBnoEGICAQEgAEh4KDGNvbnRlbnRfdHlwZRgKIAEoCUIIukgFcgMYgAIaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCEAoHcGF5bG9hZBIFukgCCAEiTgoIUHJvZHVjZXISJgoCaWQYASABKAlCGrpIF3IVEAEYgAIyDl5bXHgyMS1ceDdlXSskEg0KBWVwb2NoGAIgASgEEgsKA3NlcRgDIAEoBEIsWipnaXRodWIuY29tL3NpbHQtaW8vc2lsdC9nZW4vc2lsdC92MTtzaWx0djFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChNzaWx0L3YxL2V2ZW50LnByb3RvEgdzaWx0LnYxIpEECgVFdmVudBIPCgdwcm9qZWN0GAEgASgJEg4KBnN0cmVhbRgCIAEoCRILCgNzZXEYAyABKAQSCgoCaWQYBCABKAkSDAoEdHlwZRgFIAEoCRITCgZzb3VyY2UYBiABKAlIAYgBARIUCgdzdWJqZWN0GAcgASgJSAKIAQESKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLaW5nZXN0X3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKCmF0dHJpYnV0ZXMYCiADKAsyHi5zaWx0LnYxLkV2ZW50LkF0dHJpYnV0ZXNFbnRyeRIsCgdtZXRyaWNzGAsgAygLMhsuc2lsdC52MS5FdmVudC5NZXRyaWNzRW50cnkSJgoEZGF0YRgMIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEhUKC2JpbmFyeV9kYXRhGA0gASgMSAASFAoMY29udGVudF90eXBlGA4gASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgkKB3BheWxvYWRCCQoHX3NvdXJjZUIKCghfc3ViamVjdCK4BQoKRXZlbnRJbnB1dBIkCgJpZBgBIAEoCUIYukgVchMYgAIyDl5bXHgyMS1ceDdlXSokEjgKBHR5cGUYAiABKAlCKrpIJ3IlEAEYgAIyHl5bQS1aYS16MC05XVtBLVphLXowLTkuXzovLV0qJBIdCgZzb3VyY2UYAyABKAlCCLpIBXIDGIAISAGIAQESHgoHc3ViamVjdBgEIAEoCUIIukgFcgMYgAhIAogBARJFCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIbukgYsgEVGgYIgLHxqSIyCwiA8pPW3f////8BEm0KCmF0dHJpYnV0ZXMYBiADKAsyIy5zaWx0LnYxLkV2ZW50SW5wdXQuQXR0cmlidXRlc0VudHJ5QjS6SDGaAS4QQCIjciEQARiAATIaXltBLVphLXpfXVtBLVphLXowLTlfLi1dKiQqBXIDGIAgEmYKB21ldHJpY3MYByADKAsyIC5zaWx0LnYxLkV2ZW50SW5wdXQuTWV0cmljc0VudHJ5QjO6SDCaAS0QQCIjciEQARiAATIaXltBLVphLXpfXVtBLVphLXowLTlfLi1dKiQqBBICQAESJgoEZGF0YRgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiAKC2JpbmFyeV9kYXRhGAkgASgMQgm6SAZ6BBiAgEBIABIeCgxjb250ZW50X3R5cGUYCiABKAlCCLpIBXIDGIACGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQgkKB3BheWxvYWRCCQoHX3NvdXJjZUIKCghfc3ViamVjdCJOCghQcm9kdWNlchImCgJpZBgBIAEoCUIaukgXchUQARiAAjIOXltceDIxLVx4N2VdKyQSDQoFZXBvY2gYAiABKAQSCwoDc2VxGAMgASgEQixaKmdpdGh1Yi5jb20vc2lsdC1pby9zaWx0L2dlbi9zaWx0L3YxO3NpbHR2MWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Event is one committed record of a stream, as readers see it.
@@ -59,21 +59,23 @@ export type Event = Message<"silt.v1.Event"> & {
   type: string;
 
   /**
-   * Where it happened (CloudEvents source), if given.
+   * Where it happened (CloudEvents source); unset when the client gave
+   * none, which is not the same as an empty source.
    *
-   * @generated from field: string source = 6;
+   * @generated from field: optional string source = 6;
    */
-  source: string;
+  source?: string | undefined;
 
   /**
-   * What it is about (CloudEvents subject), if given.
+   * What it is about (CloudEvents subject); unset when the client gave none.
    *
-   * @generated from field: string subject = 7;
+   * @generated from field: optional string subject = 7;
    */
-  subject: string;
+  subject?: string | undefined;
 
   /**
-   * When it happened, as the client said; unset if the client gave none.
+   * When it happened, as the client said; the event's ingest_time when the
+   * client gave none.
    *
    * @generated from field: google.protobuf.Timestamp time = 8;
    */
@@ -101,7 +103,8 @@ export type Event = Message<"silt.v1.Event"> & {
   metrics: { [key: string]: number };
 
   /**
-   * The payload: JSON (data) or raw bytes (binary_data).
+   * The payload: JSON (data) or raw bytes (binary_data); neither when the
+   * event was appended without one.
    *
    * @generated from oneof silt.v1.Event.payload
    */
@@ -124,7 +127,8 @@ export type Event = Message<"silt.v1.Event"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * Content type of the payload; "application/json" for data.
+   * Content type of the payload; "application/json" for data, empty when
+   * there is no payload.
    *
    * @generated from field: string content_type = 14;
    */
@@ -162,22 +166,24 @@ export type EventInput = Message<"silt.v1.EventInput"> & {
   type: string;
 
   /**
-   * Where it happened (at most 1024 characters).
+   * Where it happened (at most 1024 characters). Unset means none, which
+   * reads back unset; an empty source reads back empty.
    *
-   * @generated from field: string source = 3;
+   * @generated from field: optional string source = 3;
    */
-  source: string;
+  source?: string | undefined;
 
   /**
-   * What it is about (at most 1024 characters).
+   * What it is about (at most 1024 characters); unset and empty as for source.
    *
-   * @generated from field: string subject = 4;
+   * @generated from field: optional string subject = 4;
    */
-  subject: string;
+  subject?: string | undefined;
 
   /**
    * When it happened: from 1678-01-01T00:00:00Z up to, not including,
-   * 2262-01-01T00:00:00Z (what every tier stores exactly). Unset means no time.
+   * 2262-01-01T00:00:00Z (what every tier stores exactly). Unset means the
+   * event's ingest time: that is the time it reads back with.
    *
    * @generated from field: google.protobuf.Timestamp time = 5;
    */
@@ -198,8 +204,9 @@ export type EventInput = Message<"silt.v1.EventInput"> & {
   metrics: { [key: string]: number };
 
   /**
-   * The payload: JSON or raw bytes; one of them is required. The whole event
-   * may be at most 1 MiB.
+   * The payload: JSON or raw bytes, or neither (an analytics data point may
+   * be just a type with attributes and metrics). The whole event may be at
+   * most 1 MiB.
    *
    * @generated from oneof silt.v1.EventInput.payload
    */
@@ -222,7 +229,8 @@ export type EventInput = Message<"silt.v1.EventInput"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * Content type of binary_data (defaults to the stream's); ignored for data.
+   * Content type of binary_data (defaults to the stream's); ignored for data
+   * and without a payload.
    *
    * @generated from field: string content_type = 10;
    */
