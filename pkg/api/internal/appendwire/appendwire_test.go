@@ -16,6 +16,7 @@ import (
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
 	"github.com/silt-io/silt/pkg/api/internal/rules"
 	"github.com/silt-io/silt/pkg/event"
+	"github.com/silt-io/silt/pkg/record"
 )
 
 // sample is a request as clients send it, which the fast path must take.
@@ -53,10 +54,18 @@ func TestParse_TakesWhatClientsSend(t *testing.T) {
 	}
 	defer m.Release()
 	got := m.Packed()
-	if got == nil || len(got.Events) != 3 || got.Project != "acme" || got.Stream != "orders/eu" ||
+	if got == nil || len(got.Events) != 4 || got.Project != "acme" || got.Stream != "orders/eu" ||
 		got.Producer == nil || *got.Producer != (event.Producer{ID: "p-1", Epoch: 3, Seq: 9}) ||
 		got.ExpectedLastSeq == nil || *got.ExpectedLastSeq != 7 {
 		t.Fatalf("packed %+v", got)
+	}
+	// Presence: the first has a source and a subject; the last a source
+	// present but empty, no subject, no payload.
+	if f := got.Events[0].Flags; f != record.FlagHasTime {
+		t.Errorf("first event's flags %#x, want only a time", f)
+	}
+	if f := got.Events[3].Flags; f != record.FlagNoSubject|record.FlagNoPayload {
+		t.Errorf("last event's flags %#x, want no subject and no payload", f)
 	}
 	// What interceptors read (authorization, validation) is in the message.
 	if m.GetProject() != "acme" || m.GetStream() != "orders/eu" || m.GetProducer().GetId() != "p-1" {
