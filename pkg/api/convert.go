@@ -104,12 +104,7 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 	switch {
 	case !e.HasPayload():
 		out.ContentType = ""
-	case e.IsJSON() && !rawJSON:
-		v, err := jsontext.Parse(e.Data)
-		if err != nil {
-			return nil, fmt.Errorf("decode data of %s/%s seq %d: %w", e.Project, e.Stream, e.Seq, err)
-		}
-		out.Payload = &siltv1.Event_Data{Data: v}
+	case e.IsJSON() && !rawJSON && jsonData(e, out):
 	default:
 		data := e.Data
 		if data == nil {
@@ -118,6 +113,20 @@ func eventToProto(e *event.Event, rawJSON bool) (*siltv1.Event, error) {
 		out.Payload = &siltv1.Event_BinaryData{BinaryData: data}
 	}
 	return out, nil
+}
+
+// jsonData sets out's payload to e's JSON data as a Value and reports
+// whether it could. Binary data appended without a content type to a
+// stream whose content type is JSON is stored as JSON unchecked (only an
+// explicit content type is checked), so e's bytes may not parse: they go
+// out as binary_data, as stored, rather than fail the whole page.
+func jsonData(e *event.Event, out *siltv1.Event) bool {
+	v, err := jsontext.Parse(e.Data)
+	if err != nil {
+		return false
+	}
+	out.Payload = &siltv1.Event_Data{Data: v}
+	return true
 }
 
 // optional is s as a proto3 optional string: nil unless present.

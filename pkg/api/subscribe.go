@@ -25,9 +25,10 @@ import (
 // subscriber is caught up at seq 0 and gets the events of the first Append
 // that creates it. A stream that disappears after the subscriber has seen
 // it (a delete) ends the subscription with NotFound, as without AutoCreate,
-// and so does one deleted and created again under its name (seen at the
-// next wake-up, the first append to the new stream: a delete wakes no
-// subscriber).
+// and so does one deleted and created again under its name before the
+// subscriber read again (its stream ID changed). A delete wakes the
+// stream's subscribers (the server's Streams notifies), so neither waits
+// for a next append.
 func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.SubscribeRequest], stream *connect.ServerStream[siltv1.SubscribeResponse]) error {
 	m := req.Msg
 	project, name := m.GetProject(), m.GetStream()

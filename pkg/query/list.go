@@ -154,6 +154,8 @@ func (s *listSink) eventAt(b *Batch, i int, k orderKey) event.Event {
 	if p.all || p.data {
 		if b.Data.IsValid(i) {
 			e.Data = []byte(b.Data.Value(i))
+			// Empty only when binary data on a JSON stream was (unchecked).
+			e.Present |= presentIfEmpty(b.Data.Value(i), event.PartPayload)
 		} else if b.DataBinary != nil && b.DataBinary.IsValid(i) {
 			e.Data = slices.Clone(b.DataBinary.Value(i))
 			e.Present |= presentIfEmpty(string(e.Data), event.PartPayload)

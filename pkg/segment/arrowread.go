@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,10 +59,22 @@ func (r *Reader) scanRowGroupArrow(ctx context.Context, rg int, fields []int, op
 	for _, f := range fields {
 		leaves = append(leaves, leavesOf[Schema.Field(f).Name]...)
 	}
+	// A segment written with null times: read ingest_time to fill them,
+	// as scanRowGroup does.
+	fill := slices.Contains(leaves, leafTime) && timeNulls(r.pf.MetaData().RowGroup(rg))
+	keepIngest := slices.Contains(leaves, leafIngestTime)
+	if fill && !keepIngest {
+		leaves = append(leaves, leafIngestTime)
+	}
 	rows := int64(0)
 	err := r.arrowRecords(ctx, rg, leaves, opts.BatchRows, func(rec arrow.RecordBatch) error {
 		rows += rec.NumRows()
 		st.Rows += rec.NumRows()
+		if fill {
+			rec.Retain()
+			rec = fillRecordTimes(rec, keepIngest)
+			defer rec.Release()
+		}
 		return fn(rg, rec)
 	})
 	if err != nil {
@@ -186,6 +199,8 @@ func eventsOf(rec arrow.RecordBatch, lo, hi int64, project string) ([]event.Even
 		}
 		if tm.IsValid(i) {
 			e.Time = time.Unix(0, int64(tm.Value(i))).UTC()
+		} else {
+			e.Time = e.IngestTime // a segment written before times were defaulted
 		}
 		if a, b := attrs.ValueOffsets(i); b > a {
 			e.Attributes = make(map[string]string, b-a)
@@ -207,6 +222,9 @@ func eventsOf(rec arrow.RecordBatch, lo, hi int64, project string) ([]event.Even
 		case bin.IsValid(i) && len(bin.Value(i)) > 0:
 			e.Data = bytes.Clone(bin.Value(i))
 		}
+		// Null source, subject or payload: absent (decode_optional.go);
+		// a required column (an older segment) is never null.
+		e.SetPresent(strs[fSource].IsValid(i), strs[fSubject].IsValid(i), strs[fData].IsValid(i) || bin.IsValid(i))
 		out = append(out, e)
 	}
 	return out, nil
