@@ -80,10 +80,17 @@ func writeEventLine(w io.Writer, e *siltv1.Event) error {
 		}
 		l.Data = b
 	case *siltv1.Event_BinaryData:
-		if isJSONContentType(e.GetContentType()) && json.Valid(p.BinaryData) {
-			l.Data = p.BinaryData
-		} else {
+		switch {
+		case !isJSONContentType(e.GetContentType()):
 			l.BinaryData, l.ContentType = &p.BinaryData, e.GetContentType()
+		case json.Valid(p.BinaryData):
+			l.Data = p.BinaryData
+		default:
+			// Bytes that are not JSON under a JSON content type: appended as
+			// binaryData without one to a JSON stream. Printed so, they
+			// append again the same way (with the content type, Append
+			// would refuse them as invalid JSON).
+			l.BinaryData = &p.BinaryData
 		}
 	}
 	var buf bytes.Buffer

@@ -28,6 +28,10 @@ var roundTripEvents = []string{
 	// No payload; source and subject present and empty, and an empty payload.
 	`{"type":"point","metrics":{"ms":3}}`,
 	`{"type":"empty","source":"","subject":"","binaryData":"","contentType":"application/octet-stream"}`,
+	// Bytes that are not JSON, and no payload at all, on a JSON stream
+	// (binaryData without a content type takes the stream's).
+	`{"type":"bytes.on.json","binaryData":"AAEC"}`,
+	`{"type":"empty.on.json","binaryData":""}`,
 }
 
 // TestCLI_JSONLines_RoundTrip: read --json, tail --json and query --json
