@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,7 +32,14 @@ type keyDict struct {
 	times  map[int64]uint32
 	bools  [2]uint32
 	values []Value // by code; values[0] is null
+	// bytes is about what the codes hold: each value, its map entry and
+	// a string's bytes.
+	bytes int
 }
+
+// keyValueBytes is about what one key value costs besides a string's
+// bytes: its Value and its map entry.
+const keyValueBytes = int(unsafe.Sizeof(Value{})) + 32
 
 func newKeyDict() *keyDict {
 	return &keyDict{strs: map[string]uint32{}, nums: map[uint64]uint32{}, ints: map[int64]uint32{},
@@ -83,6 +91,7 @@ func (d *keyDict) code(v Value) uint32 {
 
 // add gives v the next code.
 func (d *keyDict) add(v Value) uint32 {
+	d.bytes += keyValueBytes + len(v.Str)
 	d.values = append(d.values, v)
 	return uint32(len(d.values) - 1)
 }
@@ -120,6 +129,7 @@ type aggState struct {
 type aggSink struct {
 	c         *compiled
 	maxGroups int
+	maxBytes  int
 	dicts     []*keyDict
 	groups    map[groupCodes]int32
 	keys      []groupCodes // by group
@@ -136,7 +146,7 @@ type aggSink struct {
 }
 
 func newAggSink(c *compiled, opts Options) *aggSink {
-	s := &aggSink{c: c, maxGroups: opts.MaxGroups, groups: map[groupCodes]int32{}}
+	s := &aggSink{c: c, maxGroups: opts.MaxGroups, maxBytes: opts.MaxAggregateBytes, groups: map[groupCodes]int32{}}
 	s.trans, s.transDict = make([][]uint32, len(c.keys)), make([]arrow.ArrayData, len(c.keys))
 	for range c.keys {
 		s.dicts = append(s.dicts, newKeyDict())
@@ -231,6 +241,62 @@ func (s *aggSink) add(b *Batch, sel []bool) error {
 	for i := range s.states {
 		s.states[i].add(b, gids)
 	}
+	return s.bound()
+}
+
+// sizeText is n bytes in MiB, or in KiB when under one.
+func sizeText(n int) string {
+	if n >= 1<<20 {
+		return strconv.Itoa(n>>20) + " MiB"
+	}
+	return strconv.Itoa(n>>10) + " KiB"
+}
+
+// groupBytes is about what one group costs besides its aggregates' state:
+// its codes, its map entry and its index.
+const groupBytes = int(unsafe.Sizeof(groupCodes{}))*2 + 16
+
+// stateBytes is about the memory of the sink's state: key codes, groups
+// and every aggregate's per-group state.
+func (s *aggSink) stateBytes() int {
+	n := len(s.keys) * groupBytes
+	for _, d := range s.dicts {
+		n += d.bytes
+	}
+	for i := range s.states {
+		st := &s.states[i]
+		n += 8 * (len(st.count) + len(st.sum) + len(st.min) + len(st.max) + len(st.dist) + len(st.quant))
+		for _, d := range st.dist {
+			n += d.Bytes()
+		}
+		for _, q := range st.quant {
+			n += q.Bytes()
+		}
+	}
+	return n
+}
+
+// bound keeps the state within maxBytes: past it, exact distinct sets and
+// percentile values switch to their sketches; if the state is still too
+// large, the query fails.
+func (s *aggSink) bound() error {
+	n := s.stateBytes()
+	if n <= s.maxBytes {
+		return nil
+	}
+	for i := range s.states {
+		st := &s.states[i]
+		for _, d := range st.dist {
+			d.Approximate()
+		}
+		for _, q := range st.quant {
+			q.Approximate()
+		}
+	}
+	if n = s.stateBytes(); n > s.maxBytes {
+		return fmt.Errorf("%w: the aggregation needs more than %s for its %d groups; narrow the query or group more coarsely",
+			event.ErrResultTooLarge, sizeText(s.maxBytes), len(s.keys))
+	}
 	return nil
 }
 
@@ -250,7 +316,7 @@ func (s *aggSink) merge(o *aggSink) error {
 	if len(s.keys) > s.maxGroups {
 		return fmt.Errorf("%w: more than %d groups; narrow the query or group more coarsely", event.ErrResultTooLarge, s.maxGroups)
 	}
-	return nil
+	return s.bound()
 }
 
 // keyCodes codes key k of each selected row.

@@ -15,6 +15,13 @@ type Options struct {
 	// MaxGroups caps the groups of an aggregate query (default 100,000);
 	// more is a ResourceExhausted error, never a partial answer.
 	MaxGroups int
+	// MaxAggregateBytes bounds the memory of an aggregation's state (group
+	// keys, exact distinct sets and percentile values) in each of its
+	// partial aggregations (default DefaultMaxAggregateBytes). Past it,
+	// exact distinct counts and percentiles switch to their sketches
+	// (Column.Approximate); if that is not enough, the query fails with
+	// ResourceExhausted, never a partial answer.
+	MaxAggregateBytes int
 	// BatchRows is the rows of each Arrow batch (default 16,384).
 	BatchRows int
 	// MaxPageBytes caps a listing page's events (their encoded size, as
@@ -23,6 +30,9 @@ type Options struct {
 	// always returned.
 	MaxPageBytes int
 }
+
+// DefaultMaxAggregateBytes is Options.MaxAggregateBytes' default.
+const DefaultMaxAggregateBytes = 256 << 20
 
 // DefaultMaxPageBytes is Options.MaxPageBytes' default.
 const DefaultMaxPageBytes = 4 << 20
@@ -82,6 +92,9 @@ func New(src Source, opts Options) *Engine {
 	}
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 16 << 10
+	}
+	if opts.MaxAggregateBytes <= 0 {
+		opts.MaxAggregateBytes = DefaultMaxAggregateBytes
 	}
 	if opts.MaxPageBytes <= 0 {
 		opts.MaxPageBytes = DefaultMaxPageBytes

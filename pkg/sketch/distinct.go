@@ -40,7 +40,20 @@ type Distinct struct {
 	// hll is nil until the set outgrows limit; from then on it holds every
 	// value and the maps are gone.
 	hll *hyperloglog.Sketch
+
+	// bytes is about what the exact values hold (see Bytes).
+	bytes int
 }
+
+// exactStringBytes and exactFloatBytes are about what one exact value
+// costs besides a string's bytes: its map entry and string header.
+const (
+	exactStringBytes = 40
+	exactFloatBytes  = 16
+)
+
+// hllBytes is what a switched Distinct holds: its registers.
+const hllBytes = 1 << DistinctPrecision
 
 // NewDistinct returns an empty [Distinct] that counts exactly up to
 // exactLimit distinct values (use [DefaultDistinctExact] unless there is a
@@ -76,6 +89,7 @@ func (d *Distinct) AddString(s string) {
 		return
 	}
 	d.strs[strings.Clone(s)] = struct{}{}
+	d.bytes += len(s) + exactStringBytes
 	d.maybeSwitch()
 }
 
@@ -89,6 +103,7 @@ func (d *Distinct) AddBytes(b []byte) {
 		return
 	}
 	d.strs[string(b)] = struct{}{}
+	d.bytes += len(b) + exactStringBytes
 	d.maybeSwitch()
 }
 
@@ -104,6 +119,7 @@ func (d *Distinct) AddFloat(f float64) {
 		return
 	}
 	d.floats[bits] = struct{}{}
+	d.bytes += exactFloatBytes
 	d.maybeSwitch()
 }
 
@@ -148,12 +164,37 @@ func (d *Distinct) Merge(other *Distinct) {
 	// Both exact. The values from other are already private copies, and
 	// map keys are immutable, so sharing them is safe.
 	for s := range other.strs {
-		d.strs[s] = struct{}{}
+		if _, ok := d.strs[s]; !ok {
+			d.strs[s] = struct{}{}
+			d.bytes += len(s) + exactStringBytes
+		}
 	}
 	for bits := range other.floats {
-		d.floats[bits] = struct{}{}
+		if _, ok := d.floats[bits]; !ok {
+			d.floats[bits] = struct{}{}
+			d.bytes += exactFloatBytes
+		}
 	}
 	d.maybeSwitch()
+}
+
+// Bytes is about the memory d holds: its exact values, or its sketch's
+// registers once switched. It is what a caller that bounds the memory of
+// many Distincts counts.
+func (d *Distinct) Bytes() int {
+	if d.hll != nil {
+		return hllBytes
+	}
+	return d.bytes
+}
+
+// Approximate switches an exact d to its sketch now, as outgrowing its
+// limit would: a caller over its memory budget trades exactness for a
+// bounded size ([Distinct.Bytes]).
+func (d *Distinct) Approximate() {
+	if d.hll == nil {
+		d.toSketch()
+	}
 }
 
 // maybeSwitch moves an exact d that has outgrown its limit to a sketch.
@@ -172,7 +213,7 @@ func (d *Distinct) toSketch() {
 	for bits := range d.floats {
 		d.hll.InsertHash(mix64(bits))
 	}
-	d.strs, d.floats = nil, nil
+	d.strs, d.floats, d.bytes = nil, nil, 0
 }
 
 // floatBits returns the bits that stand for f: every NaN maps to one NaN

@@ -269,3 +269,26 @@ func lerp(a, b, t float64) float64 {
 	}
 	return a + t*d
 }
+
+// ddBytes is about what a switched Quantiles holds: DDSketch's bins at
+// QuantileRelativeAccuracy over some twelve decades of values (the store
+// grows with the range of the values; this is a nominal figure).
+const ddBytes = 16 << 10
+
+// Bytes is about the memory q holds: its kept values, or its sketch once
+// switched (nominally; see ddBytes).
+func (q *Quantiles) Bytes() int {
+	if q.dd != nil {
+		return ddBytes
+	}
+	return 8 * cap(q.vals)
+}
+
+// Approximate switches an exact q to its sketch now, as outgrowing its
+// limit would: a caller over its memory budget trades exactness for a
+// bounded size ([Quantiles.Bytes]).
+func (q *Quantiles) Approximate() {
+	if q.dd == nil {
+		q.toSketch()
+	}
+}
