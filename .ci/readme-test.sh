@@ -182,6 +182,7 @@ check "silt segments" '^silt segments$' 'project=acme/date='
 check "silt read after rotation" '^silt read .*--from 1 --limit 2' '^1 .*page\.view' '^2 .*page\.view'
 check "silt streams update" '^silt streams update ' '^retention +30d, 1\.0 GiB$'
 check "silt streams list" '^silt streams list -p acme$' '^STREAM +EVENTS' '^clicks ' '^clicks-copy +5 ' '^orders '
+check "silt projects list" '^silt projects list$' '^PROJECT +STREAMS +AUTO-CREATE' '^acme +[0-9]+ +server +none '
 check "silt streams list --json, after delete" '^silt streams list .*--json' '"name":"orders"'
 
 # Every line of `silt read --json` and `silt streams list --json` is one JSON object.

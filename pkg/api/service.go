@@ -44,11 +44,13 @@ type Options struct {
 	History History
 	// Query, when set, serves silt.v1.QueryService.
 	Query Querier
+	// Projects, when set, serves silt.v1.ProjectService.
+	Projects Projects
 }
 
 // Service implements silt.v1.StreamService, silt.v1.EventService and,
-// with Options.History, silt.v1.AdminService and, with Options.Query,
-// silt.v1.QueryService.
+// with Options.History, silt.v1.AdminService, with Options.Query,
+// silt.v1.QueryService and, with Options.Projects, silt.v1.ProjectService.
 type Service struct {
 	streams Streams
 	log     Log
@@ -111,6 +113,10 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 		path, h = siltv1connect.NewQueryServiceHandler(s, opts...)
 		out[path] = h
 	}
+	if s.opts.Projects != nil {
+		path, h = siltv1connect.NewProjectServiceHandler(s, opts...)
+		out[path] = h
+	}
 	return out, nil
 }
 
@@ -139,8 +145,9 @@ func routeAppend(h, appendHandler http.Handler) http.Handler {
 func (s *Service) code(err error) error { return toConnectError(s.opts.Logger, err) }
 
 var (
-	_ siltv1connect.StreamServiceHandler = (*Service)(nil)
-	_ siltv1connect.EventServiceHandler  = (*Service)(nil)
-	_ siltv1connect.AdminServiceHandler  = (*Service)(nil)
-	_ siltv1connect.QueryServiceHandler  = (*Service)(nil)
+	_ siltv1connect.StreamServiceHandler  = (*Service)(nil)
+	_ siltv1connect.EventServiceHandler   = (*Service)(nil)
+	_ siltv1connect.AdminServiceHandler   = (*Service)(nil)
+	_ siltv1connect.QueryServiceHandler   = (*Service)(nil)
+	_ siltv1connect.ProjectServiceHandler = (*Service)(nil)
 )

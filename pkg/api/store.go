@@ -15,6 +15,16 @@ type Streams interface {
 	DeleteStream(ctx context.Context, project, stream string) error
 }
 
+// Projects manages projects (silt.v1.ProjectService).
+type Projects interface {
+	CreateProject(ctx context.Context, project string, s event.ProjectSettings) (event.ProjectInfo, error)
+	GetProject(ctx context.Context, project string) (event.ProjectInfo, error)
+	ListProjects(ctx context.Context, req event.ListProjectsRequest) ([]event.ProjectInfo, error)
+	UpdateProject(ctx context.Context, project string, s event.ProjectSettings) (event.ProjectInfo, error)
+	// DeleteProject deletes a project with its streams, from every tier.
+	DeleteProject(ctx context.Context, project string) error
+}
+
 // Log appends events and reads them back in seq order.
 type Log interface {
 	Append(ctx context.Context, req event.AppendRequest) (event.AppendResult, error)

@@ -95,7 +95,7 @@ func describeConnectError(ce *connect.Error, in *inputError) (msg string, named 
 			for _, vi := range v.GetViolations() {
 				// One rule a field: "must not be empty" says enough without
 				// "holds characters that are not allowed" after it.
-				name := fieldName(vi.GetField(), vi.GetForKey(), in.labels)
+				name := fieldName(vi.GetField(), vi.GetForKey(), in.labels, in.flags)
 				if !seen[name] {
 					seen[name] = true
 					problems = append(problems, name+": "+ruleWords(vi))
@@ -191,7 +191,7 @@ var eventFieldNames = map[string]string{
 
 // fieldName names the field a violation is about: "line 3: type",
 // "argument 2: attribute key \"1a\"", "--limit", "stream name".
-func fieldName(path *validatepb.FieldPath, forKey bool, labels []string) string {
+func fieldName(path *validatepb.FieldPath, forKey bool, labels []string, flags map[string]string) string {
 	el := path.GetElements()
 	if len(el) > 0 && el[0].GetFieldName() == "events" && el[0].HasIndex() {
 		i := el[0].GetIndex()
@@ -209,6 +209,9 @@ func fieldName(path *validatepb.FieldPath, forKey bool, labels []string) string 
 		parts = append(parts, e.GetFieldName())
 	}
 	joined := strings.Join(parts, ".")
+	if n, ok := flags[joined]; ok {
+		return n
+	}
 	if n, ok := requestFields[joined]; ok {
 		return n
 	}

@@ -33,6 +33,12 @@ var (
 	ErrStreamNotFound = define(CodeNotFound, "stream not found", "STREAM_NOT_FOUND", "")
 	// ErrStreamExists: CreateStream named a stream that exists.
 	ErrStreamExists = define(CodeAlreadyExists, "stream already exists", "STREAM_EXISTS", "")
+	// ErrProjectNotFound: the project does not exist, or its deletion began
+	// (then CreateStream in it answers it too, until the deletion finished).
+	ErrProjectNotFound = define(CodeNotFound, "project not found", "PROJECT_NOT_FOUND", "")
+	// ErrProjectExists: CreateProject named a project that exists, created
+	// explicitly or by its first stream, or whose deletion has not finished.
+	ErrProjectExists = define(CodeAlreadyExists, "project already exists", "PROJECT_EXISTS", "")
 	// ErrLastSeqMismatch: ExpectedLastSeq is not the stream's last seq.
 	ErrLastSeqMismatch = define(CodeFailedPrecondition, "expected last seq does not match", "LAST_SEQ_MISMATCH", "last_seq")
 	// ErrProducerFenced: the producer's epoch is older than one already seen.

@@ -195,7 +195,7 @@ func eventID(id string) string {
 func (g *stage) append(r *request) error {
 	a := r.app
 	st := g.lookup(r.key)
-	if st == nil && !a.autoCreate {
+	if st == nil && !g.mayAutoCreate(r.key.project, a.autoCreate) {
 		r.err = event.ErrStreamNotFound
 		return nil
 	}
@@ -224,7 +224,11 @@ func (g *stage) append(r *request) error {
 		return nil
 	}
 	if st == nil {
-		st = g.create(r.key, event.StreamSettings{})
+		p, _, err := g.streamProject(r.key.project)
+		if err != nil {
+			return err
+		}
+		st = g.create(r.key, p.settings.ApplyDefaults(event.StreamSettings{}))
 	}
 
 	ingest := maxTime(g.now, st.lastIngest)
@@ -265,6 +269,22 @@ func (g *stage) append(r *request) error {
 		g.appended = append(g.appended, st)
 	}
 	return nil
+}
+
+// mayAutoCreate reports whether an append may create a missing stream of
+// project: the project's setting, or else the server's (def); never in a
+// project being deleted.
+func (g *stage) mayAutoCreate(project string, def bool) bool {
+	p := g.project(project)
+	switch {
+	case p == nil:
+		return def
+	case p.deleting:
+		return false
+	case p.settings.AutoCreateStreams != nil:
+		return *p.settings.AutoCreateStreams
+	}
+	return def
 }
 
 func maxTime(a, b time.Time) time.Time {

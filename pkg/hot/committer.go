@@ -38,22 +38,28 @@ const (
 	opDelete
 	opSeal
 	opRetain
+	opCreateProject
+	opUpdateProject
+	opMarkProjectDeleting
+	opRemoveProject
 )
 
 // request is one mutation waiting for the committer.
 type request struct {
 	kind     opKind
 	key      nameKey
-	settings event.StreamSettings // create, update
-	app      *preparedAppend      // append
-	seals    []Seal               // seal
-	retains  []Retain             // retain
+	settings event.StreamSettings  // create, update
+	app      *preparedAppend       // append
+	seals    []Seal                // seal
+	retains  []Retain              // retain
+	project  event.ProjectSettings // create and update project
 
 	// Set by the committer before done is closed.
-	info   event.StreamInfo
-	result event.AppendResult
-	err    error
-	done   chan struct{}
+	info        event.StreamInfo
+	projectInfo event.ProjectInfo
+	result      event.AppendResult
+	err         error
+	done        chan struct{}
 	// txn is the 1-based index, within its group, of the transaction the
 	// request was judged and written in; 0 if it never reached one. Its ack
 	// stands only if that transaction committed.
@@ -269,8 +275,10 @@ type stage struct {
 	now   time.Time
 	// names holds every stream the group touched: a copy of the cached state
 	// with the group's changes, or nil if the group deleted it.
-	names  map[nameKey]*streamState
-	nextID uint64
+	names map[nameKey]*streamState
+	// projects is the same for projects.
+	projects map[string]*projectState
+	nextID   uint64
 	// deleted lists ids the group deleted.
 	deleted []uint64
 	// trims lists ranges the group sealed.
@@ -417,6 +425,14 @@ func (g *stage) run(group []*request) error {
 			err = g.seal(r)
 		case opRetain:
 			err = g.retain(r)
+		case opCreateProject:
+			err = g.createProject(r)
+		case opUpdateProject:
+			err = g.updateProject(r)
+		case opMarkProjectDeleting:
+			err = g.markProjectDeleting(r)
+		case opRemoveProject:
+			err = g.removeProject(r)
 		}
 		if err != nil {
 			return err
@@ -434,9 +450,17 @@ func (g *stage) run(group []*request) error {
 // bytes r writes, every value in full.
 func estimate(r *request, threshold int64) budget {
 	b := budget{size: metaEntryBound(threshold, len(r.key.project), len(r.key.name)) + entrySize(threshold, len(nextIDKey), 8), count: 2}
+	projectKeyLen := 1 + len(r.key.project)
 	switch r.kind {
 	case opDelete:
 		b.size += entrySize(threshold, 9, 0)
+		b.count++
+	case opCreate:
+		// The project's implicit record.
+		b.size += entrySize(threshold, projectKeyLen, implicitProjectValueLen)
+		b.count++
+	case opCreateProject, opUpdateProject, opMarkProjectDeleting, opRemoveProject:
+		b.size += entryBound(threshold, projectKeyLen, maxProjectValueLen)
 		b.count++
 	case opSeal, opRetain:
 		// One stream meta per seal or retain, of names at most 63+256.
@@ -444,6 +468,9 @@ func estimate(r *request, threshold int64) budget {
 		b.size += n * metaEntryBound(threshold, 63, 256)
 		b.count += n
 	case opAppend:
+		// The project's implicit record, if the append creates the stream.
+		b.size += entrySize(threshold, projectKeyLen, implicitProjectValueLen)
+		b.count++
 		a := r.app
 		for _, c := range a.chunks {
 			// The block's value is its header and records: a pointer when
@@ -548,6 +575,13 @@ func (g *stage) apply() {
 		}
 		st.staged = nil
 		s.streams[k] = st
+	}
+	for name, p := range g.projects {
+		if p == nil {
+			delete(s.projects, name)
+		} else {
+			s.projects[name] = p
+		}
 	}
 	s.nextID = max(s.nextID, g.nextID)
 	s.purges = append(s.purges, g.deleted...)

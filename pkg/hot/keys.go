@@ -20,6 +20,8 @@ const (
 	spaceProducer byte = 0x04
 	// spaceTombstone marks a deleted stream id whose data is still being purged: spaceTombstone + id(8).
 	spaceTombstone byte = 0x05
+	// spaceProject holds project records: spaceProject + project.
+	spaceProject byte = 0x06
 )
 
 // nextIDKey holds the next stream id to hand out (uint64, big-endian).
@@ -51,6 +53,11 @@ func parseStreamKey(k []byte) (project, name string, ok bool) {
 	}
 	rest := k[1+w:]
 	return string(rest[:n]), string(rest[n:]), true
+}
+
+// projectKey is the record key of project.
+func projectKey(project string) []byte {
+	return append([]byte{spaceProject}, project...)
 }
 
 // idPrefix is space + id.

@@ -100,6 +100,8 @@ type Store struct {
 
 	// streams is the committed state of every live stream.
 	streams map[nameKey]*streamState
+	// projects is the committed state of every project.
+	projects map[string]*projectState
 	// nextID is the next stream id to allocate.
 	nextID uint64
 	// purges lists deleted stream ids whose data is still in Badger.
@@ -184,6 +186,9 @@ func Open(opts Options) (*Store, error) {
 	if err := s.loadCache(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if err := s.adoptProjects(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	opts.Disk.Owe(s.owed)
 	go s.run()
 	go s.runValueLogGC()
@@ -256,7 +261,12 @@ func (s *Store) loadCache() error {
 	var nextID uint64 = 1
 	var purges []uint64
 	var trims []trim
+	var projects map[string]*projectState
 	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		if projects, err = loadProjects(txn); err != nil {
+			return err
+		}
 		if item, err := txn.Get(nextIDKey); err == nil {
 			if err := item.Value(func(v []byte) error {
 				if len(v) != 8 {
@@ -330,6 +340,7 @@ func (s *Store) loadCache() error {
 		return fmt.Errorf("rebuild stream cache: %w", err)
 	}
 	s.streams = streams
+	s.projects = projects
 	s.nextID = max(s.nextID, nextID)
 	s.purges = purges
 	s.trims = trims

@@ -134,7 +134,14 @@ func (g *stage) createStream(r *request) error {
 		r.err = event.ErrStreamExists
 		return nil
 	}
-	r.info = g.create(r.key, r.settings).info()
+	p, deleting, err := g.streamProject(r.key.project)
+	if err != nil || deleting {
+		if deleting {
+			r.err = event.ErrProjectNotFound
+		}
+		return err
+	}
+	r.info = g.create(r.key, p.settings.ApplyDefaults(r.settings)).info()
 	return nil
 }
 

@@ -148,6 +148,22 @@ func TestServer_ErrorCatalogue(t *testing.T) {
 			return stopping.dir, sub.err
 		}},
 	}
+	cases[event.ErrProjectNotFound] = errorCase{call: func(t *testing.T, p protocol) (string, error) {
+		_, err := ts.clients(p).projects.GetProject(ctx, connect.NewRequest(&siltv1.GetProjectRequest{Project: "never-made"}))
+		return ts.dir, err
+	}}
+	cases[event.ErrProjectExists] = errorCase{
+		prepare: func(t *testing.T) {
+			// Made implicitly, by its first stream.
+			if _, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: "taken", Stream: "s", Events: numbered(t, 0, 1)})); err != nil {
+				t.Fatal(err)
+			}
+		},
+		call: func(t *testing.T, p protocol) (string, error) {
+			_, err := ts.clients(p).projects.CreateProject(ctx, connect.NewRequest(&siltv1.CreateProjectRequest{Project: "taken"}))
+			return ts.dir, err
+		},
+	}
 	// Events rotated into one segment per project, then lost or damaged.
 	dir := t.TempDir()
 	history := startServerIn(t, dir, noHistoryWork)

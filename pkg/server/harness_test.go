@@ -103,8 +103,10 @@ func h2cClient() *http.Client {
 
 // clients are the generated Go clients for one protocol.
 type clients struct {
-	events  siltv1connect.EventServiceClient
-	streams siltv1connect.StreamServiceClient
+	protocol string
+	events   siltv1connect.EventServiceClient
+	streams  siltv1connect.StreamServiceClient
+	projects siltv1connect.ProjectServiceClient
 }
 
 func (s *testServer) clients(p protocol) clients {
@@ -113,8 +115,10 @@ func (s *testServer) clients(p protocol) clients {
 		hc = h2cClient()
 	}
 	return clients{
-		events:  siltv1connect.NewEventServiceClient(hc, s.url, p.opts...),
-		streams: siltv1connect.NewStreamServiceClient(hc, s.url, p.opts...),
+		protocol: p.name,
+		events:   siltv1connect.NewEventServiceClient(hc, s.url, p.opts...),
+		streams:  siltv1connect.NewStreamServiceClient(hc, s.url, p.opts...),
+		projects: siltv1connect.NewProjectServiceClient(hc, s.url, p.opts...),
 	}
 }
 

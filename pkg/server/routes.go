@@ -15,7 +15,7 @@ import (
 )
 
 // services are the names reflection and health report.
-var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName, siltv1connect.AdminServiceName, siltv1connect.QueryServiceName}
+var services = []string{siltv1connect.StreamServiceName, siltv1connect.EventServiceName, siltv1connect.AdminServiceName, siltv1connect.QueryServiceName, siltv1connect.ProjectServiceName}
 
 // routes builds the HTTP handler: the API, reflection, health and /healthz,
 // wrapped in CORS.

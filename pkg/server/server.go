@@ -189,6 +189,19 @@ func (s streams) DeleteStream(ctx context.Context, project, stream string) error
 	return nil
 }
 
+// projects is the project catalogue as the API sees it: records in the hot
+// tier, deletes through the history tier (which removes the streams of
+// both tiers), each deleted stream's subscribers woken as by streams.
+type projects struct {
+	*hot.Store
+	history  *tiered.Store
+	notifier *notify.Notifier
+}
+
+func (p projects) DeleteProject(ctx context.Context, project string) error {
+	return p.history.DeleteProject(ctx, project, func(stream string) { p.notifier.Notify(project, stream) })
+}
+
 // Run opens the server and serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Open(ctx); err != nil {
@@ -202,6 +215,7 @@ func (s *Server) apiOptions() api.Options {
 	return api.Options{
 		Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history,
 		ReadMaxBytes: s.cfg.ReadMaxBytes, SubscribeBatchBytes: s.cfg.SubscribeBatchBytes,
-		Query: query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
+		Query:    query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
+		Projects: projects{Store: s.store, history: s.history, notifier: s.notifier},
 	}
 }

@@ -71,8 +71,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// recover deletes segment files the manifest does not list and seals what
-// the manifest holds but the hot tier still serves.
+// recover deletes segment files the manifest does not list, seals what
+// the manifest holds but the hot tier still serves, and finishes project
+// deletions.
 func (s *Store) recover(ctx context.Context) error {
 	v := s.man.Acquire()
 	defer v.Release()
@@ -94,7 +95,10 @@ func (s *Store) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("remove unlisted segments: %w", err)
 	}
-	return s.finishSeals(ctx)
+	if err := s.finishSeals(ctx); err != nil {
+		return err
+	}
+	return s.finishProjectDeletes(ctx)
 }
 
 // finishSeals seals what the manifest holds but the hot tier still serves:
