@@ -37,8 +37,9 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		interval = d.AsDuration()
 	}
 
-	// notYet: the stream is missing and AutoCreate may still create it.
-	notYet := func(err error) bool { return s.opts.AutoCreate && errors.Is(err, event.ErrStreamNotFound) }
+	// notYet: the stream is missing and an Append may still create it.
+	autoCreates := s.autoCreates(ctx, project)
+	notYet := func(err error) bool { return autoCreates && errors.Is(err, event.ErrStreamNotFound) }
 	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch, MaxBytes: s.opts.SubscribeBatchBytes}
 	switch {
 	case m.GetFromTail():
@@ -128,6 +129,18 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			}
 		}
 	}
+}
+
+// autoCreates reports whether an Append to a missing stream of project
+// creates it: the project's setting, or the server's when it has none.
+func (s *Service) autoCreates(ctx context.Context, project string) bool {
+	if s.opts.Projects != nil {
+		info, err := s.opts.Projects.GetProject(ctx, project)
+		if err == nil && info.Settings.AutoCreateStreams != nil {
+			return *info.Settings.AutoCreateStreams
+		}
+	}
+	return s.opts.AutoCreate
 }
 
 // errStopping ends subscriptions when the server stops; clients resume from

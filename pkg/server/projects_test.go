@@ -149,9 +149,17 @@ func TestAPI_Projects_SettingsTakeEffect(t *testing.T) {
 		if _, err := c.projects.CreateProject(ctx, connect.NewRequest(&siltv1.CreateProjectRequest{Project: ret, Settings: &siltv1.ProjectSettings{DefaultRetention: &siltv1.RetentionPolicy{MaxAge: durationpb.New(time.Hour)}}})); err != nil {
 			t.Fatal(err)
 		}
-		// The server auto-creates (its default), the project does not.
+		// The server auto-creates (its default), the project does not: an
+		// Append is NotFound, and so is a Subscribe, which does not wait.
 		_, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: off, Stream: "s", Events: numbered(t, 0, 1)}))
 		requireCode(t, err, connect.CodeNotFound)
+		sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: off, Stream: "s"})
+		select {
+		case <-sub.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a Subscribe to a missing stream of a project that does not auto-create waited")
+		}
+		requireCode(t, sub.err, connect.CodeNotFound)
 		if _, err := c.streams.CreateStream(ctx, connect.NewRequest(&siltv1.CreateStreamRequest{Project: off, Stream: "s"})); err != nil {
 			t.Fatal(err)
 		}
@@ -194,6 +202,9 @@ func TestAPI_Projects_AutoCreateOverridesServer(t *testing.T) {
 	}
 	_, err := c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: "other", Stream: "s", Events: numbered(t, 0, 1)}))
 	requireCode(t, err, connect.CodeNotFound)
+	// A Subscribe to a stream the project will auto-create waits for it.
+	sub := subscribe(t, c, &siltv1.SubscribeRequest{Project: "on", Stream: "later"})
+	sub.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
 }
 
 func TestAPI_DeleteProject_RemovesBothTiers(t *testing.T) {
