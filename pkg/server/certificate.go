@@ -77,7 +77,7 @@ func (c *certificate) load() error {
 		level = slog.LevelWarn
 	}
 	c.log.Log(context.Background(), level, "tls: certificate loaded", "file", c.certFile,
-		"subject", leaf.Subject.String(), "serial", leaf.SerialNumber.String(), "not_after", leaf.NotAfter.UTC())
+		"subject", leaf.Subject.String(), "serial", fmt.Sprintf("%X", leaf.SerialNumber), "not_after", leaf.NotAfter.UTC())
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -267,5 +268,34 @@ func TestServer_TLS_BadFilesDoNotStart(t *testing.T) {
 	}
 	if err := srv.Open(t.Context()); err == nil || !strings.Contains(err.Error(), "tls certificate") {
 		t.Fatalf("Open with a bad certificate: %v, want a tls certificate error", err)
+	}
+}
+
+// TestServer_TLS_BufCurl calls the server over TLS with the repository's
+// pinned buf (make tools installs it), which fetches the schema through
+// reflection over the same connection, with each protocol it speaks.
+func TestServer_TLS_BufCurl(t *testing.T) {
+	t.Parallel()
+	buf, err := filepath.Abs("../../sdk/ts/node_modules/.bin/buf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(buf); err != nil {
+		t.Skipf("no pinned buf (make tools installs it): %v", err)
+	}
+	f := newTLSFiles(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	f.ca.WriteCA(t, caFile)
+	ts := startTLSServer(t, f)
+	for _, proto := range []string{"connect", "grpc", "grpcweb"} {
+		t.Run(proto, func(t *testing.T) {
+			body := `{"project":"acme","stream":"buf-` + proto + `","events":[{"type":"t"}]}`
+			cmd := exec.CommandContext(testContext(t), buf, "curl", "--cacert", caFile, "--protocol", proto,
+				"-d", body, ts.url+siltv1connect.EventServiceAppendProcedure)
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), `"firstSeq": "1"`) {
+				t.Fatalf("buf curl --protocol %s over TLS: %v\n%s", proto, err, out)
+			}
+		})
 	}
 }
