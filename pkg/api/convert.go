@@ -16,7 +16,8 @@ import (
 // MaxEventBytes caps one encoded event of an Append.
 const MaxEventBytes = rules.MaxEventBytes
 
-// MaxRequestBytes caps one encoded request message.
+// MaxRequestBytes is the default cap of one encoded request message
+// (Options.MaxRequestBytes).
 const MaxRequestBytes = 4 << 20
 
 // packAppend converts an Append decoded into the generated message and

@@ -40,6 +40,10 @@ type Options struct {
 	// ReadMaxBytes is a Read's max_bytes when the request names none
 	// (default DefaultReadMaxBytes).
 	ReadMaxBytes int
+	// MaxRequestBytes caps one request message of every RPC, after
+	// decompression, on Connect, gRPC and gRPC-Web alike; a larger one
+	// answers ResourceExhausted (default MaxRequestBytes).
+	MaxRequestBytes int
 	// History, when set, serves silt.v1.AdminService.
 	History History
 	// Query, when set, serves silt.v1.QueryService.
@@ -78,6 +82,9 @@ func New(streams Streams, log Log, waiter Waiter, done <-chan struct{}, opts Opt
 	if opts.ReadMaxBytes <= 0 {
 		opts.ReadMaxBytes = DefaultReadMaxBytes
 	}
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = MaxRequestBytes
+	}
 	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done}
 }
 
@@ -91,7 +98,7 @@ func (s *Service) Handlers(extra ...connect.HandlerOption) (map[string]http.Hand
 	vi.log = s.opts.Logger
 	opts := append([]connect.HandlerOption{
 		connect.WithInterceptors(authorizeInterceptor{s.opts.Authorizer}, vi),
-		connect.WithReadMaxBytes(MaxRequestBytes),
+		connect.WithReadMaxBytes(s.opts.MaxRequestBytes),
 	}, wireOptions()...)
 	opts = append(opts, extra...)
 	out := make(map[string]http.Handler, 2)

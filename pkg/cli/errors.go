@@ -127,6 +127,12 @@ func describeCode(code connect.Code, msg string) string {
 		if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "dial tcp") {
 			return "cannot reach the Silt server (" + lastClause(msg) + "); is it running, and do --server or SILT_SERVER name it?"
 		}
+		if strings.Contains(msg, "x509: ") {
+			return "cannot trust the Silt server's certificate (" + lastClause(msg) + "); name its certificate authority with --tls-ca or SILT_TLS_CA"
+		}
+		if strings.Contains(msg, "server gave HTTP response to HTTPS client") {
+			return "the Silt server speaks cleartext: use an http:// --server URL"
+		}
 		return "the server is unavailable: " + msg
 	case connect.CodeDeadlineExceeded:
 		return "timed out: " + msg

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
-	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
 )
 
 // projectFields name ProjectService request fields by the argument or flag
@@ -40,24 +38,8 @@ func newProjectsCommand() *cobra.Command {
 	return cmd
 }
 
-// serverFlags are the flags of commands that name no project with -p.
-type serverFlags struct {
-	server string
-	json   bool
-}
-
-func (c *serverFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&c.server, "server", "http://127.0.0.1:4437", "Silt server URL")
-	f.BoolVar(&c.json, "json", false, "print JSON (one object per line) for scripts")
-}
-
-func (c *serverFlags) projects() siltv1connect.ProjectServiceClient {
-	return siltv1connect.NewProjectServiceClient(http.DefaultClient, c.server)
-}
-
 func newProjectsListCommand() *cobra.Command {
-	var c serverFlags
+	var c clientFlags
 	var prefix string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -91,7 +73,7 @@ func newProjectsListCommand() *cobra.Command {
 			}
 		},
 	}
-	c.register(cmd)
+	c.registerServer(cmd)
 	cmd.Flags().StringVar(&prefix, "prefix", "", "only projects whose name starts with this")
 	return cmd
 }
@@ -164,7 +146,7 @@ func (s *projectSettingsFlags) settings() (*siltv1.ProjectSettings, error) {
 }
 
 func newProjectsCreateCommand() *cobra.Command {
-	var c serverFlags
+	var c clientFlags
 	var s projectSettingsFlags
 	cmd := &cobra.Command{
 		Use:     "create PROJECT",
@@ -183,13 +165,13 @@ func newProjectsCreateCommand() *cobra.Command {
 			return c.printProject(cmd, res.Msg.GetProject())
 		},
 	}
-	c.register(cmd)
+	c.registerServer(cmd)
 	s.register(cmd)
 	return cmd
 }
 
 func newProjectsUpdateCommand() *cobra.Command {
-	var c serverFlags
+	var c clientFlags
 	var s projectSettingsFlags
 	cmd := &cobra.Command{
 		Use:   "update PROJECT",
@@ -226,13 +208,13 @@ leaves the choice to the server. Streams keep the retention they were created wi
 			return c.printProject(cmd, res.Msg.GetProject())
 		},
 	}
-	c.register(cmd)
+	c.registerServer(cmd)
 	s.register(cmd)
 	return cmd
 }
 
 func newProjectsGetCommand() *cobra.Command {
-	var c serverFlags
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use:   "get PROJECT",
 		Short: "Describe a project",
@@ -245,12 +227,12 @@ func newProjectsGetCommand() *cobra.Command {
 			return c.printProject(cmd, res.Msg.GetProject())
 		},
 	}
-	c.register(cmd)
+	c.registerServer(cmd)
 	return cmd
 }
 
 func newProjectsDeleteCommand() *cobra.Command {
-	var c serverFlags
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use:   "delete PROJECT",
 		Short: "Delete a project with all its streams and events, from both tiers",
@@ -267,12 +249,12 @@ func newProjectsDeleteCommand() *cobra.Command {
 			return err
 		},
 	}
-	c.register(cmd)
+	c.registerServer(cmd)
 	return cmd
 }
 
 // printProject prints a project as JSON or for people.
-func (c *serverFlags) printProject(cmd *cobra.Command, p *siltv1.Project) error {
+func (c *clientFlags) printProject(cmd *cobra.Command, p *siltv1.Project) error {
 	if c.json {
 		return printJSON(cmd.OutOrStdout(), p)
 	}

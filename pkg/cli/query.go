@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
-	"github.com/silt-io/silt/gen/silt/v1/siltv1connect"
 )
 
 // queryFlags are the flags of `silt query` that build a request.
@@ -71,8 +69,7 @@ path into data such as $.user.plan.`,
 			if err != nil {
 				return err
 			}
-			client := siltv1connect.NewQueryServiceClient(http.DefaultClient, c.server)
-			res, err := client.Query(cmd.Context(), connect.NewRequest(req))
+			res, err := c.query().Query(cmd.Context(), connect.NewRequest(req))
 			if err != nil {
 				return &inputError{err: err, flags: q.flagOf(req)}
 			}

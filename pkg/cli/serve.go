@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ func newServeCommand() *cobra.Command {
 	cfg.ProjectRetention = retention
 	var logLevel, logFormat, origins string
 	var memoryLimit uint64
+	maxRequestBytes := int64(cfg.MaxRequestBytes)
 	trim := memtrim.Options{Interval: memtrim.DefaultInterval}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -38,20 +41,30 @@ func newServeCommand() *cobra.Command {
 				debug.SetMemoryLimit(int64(min(memoryLimit, math.MaxInt64)))
 			}
 			cfg.CORSOrigins = strings.Split(origins, ",")
+			cfg.MaxRequestBytes = int(min(maxRequestBytes, math.MaxInt))
 			srv, err := server.New(cfg)
 			if err != nil {
 				return err
 			}
-			// The trimmer lives as long as the server, and is waited for.
+			// The trimmer and the SIGHUP handler live as long as the
+			// server, and are waited for.
 			ctx, stop := context.WithCancel(cmd.Context())
-			var trimmer sync.WaitGroup
+			var helpers sync.WaitGroup
 			if trim.Interval > 0 {
 				trim.Logger = log
-				trimmer.Go(func() { memtrim.Run(ctx, trim) })
+				helpers.Go(func() { memtrim.Run(ctx, trim) })
+			}
+			if cfg.TLSCertFile != "" {
+				// Registered before the server listens, so that no SIGHUP
+				// after "silt serving" takes its default action (exit).
+				hup := make(chan os.Signal, 1)
+				signal.Notify(hup, syscall.SIGHUP)
+				defer signal.Stop(hup)
+				helpers.Go(func() { reloadOnHangup(ctx, srv, hup) })
 			}
 			err = srv.Run(ctx)
 			stop()
-			trimmer.Wait()
+			helpers.Wait()
 			if errors.Is(err, syscall.EADDRINUSE) {
 				return fmt.Errorf("%s is already in use (another silt serve?): choose another with --addr or SILT_ADDR", cfg.Addr)
 			}
@@ -75,9 +88,32 @@ func newServeCommand() *cobra.Command {
 	f.Var(sizeFlag{&cfg.DiskLowWater}, "disk-low-water", "refuse appends (ResourceExhausted) once less than this much disk space would stay free, beyond what the storage engine still owes; bytes or a size such as 64MiB (at least 2MiB)")
 	f.Uint64Var(&memoryLimit, "memory-limit", 0, "soft limit in bytes on the Go runtime's memory, as GOMEMLIMIT: the garbage collector works harder near it, which bounds resident memory (0: GOMEMLIMIT or none)")
 	f.DurationVar(&trim.Interval, "memory-trim-interval", trim.Interval, "how often to look for a quiet heap whose garbage and free pages to return to the OS (0: leave it to the Go runtime)")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "serve HTTPS (HTTP/2 through ALPN, and HTTP/1.1) with this PEM certificate chain; reloaded on SIGHUP and when the file changes")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "the PEM private key of --tls-cert")
+	f.DurationVar(&cfg.TLSPollInterval, "tls-poll-interval", cfg.TLSPollInterval, "how often to check --tls-cert and --tls-key for a change (0: only on SIGHUP)")
+	f.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "close a connection that has not finished its TLS handshake and request headers in this long (slowloris)")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "close a keep-alive connection with no request or open stream for this long (0: never)")
+	f.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", cfg.MaxHeaderBytes, "largest request headers accepted (larger: 431)")
+	f.IntVar(&cfg.MaxConcurrentStreams, "max-concurrent-streams", cfg.MaxConcurrentStreams, "most open streams (RPCs, subscriptions among them) on one HTTP/2 connection")
+	f.Var(sizeFlag{&maxRequestBytes}, "max-request-bytes", "largest request message of any RPC after decompression (larger: ResourceExhausted); bytes or a size such as 4MiB")
 	f.StringVar(&origins, "cors-origins", "*", "comma-separated browser origins allowed to call the API")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a graceful stop may take")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// reloadOnHangup reloads the server's certificate on every SIGHUP (from
+// hup) until ctx ends. A reload that fails is logged by the server, which
+// keeps serving the previous certificate. Without TLS, SIGHUP keeps its
+// default action.
+func reloadOnHangup(ctx context.Context, srv *server.Server, hup <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = srv.ReloadTLS() // logged by the server; the old certificate stays
+		}
+	}
 }

@@ -22,6 +22,26 @@ const (
 	DefaultSubscriberStallTimeout = 30 * time.Second
 )
 
+// Transport defaults for [Config]: what one client may hold of the server
+// before it sends a useful byte (docs/security.md).
+const (
+	// DefaultReadHeaderTimeout bounds the TLS handshake and the reading of
+	// a request's headers (slowloris).
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes a keep-alive connection with no request
+	// (HTTP/1.1) or no open stream (HTTP/2) for this long.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxHeaderBytes caps a request's headers.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultMaxConcurrentStreams caps the open streams (RPCs, among them
+	// subscriptions) of one HTTP/2 connection; clients open another
+	// connection for more.
+	DefaultMaxConcurrentStreams = 250
+	// DefaultTLSPollInterval is how often the certificate files are
+	// checked for a change.
+	DefaultTLSPollInterval = 5 * time.Second
+)
+
 // Config is everything a server is built from.
 type Config struct {
 	// Addr is the TCP address to listen on ("127.0.0.1:0" picks a port).
@@ -61,6 +81,29 @@ type Config struct {
 	// SubscriberStallTimeout drops a Subscribe whose client has not taken
 	// a message for this long (0: never).
 	SubscriberStallTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, when set, serve HTTPS (HTTP/2 through
+	// ALPN, and HTTP/1.1) with the PEM certificate chain and key in them
+	// instead of cleartext HTTP/1.1 and h2c. The pair is loaded again on
+	// Server.ReloadTLS and when the files change; a pair that does not load
+	// keeps the previous one.
+	TLSCertFile, TLSKeyFile string
+	// TLSPollInterval is how often the certificate files are checked for a
+	// change (0 or negative: only on Server.ReloadTLS).
+	TLSPollInterval time.Duration
+	// ReadHeaderTimeout bounds the TLS handshake and the reading of a
+	// request's headers.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection with no request
+	// (HTTP/1.1) or no open stream (HTTP/2) for this long (0: never).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps a request's headers (HTTP/1.1 request line
+	// included; HTTP/2 header list).
+	MaxHeaderBytes int
+	// MaxConcurrentStreams caps the open streams of one HTTP/2 connection.
+	MaxConcurrentStreams int
+	// MaxRequestBytes caps one request message of every RPC, on every
+	// protocol, after decompression; larger ones answer ResourceExhausted.
+	MaxRequestBytes int
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// DiskLowWater is the free space, in bytes, that appends leave on the
@@ -74,7 +117,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults: loopback, ./silt-data,
 // durable acks, auto-create on, any CORS origin, rotation after 1 minute or
-// 256 MiB of hot events.
+// 256 MiB of hot events, cleartext, and the transport limits above.
 func DefaultConfig() Config {
 	return Config{
 		Addr:                   DefaultAddr,
@@ -90,6 +133,12 @@ func DefaultConfig() Config {
 		HotMaxBytes:            tiered.DefaultHotMaxBytes,
 		RotateUnitBytes:        tiered.DefaultUnitBytes,
 		DiskLowWater:           diskspace.DefaultLowWater,
+		TLSPollInterval:        DefaultTLSPollInterval,
+		ReadHeaderTimeout:      DefaultReadHeaderTimeout,
+		IdleTimeout:            DefaultIdleTimeout,
+		MaxHeaderBytes:         DefaultMaxHeaderBytes,
+		MaxConcurrentStreams:   DefaultMaxConcurrentStreams,
+		MaxRequestBytes:        api.MaxRequestBytes,
 	}
 }
 
@@ -110,6 +159,24 @@ func (c Config) Validate() error {
 	}
 	if c.DiskLowWater < 0 {
 		errs = append(errs, fmt.Errorf("disk low-water mark %d must not be negative", c.DiskLowWater))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("tls needs both a certificate file and a key file"))
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("read header timeout %v must be positive", c.ReadHeaderTimeout))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("idle timeout %v must not be negative", c.IdleTimeout))
+	}
+	if c.MaxHeaderBytes <= 0 {
+		errs = append(errs, fmt.Errorf("max header bytes %d must be positive", c.MaxHeaderBytes))
+	}
+	if c.MaxConcurrentStreams <= 0 {
+		errs = append(errs, fmt.Errorf("max concurrent streams %d must be positive", c.MaxConcurrentStreams))
+	}
+	if c.MaxRequestBytes <= 0 {
+		errs = append(errs, fmt.Errorf("max request bytes %d must be positive", c.MaxRequestBytes))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))

@@ -16,6 +16,7 @@ import (
 
 // testServer is a real server on 127.0.0.1 with a t.TempDir() data dir.
 type testServer struct {
+	srv    *server.Server
 	url    string
 	dir    string
 	cancel context.CancelFunc
@@ -47,7 +48,11 @@ func startServerIn(t *testing.T, dir string, configure ...func(*server.Config)) 
 		cancel()
 		t.Fatal(err)
 	}
-	ts := &testServer{url: "http://" + srv.Addr(), dir: dir, cancel: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if cfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	ts := &testServer{srv: srv, url: scheme + srv.Addr(), dir: dir, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Serve(ctx) }()
 	t.Cleanup(func() { ts.stop(t) })
 	return ts

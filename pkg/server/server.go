@@ -1,6 +1,9 @@
 // Package server composes Silt: the hot and history tiers, the notifier and the API on
-// one HTTP server that speaks HTTP/1.1 and cleartext HTTP/2 (Connect, gRPC,
-// gRPC-Web), with reflection, health, CORS and a graceful stop.
+// one HTTP server that speaks HTTP/1.1 and HTTP/2 (Connect, gRPC,
+// gRPC-Web), with reflection, health, CORS and a graceful stop. HTTP/2 is
+// cleartext (h2c) by default and negotiated through ALPN over TLS when the
+// config names a certificate (certificate.go); the transport limits of the
+// config bound what one client holds before it sends a useful byte.
 //
 // Lifecycle: New checks the config and starts nothing; Open binds the port
 // and opens the store; Serve serves until its context ends and then stops
@@ -9,14 +12,15 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/silt-io/silt/pkg/api"
 	"github.com/silt-io/silt/pkg/event"
@@ -35,6 +39,8 @@ type Server struct {
 	history  *tiered.Store
 	ln       net.Listener
 	http     *http.Server
+	// cert is the TLS certificate, nil when serving cleartext.
+	cert *certificate
 	// stopping is closed when the graceful stop begins; it ends subscriptions.
 	stopping chan struct{}
 	// healthy is false before Open finishes and once the stop begins.
@@ -57,6 +63,17 @@ func New(cfg Config) (*Server, error) {
 // behind.
 func (s *Server) Open(ctx context.Context) (err error) {
 	var lc net.ListenConfig
+	var tlsConfig *tls.Config
+	if s.cfg.TLSCertFile != "" {
+		if s.cert, err = newCertificate(s.cfg.TLSCertFile, s.cfg.TLSKeyFile, s.log); err != nil {
+			return err
+		}
+		tlsConfig = &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: s.cert.get,
+			NextProtos:     []string{"h2", "http/1.1"},
+		}
+	}
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
@@ -105,11 +122,16 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	protocols.SetHTTP2(true)
+	protocols.SetUnencryptedHTTP2(tlsConfig == nil)
 	s.http = &http.Server{
 		Handler:           handler,
 		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: s.cfg.MaxConcurrentStreams},
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.healthy.Store(true)
@@ -119,13 +141,34 @@ func (s *Server) Open(ctx context.Context) (err error) {
 // Addr is the address the server listens on (after Open).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// ReloadTLS loads the certificate files again (what SIGHUP does). A pair
+// that does not load is logged and returned, and the previous one stays.
+// Without TLS it does nothing.
+func (s *Server) ReloadTLS() error {
+	if s.cert == nil {
+		return nil
+	}
+	return s.cert.reload()
+}
+
 // Serve serves until ctx ends, then stops gracefully: it ends
 // subscriptions, lets in-flight requests (appends among them) finish, and
 // closes the store after its queued commits are durable.
 func (s *Server) Serve(ctx context.Context) error {
-	s.log.Info("silt serving", "addr", s.Addr(), "data", s.cfg.DataDir, "sync", s.cfg.Sync)
+	s.log.Info("silt serving", "addr", s.Addr(), "tls", s.cert != nil, "data", s.cfg.DataDir, "sync", s.cfg.Sync)
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.ln) }()
+	var watcher sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer func() { stopWatch(); watcher.Wait() }()
+	if s.cert != nil {
+		if s.cfg.TLSPollInterval > 0 {
+			watcher.Go(func() { s.cert.watch(watchCtx, s.cfg.TLSPollInterval) })
+		}
+		// The certificate comes from TLSConfig.GetCertificate: no files here.
+		go func() { errc <- s.http.ServeTLS(s.ln, "", "") }()
+	} else {
+		go func() { errc <- s.http.Serve(s.ln) }()
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -215,7 +258,8 @@ func (s *Server) apiOptions() api.Options {
 	return api.Options{
 		Logger: s.log, AutoCreate: s.cfg.AutoCreate, History: s.history,
 		ReadMaxBytes: s.cfg.ReadMaxBytes, SubscribeBatchBytes: s.cfg.SubscribeBatchBytes,
-		Query:    query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
-		Projects: projects{Store: s.store, history: s.history, notifier: s.notifier},
+		MaxRequestBytes: s.cfg.MaxRequestBytes,
+		Query:           query.New(s.history, query.Options{MaxTimeRange: s.cfg.QueryMaxRange}),
+		Projects:        projects{Store: s.store, history: s.history, notifier: s.notifier},
 	}
 }
