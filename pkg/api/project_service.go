@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 
@@ -33,28 +32,19 @@ func (s *Service) GetProject(ctx context.Context, req *connect.Request[siltv1.Ge
 	return connect.NewResponse(&siltv1.GetProjectResponse{Project: projectToProto(info)}), nil
 }
 
-// ListProjects implements silt.v1.ProjectService. The page token is the
-// base64 of the last name of the previous page.
+// ListProjects implements silt.v1.ProjectService, paged by name (namePage).
 func (s *Service) ListProjects(ctx context.Context, req *connect.Request[siltv1.ListProjectsRequest]) (*connect.Response[siltv1.ListProjectsResponse], error) {
 	m := req.Msg
-	after, err := base64.RawURLEncoding.DecodeString(m.GetPageToken())
+	page, err := pageOf(m.GetPageToken(), m.GetPageSize())
 	if err != nil {
-		return nil, s.code(fieldViolation(fieldPath("page_token"), "page_token.valid", "page_token is not a token this server returned"))
+		return nil, s.code(err)
 	}
-	size := int(m.GetPageSize())
-	if size == 0 {
-		size = defaultPageSize
-	}
-	// Ask for one more than a page to know whether another page follows.
-	infos, err := s.opts.Projects.ListProjects(ctx, event.ListProjectsRequest{After: string(after), Prefix: m.GetPrefix(), Limit: size + 1})
+	infos, err := s.opts.Projects.ListProjects(ctx, event.ListProjectsRequest{After: page.after, Prefix: m.GetPrefix(), Limit: page.limit()})
 	if err != nil {
 		return nil, s.code(err)
 	}
 	out := &siltv1.ListProjectsResponse{}
-	if len(infos) > size {
-		infos = infos[:size]
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(infos[size-1].Name))
-	}
+	infos, out.NextPageToken = cut(page, infos, func(i event.ProjectInfo) string { return i.Name })
 	for _, info := range infos {
 		out.Projects = append(out.Projects, projectToProto(info))
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 
 	"connectrpc.com/connect"
@@ -11,7 +10,7 @@ import (
 	"github.com/silt-io/silt/pkg/event"
 )
 
-// defaultPageSize is ListStreams' page size when the request names none.
+// defaultPageSize is a listing's page size when the request names none.
 const defaultPageSize = 100
 
 // CreateStream implements silt.v1.StreamService.
@@ -33,30 +32,21 @@ func (s *Service) GetStream(ctx context.Context, req *connect.Request[siltv1.Get
 	return connect.NewResponse(&siltv1.GetStreamResponse{Stream: streamToProto(info)}), nil
 }
 
-// ListStreams implements silt.v1.StreamService. The page token is the
-// base64 of the last name of the previous page.
+// ListStreams implements silt.v1.StreamService, paged by name (namePage).
 func (s *Service) ListStreams(ctx context.Context, req *connect.Request[siltv1.ListStreamsRequest]) (*connect.Response[siltv1.ListStreamsResponse], error) {
 	m := req.Msg
-	after, err := base64.RawURLEncoding.DecodeString(m.GetPageToken())
+	page, err := pageOf(m.GetPageToken(), m.GetPageSize())
 	if err != nil {
-		return nil, s.code(fieldViolation(fieldPath("page_token"), "page_token.valid", "page_token is not a token this server returned"))
+		return nil, s.code(err)
 	}
-	size := int(m.GetPageSize())
-	if size == 0 {
-		size = defaultPageSize
-	}
-	// Ask for one more than a page to know whether another page follows.
 	infos, err := s.streams.ListStreams(ctx, event.ListStreamsRequest{
-		Project: m.GetProject(), After: string(after), Prefix: m.GetPrefix(), Limit: size + 1,
+		Project: m.GetProject(), After: page.after, Prefix: m.GetPrefix(), Limit: page.limit(),
 	})
 	if err != nil {
 		return nil, s.code(err)
 	}
 	out := &siltv1.ListStreamsResponse{}
-	if len(infos) > size {
-		infos = infos[:size]
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(infos[size-1].Name))
-	}
+	infos, out.NextPageToken = cut(page, infos, func(i event.StreamInfo) string { return i.Name })
 	for _, info := range infos {
 		out.Streams = append(out.Streams, streamToProto(info))
 	}
