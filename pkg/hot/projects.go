@@ -242,16 +242,12 @@ func (s *Store) ListProjects(ctx context.Context, req event.ListProjectsRequest)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			name := string(it.Item().Key()[1:])
-			var p *projectState
-			if err := it.Item().Value(func(v []byte) (err error) {
-				p, err = decodeProject(name, v)
-				return err
-			}); err != nil {
+			p, err := itemProject(it.Item())
+			if err != nil {
 				return err
 			}
 			if !p.deleting {
-				out = append(out, p.info(countStreams(txn, name)))
+				out = append(out, p.info(countStreams(txn, p.name)))
 			}
 		}
 		return nil
@@ -277,16 +273,12 @@ func (s *Store) DeletingProjects(ctx context.Context) ([]string, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			name := string(it.Item().Key()[1:])
-			var p *projectState
-			if err := it.Item().Value(func(v []byte) (err error) {
-				p, err = decodeProject(name, v)
-				return err
-			}); err != nil {
+			p, err := itemProject(it.Item())
+			if err != nil {
 				return err
 			}
 			if p.deleting {
-				out = append(out, name)
+				out = append(out, p.name)
 			}
 		}
 		return nil
@@ -465,4 +457,15 @@ func (g *stage) removeProject(r *request) error {
 	}
 	g.projects[p.name] = nil
 	return nil
+}
+
+// itemProject decodes the project record an iterator is at.
+func itemProject(item *badger.Item) (*projectState, error) {
+	name := string(item.Key()[1:])
+	var p *projectState
+	err := item.Value(func(v []byte) (err error) {
+		p, err = decodeProject(name, v)
+		return err
+	})
+	return p, err
 }
