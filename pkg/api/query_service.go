@@ -25,6 +25,11 @@ func (s *Service) Query(ctx context.Context, req *connect.Request[siltv1.QueryRe
 	if err != nil {
 		return nil, s.code(err)
 	}
+	leave, err := s.queries.enter(q.Project, s.projectSettings(ctx, q.Project).Quotas.MaxConcurrentQueries)
+	if err != nil {
+		return nil, s.code(err)
+	}
+	defer leave()
 	res, err := s.opts.Query.Query(ctx, q)
 	if err != nil {
 		return nil, s.code(err)

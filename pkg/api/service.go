@@ -62,6 +62,8 @@ type Service struct {
 	opts    Options
 	// done ends every subscription when the server stops.
 	done <-chan struct{}
+	// subscriptions and queries run, per project, within its quotas.
+	subscriptions, queries *inFlight
 }
 
 // New returns the API over the given stores. done, when closed, ends every
@@ -85,7 +87,8 @@ func New(streams Streams, log Log, waiter Waiter, done <-chan struct{}, opts Opt
 	if opts.MaxRequestBytes <= 0 {
 		opts.MaxRequestBytes = MaxRequestBytes
 	}
-	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done}
+	return &Service{streams: streams, log: log, waiter: waiter, opts: opts, done: done,
+		subscriptions: newInFlight("max_concurrent_subscriptions"), queries: newInFlight("max_concurrent_queries")}
 }
 
 // Handlers returns the HTTP handlers of the services keyed by path prefix,

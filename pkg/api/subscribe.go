@@ -37,8 +37,18 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 		interval = d.AsDuration()
 	}
 
-	// notYet: the stream is missing and an Append may still create it.
-	autoCreates := s.autoCreates(ctx, project)
+	settings := s.projectSettings(ctx, project)
+	leave, err := s.subscriptions.enter(project, settings.Quotas.MaxConcurrentSubscriptions)
+	if err != nil {
+		return s.code(err)
+	}
+	defer leave()
+	// notYet: the stream is missing and an Append may still create it:
+	// the project says so, or the server when the project does not.
+	autoCreates := s.opts.AutoCreate
+	if settings.AutoCreateStreams != nil {
+		autoCreates = *settings.AutoCreateStreams
+	}
 	notYet := func(err error) bool { return autoCreates && errors.Is(err, event.ErrStreamNotFound) }
 	rr := event.ReadRequest{Project: project, Stream: name, FromSeq: m.GetFromSeq(), Limit: s.opts.SubscribeBatch, MaxBytes: s.opts.SubscribeBatchBytes}
 	switch {
@@ -129,18 +139,6 @@ func (s *Service) Subscribe(ctx context.Context, req *connect.Request[siltv1.Sub
 			}
 		}
 	}
-}
-
-// autoCreates reports whether an Append to a missing stream of project
-// creates it: the project's setting, or the server's when it has none.
-func (s *Service) autoCreates(ctx context.Context, project string) bool {
-	if s.opts.Projects != nil {
-		info, err := s.opts.Projects.GetProject(ctx, project)
-		if err == nil && info.Settings.AutoCreateStreams != nil {
-			return *info.Settings.AutoCreateStreams
-		}
-	}
-	return s.opts.AutoCreate
 }
 
 // errStopping ends subscriptions when the server stops; clients resume from

@@ -111,8 +111,8 @@ func (s *projectSettingsFlags) register(cmd *cobra.Command) {
 	f.StringSliceVar(&s.corsOrigins, "cors-origin", nil, "browser origin allowed to call the API, e.g. https://app.example.com (repeatable; stored, not enforced yet)")
 	f.Uint64Var(&s.appendEvents, "quota-append-events", 0, "appended events per second (0: no limit; stored, not enforced yet)")
 	f.Uint64Var(&s.appendBytes, "quota-append-bytes", 0, "appended bytes per second (0: no limit; stored, not enforced yet)")
-	f.Uint32Var(&s.subscriptions, "quota-subscriptions", 0, "concurrent subscriptions (0: no limit; stored, not enforced yet)")
-	f.Uint32Var(&s.queries, "quota-queries", 0, "concurrent queries (0: no limit; stored, not enforced yet)")
+	f.Uint32Var(&s.subscriptions, "quota-subscriptions", 0, "concurrent subscriptions (0: no limit)")
+	f.Uint32Var(&s.queries, "quota-queries", 0, "concurrent queries (0: no limit)")
 }
 
 // settings is the ProjectSettings the flags give.

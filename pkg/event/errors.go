@@ -51,6 +51,10 @@ var (
 	// (groups); a narrower query or a coarser grouping fits. A cap the
 	// answer, not the request, runs into: unlike ErrAppendTooLarge.
 	ErrResultTooLarge = define(CodeResourceExhausted, "query result too large", "", "")
+	// ErrQuotaExceeded: the call would take the project past one of its
+	// quotas (concurrent subscriptions or queries); other projects are not
+	// affected. Retry once one of the project's calls ended.
+	ErrQuotaExceeded = define(CodeResourceExhausted, "project quota exceeded", "QUOTA_EXCEEDED", "")
 	// ErrDiskFull: the write would leave less free disk space than the
 	// server keeps (its low-water mark), or the disk ran out of space.
 	// Nothing of the refused write was stored; retry once space is freed.

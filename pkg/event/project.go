@@ -16,7 +16,8 @@ type ProjectSettings struct {
 	// AllowedCORSOrigins are the browser origins allowed to call the API
 	// for the project. Stored only: nothing enforces them yet.
 	AllowedCORSOrigins []string
-	// Quotas are the project's limits. Stored only: nothing enforces them yet.
+	// Quotas are the project's limits: the concurrency ones are enforced
+	// (pkg/api), the append rates stored only.
 	Quotas ProjectQuotas
 }
 

@@ -106,6 +106,26 @@ func TestServer_ErrorCatalogue(t *testing.T) {
 				return ts.dir, err
 			},
 		},
+		event.ErrQuotaExceeded: {
+			prepare: func(t *testing.T) {
+				if _, err := c.projects.CreateProject(ctx, connect.NewRequest(&siltv1.CreateProjectRequest{Project: "quota",
+					Settings: &siltv1.ProjectSettings{Quotas: &siltv1.ProjectQuotas{MaxConcurrentSubscriptions: 1}}})); err != nil {
+					t.Fatal(err)
+				}
+				held := subscribe(t, c, &siltv1.SubscribeRequest{Project: "quota", Stream: "s"})
+				held.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
+			},
+			call: func(t *testing.T, p protocol) (string, error) {
+				stream, err := ts.clients(p).events.Subscribe(ctx, connect.NewRequest(&siltv1.SubscribeRequest{Project: "quota", Stream: "s"}))
+				if err != nil {
+					return ts.dir, err
+				}
+				defer stream.Close()
+				for stream.Receive() {
+				}
+				return ts.dir, stream.Err()
+			},
+		},
 		event.ErrResultTooLarge: {
 			prepare: func(t *testing.T) {
 				for from := 0; from <= 100_000; from += 10_000 {

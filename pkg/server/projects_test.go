@@ -309,3 +309,59 @@ func TestServer_Projects_SurviveRestart(t *testing.T) {
 	_, err = c.events.Append(ctx, connect.NewRequest(&siltv1.AppendRequest{Project: "kept", Stream: "s", Events: numbered(t, 0, 1)}))
 	requireCode(t, err, connect.CodeNotFound)
 }
+
+// TestAPI_Projects_SubscriptionQuota: a project's max_concurrent_subscriptions
+// refuses the subscription past it with ResourceExhausted (QUOTA_EXCEEDED)
+// while another project subscribes freely, and a subscription that ended
+// frees its place.
+func TestAPI_Projects_SubscriptionQuota(t *testing.T) {
+	t.Parallel()
+	forEachProtocol(t, func(t *testing.T, c clients) {
+		ctx := testContext(t)
+		limited := "quota-" + c.protocol
+		if _, err := c.projects.CreateProject(ctx, connect.NewRequest(&siltv1.CreateProjectRequest{Project: limited,
+			Settings: &siltv1.ProjectSettings{Quotas: &siltv1.ProjectQuotas{MaxConcurrentSubscriptions: 2}}})); err != nil {
+			t.Fatal(err)
+		}
+		open := func(project string) *subscription {
+			t.Helper()
+			return subscribe(t, c, &siltv1.SubscribeRequest{Project: project, Stream: "s"})
+		}
+		first, second := open(limited), open(limited)
+		for _, s := range []*subscription{first, second} {
+			s.waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
+		}
+		third := open(limited)
+		select {
+		case <-third.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a third subscription within a quota of two was not refused")
+		}
+		requireCode(t, third.err, connect.CodeResourceExhausted)
+		var ce *connect.Error
+		if !errors.As(third.err, &ce) || errorInfo(t, ce).GetReason() != "QUOTA_EXCEEDED" {
+			t.Errorf("refusal %v, want the reason QUOTA_EXCEEDED", third.err)
+		}
+		for range 3 { // another project is not limited
+			open(project).waitFor(t, "caught up", func(s *subscription) bool { return len(s.caughtUp) == 1 })
+		}
+		first.cancel()
+		<-first.done
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			again := open(limited)
+			ok := false
+			select {
+			case <-again.done:
+			case <-time.After(200 * time.Millisecond):
+				ok = true // still open: admitted
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after one of two subscriptions ended, a new one is still refused: %v", again.err)
+			}
+		}
+	})
+}

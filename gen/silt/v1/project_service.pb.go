@@ -121,8 +121,7 @@ type ProjectSettings struct {
 	// "https://app.example.com". Stored and returned only: the server does
 	// not enforce them yet (it will with authentication).
 	AllowedCorsOrigins []string `protobuf:"bytes,3,rep,name=allowed_cors_origins,json=allowedCorsOrigins,proto3" json:"allowed_cors_origins,omitempty"`
-	// Limits of the project's use of the server. Stored and returned only:
-	// the server does not enforce them yet.
+	// Limits of the project's use of the server (see ProjectQuotas).
 	Quotas        *ProjectQuotas `protobuf:"bytes,4,opt,name=quotas,proto3" json:"quotas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -186,8 +185,9 @@ func (x *ProjectSettings) GetQuotas() *ProjectQuotas {
 	return nil
 }
 
-// ProjectQuotas bound what a project may use; 0 means no limit. The server
-// stores them but does not enforce them yet.
+// ProjectQuotas bound what a project may use; 0 means no limit. The
+// concurrency quotas are enforced: a call past one answers ResourceExhausted
+// (QUOTA_EXCEEDED). The append rates are stored only, not enforced yet.
 type ProjectQuotas struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Appended events per second.

@@ -101,8 +101,7 @@ export type ProjectSettings = Message<"silt.v1.ProjectSettings"> & {
   allowedCorsOrigins: string[];
 
   /**
-   * Limits of the project's use of the server. Stored and returned only:
-   * the server does not enforce them yet.
+   * Limits of the project's use of the server (see ProjectQuotas).
    *
    * @generated from field: silt.v1.ProjectQuotas quotas = 4;
    */
@@ -117,8 +116,9 @@ export const ProjectSettingsSchema: GenMessage<ProjectSettings> = /*@__PURE__*/
   messageDesc(file_silt_v1_project_service, 1);
 
 /**
- * ProjectQuotas bound what a project may use; 0 means no limit. The server
- * stores them but does not enforce them yet.
+ * ProjectQuotas bound what a project may use; 0 means no limit. The
+ * concurrency quotas are enforced: a call past one answers ResourceExhausted
+ * (QUOTA_EXCEEDED). The append rates are stored only, not enforced yet.
  *
  * @generated from message silt.v1.ProjectQuotas
  */
