@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -161,12 +162,18 @@ func settingsFromProto(s *siltv1.StreamSettings) event.StreamSettings {
 
 // settingsToProto converts stream settings for the wire.
 func settingsToProto(s event.StreamSettings) *siltv1.StreamSettings {
-	out := &siltv1.StreamSettings{ContentType: s.ContentType}
-	if s.RetentionMaxAge > 0 || s.RetentionMaxBytes > 0 {
-		out.Retention = &siltv1.RetentionPolicy{MaxBytes: s.RetentionMaxBytes}
-		if s.RetentionMaxAge > 0 {
-			out.Retention.MaxAge = durationpb.New(s.RetentionMaxAge)
-		}
+	return &siltv1.StreamSettings{ContentType: s.ContentType, Retention: retentionToProto(s.RetentionMaxAge, s.RetentionMaxBytes)}
+}
+
+// retentionToProto is a retention policy for the wire: nil when it keeps
+// everything (both limits 0), and no max_age when only bytes bound it.
+func retentionToProto(maxAge time.Duration, maxBytes uint64) *siltv1.RetentionPolicy {
+	if maxAge <= 0 && maxBytes == 0 {
+		return nil
+	}
+	out := &siltv1.RetentionPolicy{MaxBytes: maxBytes}
+	if maxAge > 0 {
+		out.MaxAge = durationpb.New(maxAge)
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	siltv1 "github.com/silt-io/silt/gen/silt/v1"
@@ -148,12 +147,7 @@ func projectSettingsToProto(s event.ProjectSettings) *siltv1.ProjectSettings {
 		on := *s.AutoCreateStreams
 		out.AutoCreateStreams = &on
 	}
-	if s.DefaultRetentionMaxAge > 0 || s.DefaultRetentionMaxBytes > 0 {
-		out.DefaultRetention = &siltv1.RetentionPolicy{MaxBytes: s.DefaultRetentionMaxBytes}
-		if s.DefaultRetentionMaxAge > 0 {
-			out.DefaultRetention.MaxAge = durationpb.New(s.DefaultRetentionMaxAge)
-		}
-	}
+	out.DefaultRetention = retentionToProto(s.DefaultRetentionMaxAge, s.DefaultRetentionMaxBytes)
 	return out
 }
 

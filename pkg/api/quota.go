@@ -14,11 +14,11 @@ func (s *Service) projectSettings(ctx context.Context, project string) event.Pro
 	if s.opts.Projects == nil {
 		return event.ProjectSettings{}
 	}
-	info, err := s.opts.Projects.GetProject(ctx, project)
+	settings, err := s.opts.Projects.ProjectSettings(ctx, project)
 	if err != nil {
 		return event.ProjectSettings{}
 	}
-	return info.Settings
+	return settings
 }
 
 // inFlight counts each project's calls of one kind that are running

@@ -19,6 +19,9 @@ type Streams interface {
 type Projects interface {
 	CreateProject(ctx context.Context, project string, s event.ProjectSettings) (event.ProjectInfo, error)
 	GetProject(ctx context.Context, project string) (event.ProjectInfo, error)
+	// ProjectSettings is GetProject's settings alone, cheap enough to ask
+	// at the start of every Subscribe and Query.
+	ProjectSettings(ctx context.Context, project string) (event.ProjectSettings, error)
 	ListProjects(ctx context.Context, req event.ListProjectsRequest) ([]event.ProjectInfo, error)
 	UpdateProject(ctx context.Context, project string, s event.ProjectSettings) (event.ProjectInfo, error)
 	// DeleteProject deletes a project with its streams, from every tier.

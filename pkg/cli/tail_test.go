@@ -104,14 +104,17 @@ type testServer struct {
 	done   chan error
 }
 
-// startServerAt starts a server on addr and dir; it stops at cleanup if
-// the test did not stop it. A port just released may take a moment to
-// bind again.
-func startServerAt(t *testing.T, addr, dir string) *testServer {
+// startServerAt starts a server on addr and dir, configured further by
+// configure; it stops at cleanup if the test did not stop it. A port just
+// released may take a moment to bind again.
+func startServerAt(t *testing.T, addr, dir string, configure ...func(*server.Config)) *testServer {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir = addr, dir
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, c := range configure {
+		c(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var srv *server.Server
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -129,7 +132,11 @@ func startServerAt(t *testing.T, addr, dir string) *testServer {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := &testServer{url: "http://" + srv.Addr(), cancel: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if cfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	s := &testServer{url: scheme + srv.Addr(), cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(ctx) }()
 	t.Cleanup(func() { s.stop(t) })
 	return s

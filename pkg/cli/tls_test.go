@@ -1,9 +1,6 @@
 package cli_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,23 +17,10 @@ func startTLSServer(t *testing.T) (url, caFile string) {
 	ca := certtest.NewCA(t)
 	caFile = filepath.Join(dir, "ca.pem")
 	ca.WriteCA(t, caFile)
-	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.DataDir = "127.0.0.1:0", filepath.Join(dir, "data")
-	cfg.TLSCertFile, cfg.TLSKeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	ca.WritePair(t, cfg.TLSCertFile, cfg.TLSKeyFile)
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := srv.Open(ctx); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	s := &testServer{url: "https://" + srv.Addr(), cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { s.stop(t) })
+	s := startServerAt(t, "127.0.0.1:0", filepath.Join(dir, "data"), func(c *server.Config) {
+		c.TLSCertFile, c.TLSKeyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		ca.WritePair(t, c.TLSCertFile, c.TLSKeyFile)
+	})
 	return s.url, caFile
 }
 

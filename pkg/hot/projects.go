@@ -188,30 +188,57 @@ func (s *Store) GetProject(ctx context.Context, project string) (event.ProjectIn
 	defer s.endRead()
 	var info event.ProjectInfo
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(projectKey(project))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return event.ErrProjectNotFound
+		p, err := liveProject(txn, project)
+		if err == nil {
+			info = p.info(countStreams(txn, project))
 		}
-		if err != nil {
-			return err
-		}
-		var p *projectState
-		if err := item.Value(func(v []byte) (err error) {
-			p, err = decodeProject(project, v)
-			return err
-		}); err != nil {
-			return err
-		}
-		if p.deleting {
-			return event.ErrProjectNotFound
-		}
-		info = p.info(countStreams(txn, project))
-		return nil
+		return err
 	})
 	if err != nil {
 		return event.ProjectInfo{}, fmt.Errorf("get project %s: %w", project, err)
 	}
 	return info, nil
+}
+
+// ProjectSettings returns a project's settings as of the latest commit:
+// GetProject without counting its streams, for calls that check a setting
+// or a quota each time they start.
+func (s *Store) ProjectSettings(ctx context.Context, project string) (event.ProjectSettings, error) {
+	if err := s.beginRead(); err != nil {
+		return event.ProjectSettings{}, fmt.Errorf("get project %s: %w", project, err)
+	}
+	defer s.endRead()
+	var settings event.ProjectSettings
+	err := s.db.View(func(txn *badger.Txn) error {
+		p, err := liveProject(txn, project)
+		if err == nil {
+			settings = p.settings
+		}
+		return err
+	})
+	if err != nil {
+		return event.ProjectSettings{}, fmt.Errorf("get project %s: %w", project, err)
+	}
+	return settings, nil
+}
+
+// liveProject reads a project's record; one being deleted is not found.
+func liveProject(txn *badger.Txn, project string) (*projectState, error) {
+	item, err := txn.Get(projectKey(project))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, event.ErrProjectNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := itemProject(item)
+	if err != nil {
+		return nil, err
+	}
+	if p.deleting {
+		return nil, event.ErrProjectNotFound
+	}
+	return p, nil
 }
 
 // ListProjects returns a page of projects in name order: names after

@@ -109,15 +109,8 @@ func TestTiers_EventSemantics(t *testing.T) {
 				if tier == "cold" {
 					rotate(t, ts, 1)
 				}
-				for _, r := range []struct {
-					name string
-					read func() ([]*siltv1.Event, error)
-				}{
-					{"Read", func() ([]*siltv1.Event, error) { return readAllFrom(t, c, 1) }},
-					{"Subscribe", func() ([]*siltv1.Event, error) { return subscribeFrom(t, c, 1, 4) }},
-					{"Query", func() ([]*siltv1.Event, error) { return queryAll(t, ts.url) }},
-				} {
-					evs, err := r.read()
+				for _, r := range tierReaders(c, ts.url, 4) {
+					evs, err := r.read(t)
 					if err != nil || len(evs) != 4 {
 						t.Fatalf("%s %s: %d events, %v", tier, r.name, len(evs), err)
 					}

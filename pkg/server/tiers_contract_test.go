@@ -167,6 +167,22 @@ var tierSituations = []tierSituation{
 	}},
 }
 
+// tierReader is one way to read stream "s" of project back from seq 1.
+type tierReader struct {
+	name string
+	read func(t *testing.T) ([]*siltv1.Event, error)
+}
+
+// tierReaders are Read, Subscribe (up to seq last) and Query of stream
+// "s" of project: every test of what both tiers return asks all three.
+func tierReaders(c clients, url string, last uint64) []tierReader {
+	return []tierReader{
+		{"Read", func(t *testing.T) ([]*siltv1.Event, error) { return readAllFrom(t, c, 1) }},
+		{"Subscribe", func(t *testing.T) ([]*siltv1.Event, error) { return subscribeFrom(t, c, 1, last) }},
+		{"Query", func(t *testing.T) ([]*siltv1.Event, error) { return queryAll(t, url) }},
+	}
+}
+
 // TestTiers_ReadSubscribeQueryAgree is the contract of the two tiers: in
 // each situation, Read and Subscribe from seq 1 (the start) and a Query
 // listing of the stream return the same events from its first seq, gapless and in order, each with the
@@ -189,15 +205,7 @@ func TestTiers_ReadSubscribeQueryAgree(t *testing.T) {
 				_, err = subscribeFrom(t, c, 2, sit.last)
 				requireCode(t, err, connect.CodeOutOfRange)
 			}
-			readers := []struct {
-				name string
-				read func(t *testing.T) ([]*siltv1.Event, error)
-			}{
-				{"Read", func(t *testing.T) ([]*siltv1.Event, error) { return readAllFrom(t, c, 1) }},
-				{"Subscribe", func(t *testing.T) ([]*siltv1.Event, error) { return subscribeFrom(t, c, 1, sit.last) }},
-				{"Query", func(t *testing.T) ([]*siltv1.Event, error) { return queryAll(t, ts.url) }},
-			}
-			for _, r := range readers {
+			for _, r := range tierReaders(c, ts.url, sit.last) {
 				t.Run(r.name, func(t *testing.T) {
 					got, err := r.read(t)
 					end := sit.last
